@@ -1,0 +1,89 @@
+import { cdk8s, javascript, TaskShell } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-mesh',
+  description:
+    'Declare an Istio service mesh with cdk8s: services and versions, traffic, security and observability, '
+    + 'checked at synth time and rendered to plain, schema-valid, deterministic YAML.',
+  keywords: ['cdk8s', 'istio', 'service-mesh', 'kubernetes', 'mtls', 'gitops', 'argocd'],
+  author: 'cdk8s-mesh authors',
+  authorAddress: 'maintainers@cdk8s-mesh.dev',
+  repositoryUrl: 'https://github.com/cdk8s-mesh/cdk8s-mesh.git',
+  defaultReleaseBranch: 'main',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+
+  cdk8sVersion: '2.70.106',
+  constructsVersion: '10.8.1',
+  jsiiVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // Bundled (not jsii) runtime dependencies: used only inside the library and its CLI,
+  // never in the public API.
+  bundledDeps: ['yaml@^2.9.1'],
+  devDeps: ['ajv@^8.20.0', 'cdk8s-cli@^2.207.60'],
+
+  // No GitHub, no release machinery: this repository is built and tested by `.ci/run`.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  // `npx cdk8s-mesh analyze <files>`: the manifest analysis as a command.
+  bin: { 'cdk8s-mesh': 'lib/analysis/cli.js' },
+
+  jestOptions: {
+    // `jest --ci`: a changed snapshot fails the test; `npx projen test:update` rewrites them.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/'],
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist/'],
+      // Every object any test synthesizes is schema-checked (see test/support/setup.ts).
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
+    },
+  },
+
+  // jsii targets are declared (jsii validates the names) and proven on every build with
+  // `jsii-pacmak --code-only`; packaging them needs PyPI/Maven/Go/.NET toolchains.
+  publishToPypi: { distName: 'cdk8s-mesh', module: 'cdk8s_mesh' },
+  publishToMaven: {
+    javaPackage: 'dev.cdk8smesh',
+    mavenGroupId: 'dev.cdk8s-mesh',
+    mavenArtifactId: 'cdk8s-mesh',
+  },
+  publishToGo: { moduleName: 'github.com/cdk8s-mesh/cdk8s-mesh-go' },
+  publishToNuget: { dotNetNamespace: 'Cdk8sMesh', packageId: 'Cdk8sMesh' },
+});
+
+// Only the npm package can be packaged on a machine without PyPI/Maven/Go/.NET; the other
+// languages are generated as source so a broken binding name still fails the build.
+const packageAll = project.tasks.tryFind('package-all')!;
+packageAll.reset();
+packageAll.spawn(project.tasks.tryFind('package:js')!);
+project.packageTask.exec('jsii-pacmak --code-only -t python -t java -t go -t dotnet -o dist/code-only');
+
+// Typed Istio bindings: generated from the Istio CRD bundle (v1 / storage versions only) and
+// committed under src/imports. Run by hand when the Istio version changes.
+project.addTask('import:istio', {
+  description: 'Regenerate src/imports from the Istio CRDs (ISTIO_CRDS overrides the CRD file)',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-istio.ts',
+});
+project.eslint?.addIgnorePattern('src/imports/');
+project.eslint?.addIgnorePattern('examples/*/dist/');
+project.eslint?.addIgnorePattern('examples/*/imports/');
+
+// Every example is a cdk8s app synthesized with the cdk8s CLI, as a user would.
+const examples = project.addTask('examples', {
+  description: 'Synthesize every cdk8s app under examples/ to its dist/ folder',
+  shell: TaskShell.bash(),
+  exec: 'shopt -s nullglob; for d in examples/*/; do echo "synth $d"; (cd "$d" && npx cdk8s synth --no-check-upgrade) || exit 1; done',
+});
+project.postCompileTask.spawn(examples);
+
+project.gitignore.exclude('examples/*/dist/', '.jsii.tabl.json');
+project.npmignore?.exclude('examples/', 'bench/', 'docs/', '.ci/');
+
+project.synth();

@@ -1,0 +1,48 @@
+/**
+ * Regenerates the typed Istio bindings in src/imports from Istio's CRD bundle.
+ *
+ * Each kind keeps one version: `v1` where Istio serves it, otherwise the storage version
+ * (EnvoyFilter v1alpha3, ProxyConfig v1beta1, WasmPlugin/TrafficExtension v1alpha1). Every
+ * served version of a kind has the same schema, so nothing is lost, and the bindings stay a
+ * third of the size of an all-versions import.
+ *
+ * The CRD file is read from ISTIO_CRDS, or from ../shared/crds/istio next to this checkout.
+ * It is never copied into the repository.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+
+const root = path.resolve(__dirname, '..');
+const crdFile = process.env.ISTIO_CRDS
+  ?? path.resolve(root, '..', 'shared', 'crds', 'istio', 'customresourcedefinitions.gen.yaml');
+if (!fs.existsSync(crdFile)) {
+  throw new Error(`Istio CRD bundle not found at ${crdFile}; set ISTIO_CRDS to its path`);
+}
+
+const kept: string[] = [];
+const docs = YAML.parseAllDocuments(fs.readFileSync(crdFile, 'utf8'))
+  .map((d) => d.toJS())
+  .filter((crd) => crd?.kind === 'CustomResourceDefinition')
+  .map((crd) => {
+    const versions: any[] = crd.spec.versions;
+    const chosen = versions.find((v) => v.name === 'v1' && v.served) ?? versions.find((v) => v.storage);
+    kept.push(`${crd.spec.names.kind} ${crd.spec.group}/${chosen.name}`);
+    return { ...crd, spec: { ...crd.spec, versions: [{ ...chosen, storage: true }] } };
+  });
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'istio-crds-'));
+const filtered = path.join(tmp, 'istio-crds.yaml');
+fs.writeFileSync(filtered, docs.map((d) => YAML.stringify(d)).join('---\n'));
+
+const out = path.join(root, 'src', 'imports');
+fs.rmSync(out, { recursive: true, force: true });
+execFileSync('npx', ['cdk8s', 'import', filtered, '-o', out, '-l', 'typescript', '--no-check-upgrade'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+fs.rmSync(tmp, { recursive: true, force: true });
+
+console.log(`imported ${kept.length} kinds from ${crdFile}:\n  ${kept.sort().join('\n  ')}`);

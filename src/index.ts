@@ -1,0 +1,1 @@
+export * as istio from './istio';
