@@ -43,6 +43,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/dist/'],
       // Every object any test synthesizes is schema-checked (see test/support/setup.ts).
       setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
+      // Docs snippets import the package by name, as users do.
+      moduleNameMapper: { '^cdk8s-mesh$': '<rootDir>/src' },
     },
   },
 
@@ -57,6 +59,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   publishToGo: { moduleName: 'github.com/cdk8s-mesh/cdk8s-mesh-go' },
   publishToNuget: { dotNetNamespace: 'Cdk8sMesh', packageId: 'Cdk8sMesh' },
 });
+
+// jsii 6 prints a large banner on Node 20 (end of life since 2026-10-30) and fetches its
+// release list from GitHub on every call; neither helps a build on this machine.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('JSII_SILENCE_SUPPORT_WARNING', '1');
 
 // Only the npm package can be packaged on a machine without PyPI/Maven/Go/.NET; the other
 // languages are generated as source so a broken binding name still fails the build.
@@ -74,6 +81,11 @@ project.addTask('import:istio', {
 project.eslint?.addIgnorePattern('src/imports/');
 project.eslint?.addIgnorePattern('examples/*/dist/');
 project.eslint?.addIgnorePattern('examples/*/imports/');
+
+// ts-jest only transpiles (isolatedModules), so type-check tests, examples and docs snippets
+// before running them: a misspelled property must fail, not be silently ignored.
+project.tryFindObjectFile('test/tsconfig.json')?.addOverride('compilerOptions.paths', { 'cdk8s-mesh': ['../src'] });
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json', { name: 'typecheck tests, examples and docs snippets' });
 
 // Every example is a cdk8s app synthesized with the cdk8s CLI, as a user would.
 const examples = project.addTask('examples', {

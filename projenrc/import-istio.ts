@@ -45,4 +45,14 @@ execFileSync('npx', ['cdk8s', 'import', filtered, '-o', out, '-l', 'typescript',
 });
 fs.rmSync(tmp, { recursive: true, force: true });
 
+// cdk8s import spells an underscore inside an enum literal as `_UNDERSCORE_`
+// (MESH_UNDERSCORE_EXTERNAL); give members the names of the Istio literals (MESH_EXTERNAL).
+for (const file of fs.readdirSync(out)) {
+  const target = path.join(out, file);
+  const source = fs.readFileSync(target, 'utf8').replace(/^(\s+)([A-Z0-9_]+) = "/gm,
+    (_match, indent: string, member: string) => `${indent}${member.replace(/_UNDERSCORE_/g, '_')} = "`);
+  if (/_UNDERSCORE_/.test(source)) throw new Error(`${file}: an _UNDERSCORE_ name is left outside an enum member`);
+  fs.writeFileSync(target, source);
+}
+
 console.log(`imported ${kept.length} kinds from ${crdFile}:\n  ${kept.sort().join('\n  ')}`);

@@ -446,7 +446,7 @@ export enum TrafficExtensionSpecMatchMode {
   /** SERVER */
   SERVER = "SERVER",
   /** CLIENT_AND_SERVER */
-  CLIENT_UNDERSCORE_AND_UNDERSCORE_SERVER = "CLIENT_AND_SERVER",
+  CLIENT_AND_SERVER = "CLIENT_AND_SERVER",
 }
 
 /**
@@ -482,11 +482,11 @@ export function toJson_TrafficExtensionSpecMatchPorts(obj: TrafficExtensionSpecM
  */
 export enum TrafficExtensionSpecWasmFailStrategy {
   /** FAIL_CLOSE */
-  FAIL_UNDERSCORE_CLOSE = "FAIL_CLOSE",
+  FAIL_CLOSE = "FAIL_CLOSE",
   /** FAIL_OPEN */
-  FAIL_UNDERSCORE_OPEN = "FAIL_OPEN",
+  FAIL_OPEN = "FAIL_OPEN",
   /** FAIL_RELOAD */
-  FAIL_UNDERSCORE_RELOAD = "FAIL_RELOAD",
+  FAIL_RELOAD = "FAIL_RELOAD",
 }
 
 /**
@@ -498,7 +498,7 @@ export enum TrafficExtensionSpecWasmFailStrategy {
  */
 export enum TrafficExtensionSpecWasmImagePullPolicy {
   /** UNSPECIFIED_POLICY */
-  UNSPECIFIED_UNDERSCORE_POLICY = "UNSPECIFIED_POLICY",
+  UNSPECIFIED_POLICY = "UNSPECIFIED_POLICY",
   /** IfNotPresent */
   IF_NOT_PRESENT = "IfNotPresent",
   /** Always */
@@ -514,7 +514,7 @@ export enum TrafficExtensionSpecWasmImagePullPolicy {
  */
 export enum TrafficExtensionSpecWasmType {
   /** UNSPECIFIED_PLUGIN_TYPE */
-  UNSPECIFIED_UNDERSCORE_PLUGIN_UNDERSCORE_TYPE = "UNSPECIFIED_PLUGIN_TYPE",
+  UNSPECIFIED_PLUGIN_TYPE = "UNSPECIFIED_PLUGIN_TYPE",
   /** HTTP */
   HTTP = "HTTP",
   /** NETWORK */
@@ -855,11 +855,11 @@ export function toJson_WasmPluginSpec(obj: WasmPluginSpec | undefined): Record<s
  */
 export enum WasmPluginSpecFailStrategy {
   /** FAIL_CLOSE */
-  FAIL_UNDERSCORE_CLOSE = "FAIL_CLOSE",
+  FAIL_CLOSE = "FAIL_CLOSE",
   /** FAIL_OPEN */
-  FAIL_UNDERSCORE_OPEN = "FAIL_OPEN",
+  FAIL_OPEN = "FAIL_OPEN",
   /** FAIL_RELOAD */
-  FAIL_UNDERSCORE_RELOAD = "FAIL_RELOAD",
+  FAIL_RELOAD = "FAIL_RELOAD",
 }
 
 /**
@@ -871,7 +871,7 @@ export enum WasmPluginSpecFailStrategy {
  */
 export enum WasmPluginSpecImagePullPolicy {
   /** UNSPECIFIED_POLICY */
-  UNSPECIFIED_UNDERSCORE_POLICY = "UNSPECIFIED_POLICY",
+  UNSPECIFIED_POLICY = "UNSPECIFIED_POLICY",
   /** IfNotPresent */
   IF_NOT_PRESENT = "IfNotPresent",
   /** Always */
@@ -923,7 +923,7 @@ export function toJson_WasmPluginSpecMatch(obj: WasmPluginSpecMatch | undefined)
  */
 export enum WasmPluginSpecPhase {
   /** UNSPECIFIED_PHASE */
-  UNSPECIFIED_UNDERSCORE_PHASE = "UNSPECIFIED_PHASE",
+  UNSPECIFIED_PHASE = "UNSPECIFIED_PHASE",
   /** AUTHN */
   AUTHN = "AUTHN",
   /** AUTHZ */
@@ -1069,7 +1069,7 @@ export function toJson_WasmPluginSpecTargetRefs(obj: WasmPluginSpecTargetRefs | 
  */
 export enum WasmPluginSpecType {
   /** UNSPECIFIED_PLUGIN_TYPE */
-  UNSPECIFIED_UNDERSCORE_PLUGIN_UNDERSCORE_TYPE = "UNSPECIFIED_PLUGIN_TYPE",
+  UNSPECIFIED_PLUGIN_TYPE = "UNSPECIFIED_PLUGIN_TYPE",
   /** HTTP */
   HTTP = "HTTP",
   /** NETWORK */
@@ -1119,7 +1119,7 @@ export enum WasmPluginSpecMatchMode {
   /** SERVER */
   SERVER = "SERVER",
   /** CLIENT_AND_SERVER */
-  CLIENT_UNDERSCORE_AND_UNDERSCORE_SERVER = "CLIENT_AND_SERVER",
+  CLIENT_AND_SERVER = "CLIENT_AND_SERVER",
 }
 
 /**

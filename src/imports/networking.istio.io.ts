@@ -1536,15 +1536,15 @@ export enum DestinationRuleSpecTrafficPolicyLoadBalancerSimple {
   /** UNSPECIFIED */
   UNSPECIFIED = "UNSPECIFIED",
   /** LEAST_CONN */
-  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  LEAST_CONN = "LEAST_CONN",
   /** RANDOM */
   RANDOM = "RANDOM",
   /** PASSTHROUGH */
   PASSTHROUGH = "PASSTHROUGH",
   /** ROUND_ROBIN */
-  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  ROUND_ROBIN = "ROUND_ROBIN",
   /** LEAST_REQUEST */
-  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+  LEAST_REQUEST = "LEAST_REQUEST",
 }
 
 /**
@@ -1916,7 +1916,7 @@ export enum DestinationRuleSpecTrafficPolicyTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
 }
 
 /**
@@ -2200,15 +2200,15 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerSimple {
   /** UNSPECIFIED */
   UNSPECIFIED = "UNSPECIFIED",
   /** LEAST_CONN */
-  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  LEAST_CONN = "LEAST_CONN",
   /** RANDOM */
   RANDOM = "RANDOM",
   /** PASSTHROUGH */
   PASSTHROUGH = "PASSTHROUGH",
   /** ROUND_ROBIN */
-  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  ROUND_ROBIN = "ROUND_ROBIN",
   /** LEAST_REQUEST */
-  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+  LEAST_REQUEST = "LEAST_REQUEST",
 }
 
 /**
@@ -2580,7 +2580,7 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
 }
 
 /**
@@ -2594,7 +2594,7 @@ export enum DestinationRuleSpecTrafficPolicyConnectionPoolHttpH2UpgradePolicy {
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -3100,15 +3100,15 @@ export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerSimple 
   /** UNSPECIFIED */
   UNSPECIFIED = "UNSPECIFIED",
   /** LEAST_CONN */
-  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  LEAST_CONN = "LEAST_CONN",
   /** RANDOM */
   RANDOM = "RANDOM",
   /** PASSTHROUGH */
   PASSTHROUGH = "PASSTHROUGH",
   /** ROUND_ROBIN */
-  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  ROUND_ROBIN = "ROUND_ROBIN",
   /** LEAST_REQUEST */
-  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+  LEAST_REQUEST = "LEAST_REQUEST",
 }
 
 /**
@@ -3166,7 +3166,7 @@ export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
 }
 
 /**
@@ -3180,7 +3180,7 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttpH2UpgradePo
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -3686,15 +3686,15 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer
   /** UNSPECIFIED */
   UNSPECIFIED = "UNSPECIFIED",
   /** LEAST_CONN */
-  LEAST_UNDERSCORE_CONN = "LEAST_CONN",
+  LEAST_CONN = "LEAST_CONN",
   /** RANDOM */
   RANDOM = "RANDOM",
   /** PASSTHROUGH */
   PASSTHROUGH = "PASSTHROUGH",
   /** ROUND_ROBIN */
-  ROUND_UNDERSCORE_ROBIN = "ROUND_ROBIN",
+  ROUND_ROBIN = "ROUND_ROBIN",
   /** LEAST_REQUEST */
-  LEAST_UNDERSCORE_REQUEST = "LEAST_REQUEST",
+  LEAST_REQUEST = "LEAST_REQUEST",
 }
 
 /**
@@ -3752,7 +3752,7 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
 }
 
 /**
@@ -3800,7 +3800,7 @@ export enum DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttpH
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -4070,7 +4070,7 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPo
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -4637,25 +4637,25 @@ export enum EnvoyFilterSpecConfigPatchesApplyTo {
   /** LISTENER */
   LISTENER = "LISTENER",
   /** FILTER_CHAIN */
-  FILTER_UNDERSCORE_CHAIN = "FILTER_CHAIN",
+  FILTER_CHAIN = "FILTER_CHAIN",
   /** NETWORK_FILTER */
-  NETWORK_UNDERSCORE_FILTER = "NETWORK_FILTER",
+  NETWORK_FILTER = "NETWORK_FILTER",
   /** HTTP_FILTER */
-  HTTP_UNDERSCORE_FILTER = "HTTP_FILTER",
+  HTTP_FILTER = "HTTP_FILTER",
   /** ROUTE_CONFIGURATION */
-  ROUTE_UNDERSCORE_CONFIGURATION = "ROUTE_CONFIGURATION",
+  ROUTE_CONFIGURATION = "ROUTE_CONFIGURATION",
   /** VIRTUAL_HOST */
-  VIRTUAL_UNDERSCORE_HOST = "VIRTUAL_HOST",
+  VIRTUAL_HOST = "VIRTUAL_HOST",
   /** HTTP_ROUTE */
-  HTTP_UNDERSCORE_ROUTE = "HTTP_ROUTE",
+  HTTP_ROUTE = "HTTP_ROUTE",
   /** CLUSTER */
   CLUSTER = "CLUSTER",
   /** EXTENSION_CONFIG */
-  EXTENSION_UNDERSCORE_CONFIG = "EXTENSION_CONFIG",
+  EXTENSION_CONFIG = "EXTENSION_CONFIG",
   /** BOOTSTRAP */
   BOOTSTRAP = "BOOTSTRAP",
   /** LISTENER_FILTER */
-  LISTENER_UNDERSCORE_FILTER = "LISTENER_FILTER",
+  LISTENER_FILTER = "LISTENER_FILTER",
 }
 
 /**
@@ -4837,9 +4837,9 @@ export enum EnvoyFilterSpecConfigPatchesMatchContext {
   /** ANY */
   ANY = "ANY",
   /** SIDECAR_INBOUND */
-  SIDECAR_UNDERSCORE_INBOUND = "SIDECAR_INBOUND",
+  SIDECAR_INBOUND = "SIDECAR_INBOUND",
   /** SIDECAR_OUTBOUND */
-  SIDECAR_UNDERSCORE_OUTBOUND = "SIDECAR_OUTBOUND",
+  SIDECAR_OUTBOUND = "SIDECAR_OUTBOUND",
   /** GATEWAY */
   GATEWAY = "GATEWAY",
   /** WAYPOINT */
@@ -5077,11 +5077,11 @@ export enum EnvoyFilterSpecConfigPatchesPatchOperation {
   /** REMOVE */
   REMOVE = "REMOVE",
   /** INSERT_BEFORE */
-  INSERT_UNDERSCORE_BEFORE = "INSERT_BEFORE",
+  INSERT_BEFORE = "INSERT_BEFORE",
   /** INSERT_AFTER */
-  INSERT_UNDERSCORE_AFTER = "INSERT_AFTER",
+  INSERT_AFTER = "INSERT_AFTER",
   /** INSERT_FIRST */
-  INSERT_UNDERSCORE_FIRST = "INSERT_FIRST",
+  INSERT_FIRST = "INSERT_FIRST",
   /** REPLACE */
   REPLACE = "REPLACE",
 }
@@ -5407,7 +5407,7 @@ export enum EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRouteAction 
   /** REDIRECT */
   REDIRECT = "REDIRECT",
   /** DIRECT_RESPONSE */
-  DIRECT_UNDERSCORE_RESPONSE = "DIRECT_RESPONSE",
+  DIRECT_RESPONSE = "DIRECT_RESPONSE",
 }
 
 
@@ -5810,15 +5810,15 @@ export function toJson_GatewaySpecServersTls(obj: GatewaySpecServersTls | undefi
  */
 export enum GatewaySpecServersTlsMaxProtocolVersion {
   /** TLS_AUTO */
-  TLS_UNDERSCORE_AUTO = "TLS_AUTO",
+  TLS_AUTO = "TLS_AUTO",
   /** TLSV1_0 */
-  TLSV1_UNDERSCORE_0 = "TLSV1_0",
+  TLSV1_0 = "TLSV1_0",
   /** TLSV1_1 */
-  TLSV1_UNDERSCORE_1 = "TLSV1_1",
+  TLSV1_1 = "TLSV1_1",
   /** TLSV1_2 */
-  TLSV1_UNDERSCORE_2 = "TLSV1_2",
+  TLSV1_2 = "TLSV1_2",
   /** TLSV1_3 */
-  TLSV1_UNDERSCORE_3 = "TLSV1_3",
+  TLSV1_3 = "TLSV1_3",
 }
 
 /**
@@ -5830,15 +5830,15 @@ export enum GatewaySpecServersTlsMaxProtocolVersion {
  */
 export enum GatewaySpecServersTlsMinProtocolVersion {
   /** TLS_AUTO */
-  TLS_UNDERSCORE_AUTO = "TLS_AUTO",
+  TLS_AUTO = "TLS_AUTO",
   /** TLSV1_0 */
-  TLSV1_UNDERSCORE_0 = "TLSV1_0",
+  TLSV1_0 = "TLSV1_0",
   /** TLSV1_1 */
-  TLSV1_UNDERSCORE_1 = "TLSV1_1",
+  TLSV1_1 = "TLSV1_1",
   /** TLSV1_2 */
-  TLSV1_UNDERSCORE_2 = "TLSV1_2",
+  TLSV1_2 = "TLSV1_2",
   /** TLSV1_3 */
-  TLSV1_UNDERSCORE_3 = "TLSV1_3",
+  TLSV1_3 = "TLSV1_3",
 }
 
 /**
@@ -5856,11 +5856,11 @@ export enum GatewaySpecServersTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** AUTO_PASSTHROUGH */
-  AUTO_UNDERSCORE_PASSTHROUGH = "AUTO_PASSTHROUGH",
+  AUTO_PASSTHROUGH = "AUTO_PASSTHROUGH",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
   /** OPTIONAL_MUTUAL */
-  OPTIONAL_UNDERSCORE_MUTUAL = "OPTIONAL_MUTUAL",
+  OPTIONAL_MUTUAL = "OPTIONAL_MUTUAL",
 }
 
 /**
@@ -6364,9 +6364,9 @@ export function toJson_ServiceEntrySpecEndpoints(obj: ServiceEntrySpecEndpoints 
  */
 export enum ServiceEntrySpecLocation {
   /** MESH_EXTERNAL */
-  MESH_UNDERSCORE_EXTERNAL = "MESH_EXTERNAL",
+  MESH_EXTERNAL = "MESH_EXTERNAL",
   /** MESH_INTERNAL */
-  MESH_UNDERSCORE_INTERNAL = "MESH_INTERNAL",
+  MESH_INTERNAL = "MESH_INTERNAL",
 }
 
 /**
@@ -6434,9 +6434,9 @@ export enum ServiceEntrySpecResolution {
   /** DNS */
   DNS = "DNS",
   /** DNS_ROUND_ROBIN */
-  DNS_UNDERSCORE_ROUND_UNDERSCORE_ROBIN = "DNS_ROUND_ROBIN",
+  DNS_ROUND_ROBIN = "DNS_ROUND_ROBIN",
   /** DYNAMIC_DNS */
-  DYNAMIC_UNDERSCORE_DNS = "DYNAMIC_DNS",
+  DYNAMIC_DNS = "DYNAMIC_DNS",
 }
 
 /**
@@ -7353,9 +7353,9 @@ export function toJson_SidecarSpecOutboundTrafficPolicyEgressProxy(obj: SidecarS
  */
 export enum SidecarSpecOutboundTrafficPolicyMode {
   /** REGISTRY_ONLY */
-  REGISTRY_UNDERSCORE_ONLY = "REGISTRY_ONLY",
+  REGISTRY_ONLY = "REGISTRY_ONLY",
   /** ALLOW_ANY */
-  ALLOW_UNDERSCORE_ANY = "ALLOW_ANY",
+  ALLOW_ANY = "ALLOW_ANY",
 }
 
 /**
@@ -7369,7 +7369,7 @@ export enum SidecarSpecInboundConnectionPoolHttpH2UpgradePolicy {
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -7573,15 +7573,15 @@ export function toJson_SidecarSpecIngressConnectionPoolTcp(obj: SidecarSpecIngre
  */
 export enum SidecarSpecIngressTlsMaxProtocolVersion {
   /** TLS_AUTO */
-  TLS_UNDERSCORE_AUTO = "TLS_AUTO",
+  TLS_AUTO = "TLS_AUTO",
   /** TLSV1_0 */
-  TLSV1_UNDERSCORE_0 = "TLSV1_0",
+  TLSV1_0 = "TLSV1_0",
   /** TLSV1_1 */
-  TLSV1_UNDERSCORE_1 = "TLSV1_1",
+  TLSV1_1 = "TLSV1_1",
   /** TLSV1_2 */
-  TLSV1_UNDERSCORE_2 = "TLSV1_2",
+  TLSV1_2 = "TLSV1_2",
   /** TLSV1_3 */
-  TLSV1_UNDERSCORE_3 = "TLSV1_3",
+  TLSV1_3 = "TLSV1_3",
 }
 
 /**
@@ -7593,15 +7593,15 @@ export enum SidecarSpecIngressTlsMaxProtocolVersion {
  */
 export enum SidecarSpecIngressTlsMinProtocolVersion {
   /** TLS_AUTO */
-  TLS_UNDERSCORE_AUTO = "TLS_AUTO",
+  TLS_AUTO = "TLS_AUTO",
   /** TLSV1_0 */
-  TLSV1_UNDERSCORE_0 = "TLSV1_0",
+  TLSV1_0 = "TLSV1_0",
   /** TLSV1_1 */
-  TLSV1_UNDERSCORE_1 = "TLSV1_1",
+  TLSV1_1 = "TLSV1_1",
   /** TLSV1_2 */
-  TLSV1_UNDERSCORE_2 = "TLSV1_2",
+  TLSV1_2 = "TLSV1_2",
   /** TLSV1_3 */
-  TLSV1_UNDERSCORE_3 = "TLSV1_3",
+  TLSV1_3 = "TLSV1_3",
 }
 
 /**
@@ -7619,11 +7619,11 @@ export enum SidecarSpecIngressTlsMode {
   /** MUTUAL */
   MUTUAL = "MUTUAL",
   /** AUTO_PASSTHROUGH */
-  AUTO_UNDERSCORE_PASSTHROUGH = "AUTO_PASSTHROUGH",
+  AUTO_PASSTHROUGH = "AUTO_PASSTHROUGH",
   /** ISTIO_MUTUAL */
-  ISTIO_UNDERSCORE_MUTUAL = "ISTIO_MUTUAL",
+  ISTIO_MUTUAL = "ISTIO_MUTUAL",
   /** OPTIONAL_MUTUAL */
-  OPTIONAL_UNDERSCORE_MUTUAL = "OPTIONAL_MUTUAL",
+  OPTIONAL_MUTUAL = "OPTIONAL_MUTUAL",
 }
 
 /**
@@ -7703,7 +7703,7 @@ export enum SidecarSpecIngressConnectionPoolHttpH2UpgradePolicy {
   /** DEFAULT */
   DEFAULT = "DEFAULT",
   /** DO_NOT_UPGRADE */
-  DO_UNDERSCORE_NOT_UNDERSCORE_UPGRADE = "DO_NOT_UPGRADE",
+  DO_NOT_UPGRADE = "DO_NOT_UPGRADE",
   /** UPGRADE */
   UPGRADE = "UPGRADE",
 }
@@ -9633,9 +9633,9 @@ export function toJson_VirtualServiceSpecHttpMirrorsPercentage(obj: VirtualServi
  */
 export enum VirtualServiceSpecHttpRedirectDerivePort {
   /** FROM_PROTOCOL_DEFAULT */
-  FROM_UNDERSCORE_PROTOCOL_UNDERSCORE_DEFAULT = "FROM_PROTOCOL_DEFAULT",
+  FROM_PROTOCOL_DEFAULT = "FROM_PROTOCOL_DEFAULT",
   /** FROM_REQUEST_PORT */
-  FROM_UNDERSCORE_REQUEST_UNDERSCORE_PORT = "FROM_REQUEST_PORT",
+  FROM_REQUEST_PORT = "FROM_REQUEST_PORT",
 }
 
 /**

@@ -1,0 +1,101 @@
+import { Testing } from 'cdk8s';
+import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
+import { Manifest, fqdn, loadSample, ofKind, one, sampleTest } from '../support/manifests';
+
+const SERVICES = ['details', 'ratings', 'reviews', 'productpage'];
+
+function synthBookinfo(): { chart: BookinfoChart; manifests: Manifest[] } {
+  const chart = new BookinfoChart(Testing.app(), 'bookinfo');
+  return { chart, manifests: Testing.synth(chart) as Manifest[] };
+}
+
+describe('examples/bookinfo', () => {
+  const { chart, manifests } = synthBookinfo();
+
+  test('namespace with the injection label and STRICT mTLS', () => {
+    expect(one(manifests, 'Namespace', 'bookinfo').metadata.labels).toMatchObject({ 'istio-injection': 'enabled' });
+    expect(one(manifests, 'PeerAuthentication', 'default', 'bookinfo').spec).toEqual({ mtls: { mode: 'STRICT' } });
+  });
+
+  test.each(SERVICES)('%s: Service on port 9080 named http, ServiceAccount bookinfo-%s', (name) => {
+    expect(one(manifests, 'Service', name).spec).toMatchObject({
+      ports: [{ port: 9080, name: 'http', appProtocol: 'http' }],
+      selector: { app: name },
+    });
+    one(manifests, 'ServiceAccount', `bookinfo-${name}`);
+  });
+
+  test('a Deployment per version with app/version labels', () => {
+    const deployments = ofKind(manifests, 'Deployment').map((d) => d.metadata.name).sort();
+    expect(deployments).toEqual(['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
+    for (const name of deployments) {
+      const [app, version] = name.split('-');
+      expect(one(manifests, 'Deployment', name).spec.template.metadata.labels).toMatchObject({ app, version });
+    }
+  });
+
+  test('a DestinationRule per service with one subset per version keyed on `version`', () => {
+    expect(one(manifests, 'DestinationRule', 'reviews').spec.subsets).toEqual(
+      ['v1', 'v2', 'v3'].map((v) => ({ name: v, labels: { version: v } })));
+    for (const name of SERVICES) {
+      expect(one(manifests, 'DestinationRule', name).spec.host).toBe(`${name}.bookinfo.svc.cluster.local`);
+    }
+  });
+
+  sampleTest("matches Istio's bookinfo.yaml: services, ports, accounts, deployments, images and labels", () => {
+    const sample = loadSample('bookinfo/platform/kube/bookinfo.yaml');
+    for (const svc of ofKind(sample, 'Service')) {
+      const ours = one(manifests, 'Service', svc.metadata.name);
+      expect(ours.spec.selector).toEqual(svc.spec.selector);
+      expect(ours.spec.ports.map((p: any) => ({ name: p.name, port: p.port }))).toEqual(svc.spec.ports.map((p: any) => ({ name: p.name, port: p.port })));
+      expect(ours.metadata.labels).toMatchObject(svc.metadata.labels);
+    }
+    expect(ofKind(manifests, 'ServiceAccount').map((s) => s.metadata.name).sort())
+      .toEqual(ofKind(sample, 'ServiceAccount').map((s) => s.metadata.name).sort());
+    for (const dep of ofKind(sample, 'Deployment')) {
+      const ours = one(manifests, 'Deployment', dep.metadata.name);
+      expect(ours.metadata.labels).toEqual(dep.metadata.labels);
+      expect(ours.spec.replicas).toBe(dep.spec.replicas);
+      expect(ours.spec.selector).toEqual(dep.spec.selector);
+      expect(ours.spec.template.metadata.labels).toMatchObject(dep.spec.template.metadata.labels);
+      const [theirs] = dep.spec.template.spec.containers;
+      const [mine] = ours.spec.template.spec.containers;
+      expect(ours.spec.template.spec.serviceAccountName).toBe(dep.spec.template.spec.serviceAccountName);
+      expect({ name: mine.name, image: mine.image, pull: mine.imagePullPolicy, ports: mine.ports, env: mine.env, mounts: sortBy(mine.volumeMounts) })
+        .toEqual({ name: theirs.name, image: theirs.image, pull: theirs.imagePullPolicy, ports: theirs.ports, env: theirs.env, mounts: sortBy(theirs.volumeMounts) });
+    }
+  });
+
+  sampleTest("the default VirtualServices are Istio's virtual-service-all-v1", () => {
+    for (const vs of loadSample('bookinfo/networking/virtual-service-all-v1.yaml')) {
+      const ours = one(manifests, 'VirtualService', vs.metadata.name);
+      const ns = ours.metadata.namespace;
+      expect(ours.spec.hosts).toEqual(vs.spec.hosts.map((h: string) => fqdn(h, ns!)));
+      expect(ours.spec.http.map((r: any) => r.route)).toEqual(vs.spec.http.map((r: any) => r.route.map((d: any) => ({
+        ...d, destination: { ...d.destination, host: fqdn(d.destination.host, ns!) },
+      }))));
+    }
+  });
+
+  sampleTest("every subset we declare is one of destination-rule-all's, on the same host", () => {
+    for (const dr of loadSample('bookinfo/networking/destination-rule-all.yaml')) {
+      const ours = one(manifests, 'DestinationRule', dr.metadata.name);
+      expect(ours.spec.host).toBe(fqdn(dr.spec.host, ours.metadata.namespace!));
+      expect(dr.spec.subsets).toEqual(expect.arrayContaining(ours.spec.subsets));
+    }
+  });
+
+  test('exposes the services it declares', () => {
+    expect(chart.reviews.versions.map((v) => v.name)).toEqual(['v1', 'v2', 'v3']);
+    expect(chart.productpage.principal).toBe('cluster.local/ns/bookinfo/sa/bookinfo-productpage');
+  });
+
+  test('snapshot', () => {
+    expect(manifests).toMatchSnapshot();
+  });
+});
+
+/** Mounted paths (volume names are ours to choose). */
+function sortBy(mounts: any[] | undefined): string[] | undefined {
+  return mounts?.map((m) => m.mountPath).sort();
+}

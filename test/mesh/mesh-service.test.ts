@@ -1,0 +1,245 @@
+import { Chart, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Dataplane, Mesh, MeshService, Protocol } from '../../src';
+import { Manifest, inventory, one } from '../support/manifests';
+
+function setup(dataplane?: Dataplane) {
+  const chart = Testing.chart();
+  const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', dataplane });
+  return { chart, mesh };
+}
+const synth = (chart: Chart) => Testing.synth(chart) as Manifest[];
+
+describe('MeshService', () => {
+  test('writes a ServiceAccount, a Service, a Deployment per version, ONE DestinationRule and ONE VirtualService', () => {
+    // GIVEN
+    const { chart, mesh } = setup();
+    // WHEN
+    const reviews = new MeshService(chart, 'reviews', { mesh, image: 'reviews:1', port: 9080, serviceAccountName: 'bookinfo-reviews' });
+    const v2 = reviews.addVersion('v2', { image: 'reviews:2' });
+    // THEN
+    const manifests = synth(chart);
+    expect(inventory(manifests).filter((n) => !/^(Namespace|PeerAuthentication)\//.test(n))).toEqual([
+      'ServiceAccount/bookinfo-reviews', 'Service/reviews', 'Deployment/reviews-v1',
+      'DestinationRule/reviews', 'VirtualService/reviews', 'Deployment/reviews-v2',
+    ]);
+    expect(one(manifests, 'Service', 'reviews')).toMatchObject({
+      metadata: { namespace: 'shop', labels: { app: 'reviews', service: 'reviews' } },
+      spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', appProtocol: 'http', port: 9080, targetPort: 9080 }] },
+    });
+    const deployment = one(manifests, 'Deployment', 'reviews-v2');
+    expect(deployment.metadata.labels).toEqual({ app: 'reviews', version: 'v2' });
+    expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'reviews', version: 'v2' } });
+    expect(deployment.spec.template.metadata.labels).toMatchObject({
+      'app': 'reviews', 'version': 'v2',
+      'service.istio.io/canonical-name': 'reviews', 'service.istio.io/canonical-revision': 'v2',
+    });
+    expect(deployment.spec.template.spec.serviceAccountName).toBe('bookinfo-reviews');
+    expect(deployment.spec.template.spec.containers[0]).toMatchObject({ name: 'reviews', image: 'reviews:2', ports: [{ containerPort: 9080 }] });
+    expect(one(manifests, 'DestinationRule', 'reviews').spec).toEqual({
+      host: 'reviews.shop.svc.cluster.local',
+      subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }],
+    });
+    expect(one(manifests, 'VirtualService', 'reviews').spec).toEqual({
+      hosts: ['reviews.shop.svc.cluster.local'],
+      http: [{
+        route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v1' } }],
+        retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+      }],
+    });
+    expect(reviews.host).toBe('reviews.shop.svc.cluster.local');
+    expect(reviews.principal).toBe('cluster.local/ns/shop/sa/bookinfo-reviews');
+    expect(reviews.versions).toEqual([reviews.defaultVersion, v2]);
+    expect(reviews.defaultVersion.name).toBe('v1');
+    expect(v2.toWorkloadSelector()).toEqual({ namespaceName: 'shop', matchLabels: { app: 'reviews', version: 'v2' } });
+    expect(reviews.toWorkloadSelector()).toEqual({ namespaceName: 'shop', matchLabels: { app: 'reviews' } });
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('exposes the generated objects as escape hatches', () => {
+    const { chart, mesh } = setup();
+    const svc = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 80 });
+    expect(svc.service.name).toBe('api');
+    expect(svc.serviceAccount.name).toBe('api');
+    expect(svc.defaultVersion.deployment.name).toBe('api-v1');
+    expect(svc.destinationRule.kind).toBe('DestinationRule');
+    expect(svc.virtualService.kind).toBe('VirtualService');
+    svc.virtualService.metadata.addAnnotation('team', 'payments');
+    expect(one(synth(chart), 'VirtualService', 'api').metadata.annotations).toEqual({ team: 'payments' });
+  });
+
+  test('port name carries the protocol and an optional suffix; target port may differ', () => {
+    const { chart, mesh } = setup();
+    new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8000, targetPort: 8080, protocol: Protocol.GRPC, portNameSuffix: 'api' });
+    expect(one(synth(chart), 'Service', 'api').spec.ports).toEqual([{ name: 'grpc-api', appProtocol: 'grpc', port: 8000, targetPort: 8080 }]);
+  });
+
+  test('a TCP service routes with a tcp rule (no HTTP retries)', () => {
+    const { chart, mesh } = setup();
+    new MeshService(chart, 'db', { mesh, image: 'mysql:8', port: 3306, protocol: Protocol.MYSQL });
+    expect(one(synth(chart), 'VirtualService', 'db').spec).toEqual({
+      hosts: ['db.shop.svc.cluster.local'],
+      tcp: [{ route: [{ destination: { host: 'db.shop.svc.cluster.local', subset: 'v1' } }] }],
+    });
+  });
+
+  test('a TLS service routes by SNI', () => {
+    const { chart, mesh } = setup();
+    new MeshService(chart, 'secure', { mesh, image: 'secure:1', port: 8443, protocol: Protocol.HTTPS });
+    expect(one(synth(chart), 'VirtualService', 'secure').spec.tls).toEqual([{
+      match: [{ sniHosts: ['secure.shop.svc.cluster.local'], port: 8443 }],
+      route: [{ destination: { host: 'secure.shop.svc.cluster.local', subset: 'v1' } }],
+    }]);
+  });
+
+  test('versions inherit service settings and override them', () => {
+    const { chart, mesh } = setup();
+    const svc = new MeshService(chart, 'api', {
+      mesh, image: 'api:1', port: 80, replicas: 3, env: { A: '1', B: '2' }, podAnnotations: { x: 'y' },
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT, scratchDirectories: ['/tmp'],
+    });
+    svc.addVersion('v2', { env: { B: 'two' }, replicas: 1 });
+    const v2 = one(synth(chart), 'Deployment', 'api-v2');
+    expect(v2.spec.replicas).toBe(1);
+    const container = v2.spec.template.spec.containers[0];
+    expect(container.image).toBe('api:1');
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+    expect(container.env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: 'two' }]);
+    expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(v2.spec.template.spec.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(v2.spec.template.metadata.annotations).toEqual({ x: 'y' });
+  });
+
+  test('sidecar proxy resources and holdApplicationUntilProxyStarts become Istio pod annotations', () => {
+    const { chart, mesh } = setup();
+    new MeshService(chart, 'api', {
+      mesh, image: 'api:1', port: 80, holdApplicationUntilProxyStarts: true,
+      proxyResources: {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+      },
+    });
+    expect(one(synth(chart), 'Deployment', 'api-v1').spec.template.metadata.annotations).toEqual({
+      'sidecar.istio.io/proxyCPU': '100m',
+      'sidecar.istio.io/proxyCPULimit': '500m',
+      'sidecar.istio.io/proxyMemory': '128Mi',
+      'sidecar.istio.io/proxyMemoryLimit': '256Mi',
+      'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
+    });
+  });
+
+  test('a service in a chart without namespace is written to the mesh namespace', () => {
+    const app = Testing.app();
+    const mesh = new Mesh(new Chart(app, 'platform'), 'mesh', { namespaceName: 'shop' });
+    const chart = new Chart(app, 'services');
+    new MeshService(chart, 'api', { mesh, image: 'api:1', port: 80 });
+    expect(synth(chart).every((m) => m.metadata.namespace === 'shop')).toBe(true);
+  });
+
+  describe('bad input', () => {
+    test('CM101: service name that is not a DNS label', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, name: 'Reviews_Service', image: 'x', port: 80 }))
+        .toThrow(/\[test\/svc\] CM101 .*service name "Reviews_Service" is not a valid DNS label.*starting with a letter.*e\.g\. "reviews-service"/);
+    });
+
+    test('CM101: service name starting with a digit', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, name: '1reviews', image: 'x', port: 80 })).toThrow(/CM101 .*"1reviews"/);
+    });
+
+    test('CM101: version name that is not a DNS label', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'svc', { mesh, image: 'x', port: 80 });
+      expect(() => svc.addVersion('V2.beta')).toThrow(/\[test\/svc\/V2\.beta\] CM101 .*version name "V2\.beta" is not a valid DNS label/);
+    });
+
+    test('CM101: service account name that is not a DNS subdomain', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, serviceAccountName: 'Svc Account' }))
+        .toThrow(/CM101 .*service account name "Svc Account" is not a valid DNS subdomain/);
+    });
+
+    test('CM103: a service in a chart of another namespace', () => {
+      const app = Testing.app();
+      const mesh = new Mesh(new Chart(app, 'shop', { namespace: 'shop' }), 'mesh');
+      const other = new Chart(app, 'billing', { namespace: 'billing' });
+      expect(() => new MeshService(other, 'api', { mesh, image: 'x', port: 80 }))
+        .toThrow(/\[billing\/api\] CM103 .*Chart for namespace "billing" but its mesh is namespace "shop".*Fix: create the service in a Chart for namespace "shop"/);
+    });
+
+    test('CM105: duplicate version', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'svc', { mesh, image: 'x', port: 80 });
+      expect(() => svc.addVersion('v1')).toThrow(/CM105 .*service "svc" already has a version "v1"/);
+    });
+
+    test.each([0, 65536, 80.5, -1])('CM106: port %p out of range', (port) => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port }))
+        .toThrow(new RegExp(`\\[test/svc\\] CM106 .*port ${port} is not a TCP port number. Fix: use a whole number from 1 to 65535`));
+    });
+
+    test('CM106: target port out of range', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, targetPort: 70000 })).toThrow(/CM106 .*targetPort 70000/);
+    });
+
+    test('CM107: empty image', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: '  ', port: 80 }))
+        .toThrow(/\[test\/svc\/v1\] CM107 .*version "v1" of service "svc" has an empty container image.*Fix: pass image/);
+    });
+
+    test('CM108: fractional replicas', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, replicas: 1.5 })).toThrow(/CM108 .*replicas is 1.5/);
+    });
+
+    test('CM109: sidecar options in ambient mode', () => {
+      const { chart, mesh } = setup(Dataplane.ambient());
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, holdApplicationUntilProxyStarts: true }))
+        .toThrow(/CM109 .*holdApplicationUntilProxyStarts configures the sidecar, but namespace "shop" is in ambient mode.*Fix: remove the option/);
+    });
+
+    test('CM110: holdApplicationUntilProxyStarts with a proxy.istio.io/config annotation', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', {
+        mesh, image: 'x', port: 80, holdApplicationUntilProxyStarts: true, podAnnotations: { 'proxy.istio.io/config': '{}' },
+      })).toThrow(/CM110 .*both set "proxy.istio.io\/config"/);
+    });
+
+    test('CM110: proxy resources also set as annotations', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', {
+        mesh, image: 'x', port: 80, proxyResources: { cpu: { request: kplus.Cpu.millis(100) } },
+        podAnnotations: { 'sidecar.istio.io/proxyCPU': '200m' },
+      })).toThrow(/CM110 .*proxyResources and podAnnotations both set "sidecar.istio.io\/proxyCPU"/);
+    });
+
+    test('CM112: podLabels overriding app or version', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, podLabels: { version: 'canary' } }))
+        .toThrow(/CM112 .*podLabels sets "version"/);
+    });
+
+    test('CM113: two services with one name in a namespace', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'a', { mesh, name: 'api', image: 'x', port: 80 });
+      expect(() => new MeshService(chart, 'b', { mesh, name: 'api', image: 'x', port: 80 }))
+        .toThrow(/\[test\/b\] CM113 .*namespace "shop" already has a service "api" \(test\/a\)/);
+    });
+
+    test('CM114: ephemeral storage for the proxy', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, proxyResources: { ephemeralStorage: { request: Size.gibibytes(1) } } }))
+        .toThrow(/CM114 /);
+    });
+
+    test('CM115: relative scratch directory', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshService(chart, 'svc', { mesh, image: 'x', port: 80, scratchDirectories: ['tmp'] }))
+        .toThrow(/CM115 .*"tmp" is not an absolute path/);
+    });
+  });
+});
