@@ -23,8 +23,16 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Bundled (not jsii) runtime dependencies: used only inside the library and its CLI,
   // never in the public API.
-  bundledDeps: ['yaml@^2.9.1'],
-  devDeps: ['ajv@^8.20.0', 'cdk8s-cli@^2.207.60'],
+  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21'],
+  devDeps: [
+    'ajv@^8.20.0',
+    'cdk8s-cli@^2.207.60',
+    'fast-check@^4.10.2',
+    // Parses every PromQL expression the library writes (tests only).
+    '@prometheus-io/lezer-promql@^0.315.0',
+    '@lezer/lr@^1.4.2',
+    '@lezer/highlight@^1.2.1',
+  ],
 
   // No GitHub, no release machinery: this repository is built and tested by `.ci/run`.
   github: false,
