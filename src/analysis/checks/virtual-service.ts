@@ -1,0 +1,324 @@
+import { exportScopes, hostsOverlap, isWildcard, toFqdn } from '../hosts';
+import { Res } from '../manifests';
+import { fullName, MeshIndex, RegistryEntry } from '../model';
+import { isMeshBound, RouteDestination, routeDestinations } from '../routes';
+import { Check, CheckContext, list } from './check';
+
+/** IST0101 (host, mirror host, host:port), IST0112 and IST0140: do route destinations exist? */
+export const destinationHosts: Check = {
+  analyzer: 'virtualservice.DestinationHostAnalyzer',
+  run(ctx) {
+    const subsetRoutes = meshSubsetRoutes(ctx.index);
+    for (const vs of ctx.index.of('VirtualService')) {
+      for (const d of routeDestinations(vs)) {
+        const host: string = d.destination.host ?? '';
+        const entry = ctx.index.registry.lookup(vs.ns, host, vs.spec.exportTo);
+        if (!entry) {
+          ctx.report('IST0101', vs, `${d.path}.host`,
+            `Referenced ${d.mirror ? 'mirror host' : 'host'} not found: "${host}". No Service or ServiceEntry visible from namespace "${vs.ns}" defines ${toFqdn(host, vs.ns)}.`,
+            'Fix the host name, create the Service or ServiceEntry, or export it to this namespace (exportTo / networking.istio.io/exportTo).');
+          continue;
+        }
+        checkPort(ctx, vs, d, entry);
+      }
+      ingressRouteSubsets(ctx, vs, subsetRoutes);
+    }
+  },
+};
+
+function checkPort(ctx: CheckContext, vs: Res, d: RouteDestination, entry: RegistryEntry): void {
+  const host: string = d.destination.host;
+  const ports = entry.ports.map((p) => p.number);
+  const port = d.destination.port?.number;
+  if (port === undefined) {
+    if (ports.length > 1) {
+      ctx.report('IST0112', vs, d.path,
+        `This route sends traffic to "${host}", which exposes several ports (${list(ports)}), without saying which one.`,
+        `Set ${d.path}.port.number to one of ${list(ports)}.`);
+    }
+    return;
+  }
+  if (!ports.includes(port)) {
+    ctx.report('IST0101', vs, `${d.path}.port.number`,
+      `Referenced host:port not found: "${host}:${port}". ${entry.res.kind} ${fullName(entry.res)} exposes ${ports.length ? `ports ${list(ports)}` : 'no ports'}.`,
+      ports.length ? `Use one of the ports ${list(ports)}, or add port ${port} to the ${entry.res.kind}.` : `Add port ${port} to the ${entry.res.kind}.`);
+  }
+}
+
+/** FQDN → mesh VirtualServices that route that same host by subset (the routes ingress traffic bypasses). */
+function meshSubsetRoutes(index: MeshIndex): Map<string, Res[]> {
+  const out = new Map<string, Res[]>();
+  for (const vs of index.of('VirtualService')) {
+    const hosts = new Set((vs.spec.hosts ?? []).map((h: string) => toFqdn(h, vs.ns)));
+    for (const d of routeDestinations(vs)) {
+      const fqdn = toFqdn(d.destination.host ?? '', vs.ns);
+      if (d.protocol !== 'http' || d.mirror || !d.destination.subset || !hosts.has(fqdn)) continue;
+      const list_ = out.get(fqdn) ?? [];
+      if (!list_.includes(vs)) list_.push(vs);
+      out.set(fqdn, list_);
+    }
+  }
+  return out;
+}
+
+/** IST0140: a gateway route without subset to a host whose mesh routing is by subset. */
+function ingressRouteSubsets(ctx: CheckContext, vs: Res, subsetRoutes: Map<string, Res[]>): void {
+  if ((vs.spec.gateways ?? []).length === 0) return;
+  for (const d of routeDestinations(vs)) {
+    if (d.protocol !== 'http' || d.mirror || d.destination.subset) continue;
+    const fqdn = toFqdn(d.destination.host ?? '', vs.ns);
+    for (const other of subsetRoutes.get(fqdn) ?? []) {
+      ctx.report('IST0140', vs, d.path,
+        `VirtualService ${fullName(other)} routes ${fqdn} by subset, but this gateway route sends to it without a subset: the subset routing has no effect on requests entering through the gateway.`,
+        `Route to the subsets here too (set ${d.path}.subset), or merge the routing into one VirtualService bound to both the gateway and mesh.`);
+    }
+  }
+}
+
+/** IST0101: a destination subset that no DestinationRule for the host defines. */
+export const destinationSubsets: Check = {
+  analyzer: 'virtualservice.DestinationRuleAnalyzer',
+  run(ctx) {
+    for (const vs of ctx.index.of('VirtualService')) {
+      for (const d of routeDestinations(vs)) {
+        const subset: string | undefined = d.destination.subset;
+        if (!subset) continue;
+        const fqdn = toFqdn(d.destination.host ?? '', vs.ns);
+        const defined = ctx.index.destinationRulesFor(fqdn).flatMap((dr) => (dr.spec.subsets ?? []).map((s: any) => s.name as string));
+        if (defined.includes(subset)) continue;
+        ctx.report('IST0101', vs, `${d.path}.subset`,
+          `Referenced ${d.mirror ? 'mirror ' : ''}subset not found: "${subset}" of host ${fqdn}: ${defined.length ? `its DestinationRules define ${list([...new Set(defined)].sort())}` : 'no DestinationRule defines subsets for this host'}.`,
+          defined.length ? `Route to one of ${list([...new Set(defined)].sort())}, or add subset "${subset}" to the DestinationRule for ${fqdn}.`
+            : `Create a DestinationRule for ${fqdn} with a subset "${subset}" (labels of the version's pods), or remove the subset.`);
+      }
+    }
+  },
+};
+
+interface ScopedHost { readonly scope: string; readonly fqdn: string; readonly vs: Res; readonly hostIndex: number }
+
+/**
+ * IST0109: mesh-bound VirtualServices that define the same host in overlapping exportTo scopes. Istio does not
+ * merge them, so which one applies is undefined. A VirtualService exported everywhere also overlaps a host of a
+ * namespace-scoped one when the names match (wildcards included); each VirtualService is reported once.
+ */
+export const conflictingMeshHosts: Check = {
+  analyzer: 'virtualservice.ConflictingMeshGatewayHostsAnalyzer',
+  run(ctx) {
+    const groups = new Map<string, ScopedHost[]>();
+    const everywhere: ScopedHost[] = [];
+    for (const vs of ctx.index.of('VirtualService')) {
+      if (!isMeshBound(vs)) continue;
+      const scopes = exportScopes(vs.spec.exportTo, vs.ns);
+      (vs.spec.hosts ?? []).forEach((h: string, hostIndex: number) => {
+        for (const scope of scopes ? [...scopes].sort() : ['*']) {
+          const entry = { scope, fqdn: toFqdn(h, vs.ns), vs, hostIndex };
+          const key = `${scope}/${entry.fqdn}`;
+          groups.set(key, [...(groups.get(key) ?? []), entry]);
+          if (scope === '*') everywhere.push(entry);
+        }
+      });
+    }
+    const reported = new Set<Res>();
+    for (const key of [...groups.keys()].sort()) {
+      const members = [...groups.get(key)!];
+      const { scope, fqdn } = members[0];
+      if (scope !== '*') {
+        const exact = groups.get(`*/${fqdn}`) ?? [];
+        members.push(...exact, ...everywhere.filter((e) => !exact.includes(e) && (isWildcard(e.fqdn) || isWildcard(fqdn)) && hostsOverlap(fqdn, e.fqdn)));
+      }
+      const vss = [...new Set(members.map((m) => m.vs))];
+      if (vss.length < 2) continue;
+      for (const m of members) {
+        if (reported.has(m.vs)) continue;
+        reported.add(m.vs);
+        const others = vss.filter((v) => v !== m.vs).map(fullName).sort();
+        ctx.report('IST0109', m.vs, `spec.hosts[${m.hostIndex}]`,
+          `Host ${fqdn} (exported to ${scope === '*' ? 'all namespaces' : `namespace ${scope}`}) is also defined by the mesh VirtualService${others.length > 1 ? 's' : ''} ${list(others)}; Istio does not merge them, so which routes apply is undefined.`,
+          'Merge the routes for this host into one VirtualService, or give them exportTo scopes that do not overlap.');
+      }
+    }
+  },
+};
+
+/** Gateway names Istio generates for Kubernetes Gateways; VirtualServices must not reference them. */
+const INTERNAL_GATEWAY_MARKER = '~istio-autogenerated-k8s-gateway~';
+
+/** IST0101 (gateway), IST0132 and IST0165: do the gateways exist and serve the VirtualService's hosts? */
+export const gatewayReferences: Check = {
+  analyzer: 'virtualservice.GatewayAnalyzer',
+  run(ctx) {
+    for (const vs of ctx.index.of('VirtualService')) {
+      const hosts: string[] = vs.spec.hosts ?? [];
+      (vs.spec.gateways ?? []).forEach((gw: string, i: number) => {
+        if (gw === 'mesh') return;
+        const path = `spec.gateways[${i}]`;
+        if (gw.includes(INTERNAL_GATEWAY_MARKER)) {
+          ctx.report('IST0165', vs, path,
+            `"${gw}" is a Gateway Istio generates internally from a Kubernetes Gateway; referencing it is unsupported and may break when Istio renames it.`,
+            'Attach routes to the Kubernetes Gateway with an HTTPRoute (parentRefs), or reference an Istio Gateway you define.');
+          return;
+        }
+        const [ns, name] = gw.includes('/') ? gw.split('/', 2) : [vs.ns, gw];
+        const istioGw = ctx.index.get('Gateway', ns, name);
+        const kubeGw = istioGw ? undefined : ctx.index.get('Gateway.gateway.networking.k8s.io', ns, name);
+        if (!istioGw && !kubeGw) {
+          ctx.report('IST0101', vs, path, `Referenced gateway not found: "${gw}" (no Gateway ${ns}/${name}).`,
+            `Create Gateway ${ns}/${name}, or reference an existing one as <namespace>/<name>.`);
+        }
+        const served = kubeGw ? kubeGatewayHosts(kubeGw) : istioGatewayHosts(istioGw, vs.ns);
+        if (served !== undefined && !served.some((g) => hosts.some((h) => hostsOverlap(g, h)))) {
+          ctx.report('IST0132', vs, path,
+            `None of the hosts [${list(hosts)}] of this VirtualService is served by Gateway ${ns}/${name}${served.length ? ` (it accepts ${list(served)} for namespace ${vs.ns})` : ' (it has no server hosts)'}.`,
+            'Add the host to a server of the Gateway (as <namespace>/<host> or */<host>), or use a host the Gateway serves.');
+        }
+      });
+    }
+  },
+};
+
+/** Server hosts of an Istio Gateway that a VirtualService in `vsNs` may bind to (`ns/host` limits the namespace). */
+function istioGatewayHosts(gw: Res | undefined, vsNs: string): string[] {
+  const out: string[] = [];
+  for (const server of gw?.spec.servers ?? []) {
+    for (const h of server?.hosts ?? []) {
+      if (!h.includes('/')) {
+        out.push(h);
+        continue;
+      }
+      const [ns, host] = h.split('/', 2);
+      const owner = ns === '.' ? gw!.ns : ns;
+      if (owner === '*' || owner === vsNs) out.push(host);
+    }
+  }
+  return out;
+}
+
+/** Listener host names of a Kubernetes Gateway; undefined when a listener accepts any host. */
+function kubeGatewayHosts(gw: Res): string[] | undefined {
+  const listeners: any[] = gw.spec.listeners ?? [];
+  if (listeners.some((l) => !l?.hostname)) return undefined;
+  return listeners.map((l) => l.hostname);
+}
+
+/**
+ * IST0130 / IST0131 (Istio reports them from VirtualService validation): rules that can never match because an
+ * earlier rule takes all their traffic, and matches duplicated or covered (URI prefix) by an earlier match.
+ */
+export const unreachableRules: Check = {
+  analyzer: 'schema.ValidationAnalyzer.VirtualService',
+  run(ctx) {
+    for (const vs of ctx.index.of('VirtualService')) {
+      for (const protocol of ['http', 'tcp', 'tls']) {
+        const rules: any[] = vs.spec[protocol] ?? [];
+        duplicateMatches(ctx, vs, protocol, rules);
+        if (protocol === 'http') coveredPrefixes(ctx, vs, rules);
+      }
+    }
+  },
+};
+
+const ruleName = (rule: any, i: number) => (rule?.name ? `"${rule.name}"` : `#${i}`);
+
+function duplicateMatches(ctx: CheckContext, vs: Res, protocol: string, rules: any[]): void {
+  const seen = new Map<string, number>();
+  let catchAll = -1;
+  rules.forEach((rule, i) => {
+    if (!rule) return;
+    const matches: any[] = rule.match ?? [];
+    if (matches.length === 0) {
+      if (catchAll >= 0) {
+        ctx.report('IST0130', vs, `spec.${protocol}[${i}]`,
+          `${protocol} rule ${ruleName(rule, i)} is never used: rule ${ruleName(rules[catchAll], catchAll)} before it has no match and takes all traffic (only the last rule may have no match).`,
+          'Remove this rule, or give the earlier rule a match so the catch-all comes last.');
+      }
+      catchAll = i;
+      return;
+    }
+    let duplicates = 0;
+    matches.forEach((match, j) => {
+      const key = canonicalJson(protocol === 'http' ? { ...match, name: undefined } : match);
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, i);
+        return;
+      }
+      duplicates++;
+      ctx.report('IST0131', vs, `spec.${protocol}[${i}].match[${j}]`,
+        `Match ${match?.name ? `"${match.name}"` : `#${j}`} of ${protocol} rule ${ruleName(rule, i)} is never used: rule ${ruleName(rules[first], first)} has the same match earlier.`,
+        'Remove the duplicate match, or make it different from the earlier one.');
+    });
+    if (duplicates === matches.length) {
+      ctx.report('IST0130', vs, `spec.${protocol}[${i}]`,
+        `${protocol} rule ${ruleName(rule, i)} is never used: all its matches are used by earlier rules.`,
+        'Remove this rule, or change its matches.');
+    }
+  });
+}
+
+interface PrefixMatch {
+  readonly ruleIndex: number;
+  readonly matchIndex: number;
+  readonly label: string;
+  readonly prefix: string;
+  readonly port: number;
+  readonly method: string;
+  readonly authority: string;
+  readonly headers: Record<string, string>;
+  readonly queryParams: Record<string, string>;
+  readonly withoutHeaders: Record<string, string>;
+}
+
+const exactOrPrefix = (m: any): string => (m?.exact ? `exact:${m.exact}` : m?.prefix ? `prefix:${m.prefix}` : '');
+const valuesOf = (o: Record<string, any> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, exactOrPrefix(v)]));
+
+/** Later URI-prefix matches that an earlier, shorter prefix with the same (or broader) conditions already takes. */
+function coveredPrefixes(ctx: CheckContext, vs: Res, rules: any[]): void {
+  const prefixes: PrefixMatch[] = [];
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    (rule?.match ?? []).forEach((match: any, j: number) => {
+      const key = canonicalJson({ ...match, name: undefined });
+      if (seen.has(key)) return;
+      seen.add(key);
+      const prefix = match?.uri?.prefix;
+      if (!prefix) return;
+      prefixes.push({
+        ruleIndex: i, matchIndex: j, label: match.name ? `"${match.name}"` : `#${j}`, prefix,
+        port: match.port ?? 0,
+        method: exactOrPrefix(match.method) || 'exact:GET',
+        authority: exactOrPrefix(match.authority),
+        headers: valuesOf(match.headers),
+        queryParams: valuesOf(match.queryParams),
+        withoutHeaders: valuesOf(match.withoutHeaders),
+      });
+    });
+  });
+  prefixes.forEach((a, n) => {
+    for (const b of prefixes.slice(n + 1)) {
+      if (b.prefix === a.prefix || !covers(a, b)) continue;
+      ctx.report('IST0131', vs, `spec.http[${b.ruleIndex}].match[${b.matchIndex}]`,
+        `Match ${b.label} (prefix ${b.prefix}) of http rule ${ruleName(rules[b.ruleIndex], b.ruleIndex)} is never used: match ${a.label} (prefix ${a.prefix}) of rule ${ruleName(rules[a.ruleIndex], a.ruleIndex)} comes first and covers it.`,
+        'Put the more specific prefix first, or remove the covered match.');
+    }
+  });
+}
+
+/** Istio's coveredValidation: `a` takes every request `b` would match. */
+function covers(a: PrefixMatch, b: PrefixMatch): boolean {
+  const broader = (x: string, y: string) => x === y || x.startsWith(y);
+  const sameKeys = (x: Record<string, string>, y: Record<string, string>) =>
+    Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => k in y && broader(v, y[k]));
+  return b.prefix.startsWith(a.prefix) && a.port === b.port && broader(a.method, b.method) && broader(a.authority, b.authority)
+    && sameKeys(a.headers, b.headers) && sameKeys(a.queryParams, b.queryParams) && sameKeys(a.withoutHeaders, b.withoutHeaders);
+}
+
+/** JSON with sorted keys and undefined members dropped: equal matches give equal text. */
+export function canonicalJson(value: any): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).filter((k) => value[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

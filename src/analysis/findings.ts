@@ -1,0 +1,134 @@
+import { Res } from './manifests';
+
+/** How bad a finding is; the same three levels `istioctl analyze` uses. */
+export enum Severity {
+  /** The configuration is broken: traffic fails or is routed/authorized differently than written. */
+  ERROR = 'Error',
+  /** Probably a mistake, or a configuration that breaks under conditions. */
+  WARNING = 'Warning',
+  /** Worth knowing; nothing is broken. */
+  INFO = 'Info',
+}
+
+/** One problem found in the manifests. */
+export interface Finding {
+  /** `IST0xxx` where Istio has a code for the problem, `CMA1xx` for the checks only cdk8s-mesh makes. */
+  readonly code: string;
+  readonly severity: Severity;
+  /** Kind of the object the finding is about. */
+  readonly kind: string;
+  /** Namespace of the object; undefined for cluster-scoped (or namespace-less) objects. */
+  readonly namespaceName?: string;
+  readonly name: string;
+  /** Field path inside the object, e.g. `spec.http[0].route[1].destination.subset`. */
+  readonly path: string;
+  readonly message: string;
+  /** What to change to fix it. */
+  readonly fix: string;
+  /** `file:line` of the object when it was read from a file. */
+  readonly source?: string;
+}
+
+/** Default severity of every code the analysis emits (Istio's level for IST codes). */
+export const CODE_SEVERITY: Record<string, Severity> = {
+  IST0002: Severity.WARNING,
+  IST0101: Severity.ERROR,
+  IST0102: Severity.INFO,
+  IST0109: Severity.ERROR,
+  IST0111: Severity.ERROR,
+  IST0112: Severity.ERROR,
+  IST0116: Severity.WARNING,
+  IST0118: Severity.INFO,
+  IST0123: Severity.WARNING,
+  IST0128: Severity.WARNING,
+  IST0129: Severity.WARNING,
+  IST0130: Severity.WARNING,
+  IST0131: Severity.INFO,
+  IST0132: Severity.WARNING,
+  IST0134: Severity.WARNING,
+  IST0137: Severity.WARNING,
+  IST0138: Severity.WARNING,
+  IST0140: Severity.WARNING,
+  IST0144: Severity.WARNING,
+  IST0145: Severity.ERROR,
+  IST0150: Severity.WARNING,
+  IST0151: Severity.WARNING,
+  IST0152: Severity.ERROR,
+  IST0153: Severity.ERROR,
+  IST0154: Severity.ERROR,
+  IST0155: Severity.WARNING,
+  IST0157: Severity.WARNING,
+  IST0160: Severity.ERROR,
+  IST0165: Severity.WARNING,
+  IST0173: Severity.ERROR,
+  IST0174: Severity.WARNING,
+  IST0175: Severity.WARNING,
+  CMA101: Severity.WARNING,
+  CMA102: Severity.ERROR,
+  CMA103: Severity.WARNING,
+  CMA104: Severity.WARNING,
+  CMA105: Severity.WARNING,
+  CMA106: Severity.WARNING,
+  CMA107: Severity.ERROR,
+  CMA108: Severity.ERROR,
+};
+
+/** Collects findings; `severity` overrides the code's default where a check grades one code by impact. */
+export class Reporter {
+  readonly findings: Finding[] = [];
+
+  report(code: string, res: Res, path: string, message: string, fix: string, severity?: Severity): void {
+    const severityOf = severity ?? CODE_SEVERITY[code];
+    if (!severityOf) throw new Error(`unknown finding code ${code}`);
+    this.findings.push({
+      code,
+      severity: severityOf,
+      kind: res.kind,
+      namespaceName: res.ns || undefined,
+      name: res.name,
+      path,
+      message,
+      fix,
+      source: res.source,
+    });
+  }
+}
+
+const SUMMARY: Array<[Severity, string, string]> = [
+  [Severity.ERROR, 'error', 'errors'], [Severity.WARNING, 'warning', 'warnings'], [Severity.INFO, 'info', 'info'],
+];
+
+/** Deterministic order: by object (kind, namespace, name), then path, code and message. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) =>
+    a.kind.localeCompare(b.kind)
+    || (a.namespaceName ?? '').localeCompare(b.namespaceName ?? '')
+    || a.name.localeCompare(b.name)
+    || a.path.localeCompare(b.path)
+    || a.code.localeCompare(b.code)
+    || a.message.localeCompare(b.message));
+}
+
+/** Human-readable report, grouped by object. */
+export function formatFindings(findings: Finding[]): string {
+  if (findings.length === 0) return 'No problems found.\n';
+  const lines: string[] = [];
+  let current = '';
+  for (const f of sortFindings(findings)) {
+    const object = `${f.kind} ${f.namespaceName ? `${f.namespaceName}/` : ''}${f.name}`;
+    if (object !== current) {
+      if (current) lines.push('');
+      lines.push(f.source ? `${object} (${f.source})` : object);
+      current = object;
+    }
+    lines.push(`  ${f.severity.padEnd(7)} ${f.code}  ${f.path}`);
+    lines.push(`          ${f.message}`);
+    lines.push(`          fix: ${f.fix}`);
+  }
+  lines.push('');
+  lines.push(SUMMARY.map(([severity, one, many]) => {
+    const n = findings.filter((f) => f.severity === severity).length;
+    return `${n} ${n === 1 ? one : many}`;
+  }).join(', '));
+  return lines.join('\n') + '\n';
+}
