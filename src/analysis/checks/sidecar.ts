@@ -7,7 +7,7 @@ import { reportNamespaceWideDuplicates } from './telemetry';
 
 /** IST0111: more than one Sidecar without a workloadSelector in one namespace; which one applies is undefined. */
 export const sidecarDefaultSelector: Check = {
-  analyzer: 'sidecar.DefaultSelectorAnalyzer',
+  analyzer: 'sidecar.SelectorAnalyzer',
   run(ctx) {
     reportNamespaceWideDuplicates(ctx.index.of('Sidecar'), (s) => !s.spec.workloadSelector, (s, others) =>
       ctx.report('IST0111', s, 'spec.workloadSelector',
