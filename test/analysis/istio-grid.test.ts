@@ -3,7 +3,7 @@
 // analyzer under test as Istio's harness does. The data is read from the shared folder, never copied.
 import * as fs from 'fs';
 import * as path from 'path';
-import { runChecks } from '../../src/analysis/analysis';
+import { runChecks } from '../../src/analysis/run';
 import { parseManifestText } from '../../src/analysis/manifests';
 
 const TESTDATA = process.env.MESH_ISTIO_TESTDATA ?? path.resolve(__dirname, '../../../shared/istio-testdata');

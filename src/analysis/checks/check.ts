@@ -1,4 +1,4 @@
-import { Severity } from '../findings';
+import { Severity } from '../finding';
 import { Res } from '../manifests';
 import { MeshIndex } from '../model';
 

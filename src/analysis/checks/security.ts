@@ -1,4 +1,4 @@
-import { Severity } from '../findings';
+import { Severity } from '../finding';
 import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, Workload } from '../model';

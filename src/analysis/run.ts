@@ -1,0 +1,49 @@
+import { blockedCidrs } from './checks/authn';
+import { Check } from './checks/check';
+import { deprecatedFields } from './checks/deprecation';
+import { caCertificates, subsetsSelectPods } from './checks/destination-rule';
+import { envoyFilterPatches } from './checks/envoy-filter';
+import { conflictingGateways, duplicateCertificates } from './checks/gateway';
+import { namespaceInjection } from './checks/namespace';
+import { retriesAndFaults } from './checks/resilience';
+import { ambientL7Policies, tlsConflicts, uncallableServices, unenforcedJwt, unknownPrincipals } from './checks/security';
+import { portNames, servicesPerWorkload } from './checks/service';
+import { serviceEntryAddresses } from './checks/service-entry';
+import { sidecarDefaultSelector, sidecarEgress } from './checks/sidecar';
+import { lightstepProvider, telemetryDefaultSelector, telemetryProviders } from './checks/telemetry';
+import { conflictingMeshHosts, destinationHosts, destinationSubsets, gatewayReferences, unreachableRules } from './checks/virtual-service';
+import { applicationUid } from './checks/workload';
+import { Finding } from './finding';
+import { MeshIndex, ResolvedOptions } from './model';
+import { AnalysisOptions } from './options';
+import { Reporter, sortFindings } from './report';
+
+/** Every analyzer, Istio's (named as istioctl names them) and ours (`cdk8s-mesh.*`). */
+export const ALL_CHECKS: Check[] = [
+  destinationHosts, destinationSubsets, conflictingMeshHosts, gatewayReferences, unreachableRules, deprecatedFields,
+  caCertificates, subsetsSelectPods, conflictingGateways, duplicateCertificates, portNames, servicesPerWorkload,
+  applicationUid, serviceEntryAddresses, envoyFilterPatches, telemetryProviders, telemetryDefaultSelector,
+  lightstepProvider, sidecarDefaultSelector, namespaceInjection, blockedCidrs,
+  unenforcedJwt, tlsConflicts, retriesAndFaults, unknownPrincipals, uncallableServices, ambientL7Policies, sidecarEgress,
+];
+
+export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {
+  return {
+    defaultNamespace: options.defaultNamespace ?? 'default',
+    rootNamespace: options.rootNamespace ?? 'istio-system',
+    trustDomain: options.trustDomain ?? 'cluster.local',
+    meshConfig: options.meshConfig ?? {},
+  };
+}
+
+/** Runs the checks of the named analyzers (all by default) over the manifests. */
+export function runChecks(manifests: any[], options?: AnalysisOptions, analyzers?: string[]): Finding[] {
+  const index = new MeshIndex(manifests, resolveOptions(options));
+  const reporter = new Reporter();
+  const ctx = { index, report: reporter.report.bind(reporter) };
+  for (const check of ALL_CHECKS) {
+    if (!analyzers || analyzers.includes(check.analyzer)) check.run(ctx);
+  }
+  return sortFindings(reporter.findings);
+}
+
