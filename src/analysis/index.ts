@@ -3,3 +3,4 @@ export * from './finding';
 export * from './options';
 export * from './analysis';
 export * from './simulator';
+export * from './graph';

@@ -1,0 +1,130 @@
+import { toFqdn } from './hosts';
+import { Res } from './manifests';
+import { MeshIndex, RegistryEntry } from './model';
+import { isMeshBound, routeDestinations } from './routes';
+import { SimulatorEngine } from './simulator-engine';
+
+export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
+export type EdgeKind = 'route' | 'mirror' | 'version' | 'access';
+
+export interface GraphNode {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: NodeKind;
+  /** Namespace the node is drawn in ('' for external hosts). */
+  readonly ns: string;
+}
+
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly kind: EdgeKind;
+  readonly label?: string;
+}
+
+export interface Topology {
+  readonly nodes: GraphNode[];
+  readonly edges: GraphEdge[];
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9]/g, '_');
+
+/**
+ * Services with their versions (DestinationRule subsets), the routes of VirtualServices between them (with weights),
+ * Gateways, external hosts (ServiceEntries) and, for Services whose workloads have AuthorizationPolicies, the
+ * Services allowed to call them (`GET /` on their first port, decided by the policy simulator).
+ */
+export function buildTopology(index: MeshIndex, includeAccess: boolean): Topology {
+  const nodes = new Map<string, GraphNode>();
+  const edges = new Map<string, GraphEdge>();
+  const addEdge = (e: GraphEdge) => edges.set(`${e.from}|${e.to}|${e.kind}|${e.label ?? ''}`, e);
+
+  const entryNode = (entry: RegistryEntry, host: string): string => {
+    if (entry.res.kind === 'Service') {
+      const id = `svc_${safe(entry.res.ns)}__${safe(entry.res.name)}`;
+      nodes.set(id, { id, label: entry.res.name, kind: 'service', ns: entry.res.ns });
+      return id;
+    }
+    const external = entry.res.spec.location !== 'MESH_INTERNAL';
+    const id = `${external ? 'ext' : 'svc'}_${safe(host)}`;
+    nodes.set(id, { id, label: host, kind: external ? 'external' : 'service', ns: external ? '' : entry.res.ns });
+    return id;
+  };
+  const versionNode = (service: string, ns: string, subset: string): string => {
+    const id = `${service}__v_${safe(subset)}`;
+    nodes.set(id, { id, label: `${nodes.get(service)!.label} ${subset}`, kind: 'version', ns });
+    addEdge({ from: service, to: id, kind: 'version' });
+    return id;
+  };
+
+  for (const svc of index.of('Service')) entryNode(index.registry.lookup(svc.ns, svc.name)!, toFqdn(svc.name, svc.ns));
+  for (const se of index.of('ServiceEntry')) {
+    for (const host of se.spec.hosts ?? []) {
+      const entry = index.registry.lookup(se.ns, host, se.spec.exportTo);
+      if (entry) entryNode(entry, toFqdn(host, se.ns));
+    }
+  }
+  for (const dr of index.of('DestinationRule')) {
+    const entry = index.registry.lookup(dr.ns, dr.spec.host ?? '', dr.spec.exportTo);
+    if (!entry) continue;
+    const service = entryNode(entry, toFqdn(dr.spec.host, dr.ns));
+    for (const subset of dr.spec.subsets ?? []) if (subset?.name) versionNode(service, dr.ns, subset.name);
+  }
+  for (const gw of index.of('Gateway')) {
+    const id = gatewayId(gw);
+    nodes.set(id, { id, label: `gateway ${gw.name}`, kind: 'gateway', ns: gw.ns });
+  }
+
+  for (const vs of index.of('VirtualService')) {
+    const sources: string[] = [];
+    if (isMeshBound(vs)) {
+      for (const host of vs.spec.hosts ?? []) {
+        const entry = index.registry.lookup(vs.ns, host, vs.spec.exportTo);
+        if (entry) sources.push(entryNode(entry, toFqdn(host, vs.ns)));
+      }
+    }
+    for (const g of vs.spec.gateways ?? []) {
+      if (g === 'mesh') continue;
+      const [ns, name] = g.includes('/') ? g.split('/', 2) : [vs.ns, g];
+      const gw = index.get('Gateway', ns, name);
+      if (gw) sources.push(gatewayId(gw));
+    }
+    for (const d of routeDestinations(vs)) {
+      const host = d.destination.host ?? '';
+      const entry = index.registry.lookup(vs.ns, host, vs.spec.exportTo);
+      if (!entry) continue;
+      let target = entryNode(entry, toFqdn(host, vs.ns));
+      if (d.destination.subset) target = versionNode(target, nodes.get(target)!.ns, d.destination.subset);
+      const label = d.mirror ? 'mirror' : d.weight !== undefined ? `${d.weight}%` : undefined;
+      for (const from of sources) if (from !== target) addEdge({ from, to: target, kind: d.mirror ? 'mirror' : 'route', label });
+    }
+  }
+
+  if (includeAccess) addAccessEdges(index, addEdge);
+  // A version reached by a route needs no separate membership line.
+  const routed = new Set([...edges.values()].filter((e) => e.kind === 'route').map((e) => `${e.from}|${e.to}`));
+  for (const [key, e] of edges) if (e.kind === 'version' && routed.has(`${e.from}|${e.to}`)) edges.delete(key);
+  const sortedNodes = [...nodes.values()].sort((a, b) => a.ns.localeCompare(b.ns) || a.id.localeCompare(b.id));
+  const sortedEdges = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.kind.localeCompare(b.kind) || (a.label ?? '').localeCompare(b.label ?? ''));
+  return { nodes: sortedNodes, edges: sortedEdges };
+}
+
+function gatewayId(gw: Res): string {
+  return `gw_${safe(gw.ns)}__${safe(gw.name)}`;
+}
+
+/** Allowed calls into Services whose workloads have AuthorizationPolicies (others accept every caller). */
+function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void {
+  const engine = new SimulatorEngine(index);
+  const services = index.of('Service').filter((s) => index.serviceWorkloads(s).length > 0);
+  for (const to of services) {
+    const workloads = index.serviceWorkloads(to);
+    if (!workloads.some((w) => engine.authorizationPoliciesFor(w).length > 0)) continue;
+    for (const from of services) {
+      const allowed = index.serviceWorkloads(from).every((caller) => engine.decide({
+        caller: { workload: caller }, service: to, method: 'GET', path: '/', headers: {}, externalAuthorizerAllows: true,
+      }).allowed);
+      if (allowed) addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label: 'allowed' });
+    }
+  }
+}
