@@ -1,0 +1,143 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../../src/analysis/cli';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'src/analysis/cli.ts');
+
+const BROKEN = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: { host: reviews, subset: v9 }
+`;
+const SERVICE = `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-v1, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  template: { metadata: { labels: { app: reviews, version: v1 } }, spec: { containers: [{ name: reviews, image: reviews }] } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template: { metadata: { labels: { app: web } }, spec: { serviceAccountName: web, containers: [{ name: web, image: web }] } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }], to: [{ operation: { methods: ["GET"] } }] }]
+`;
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-cli-'));
+  fs.mkdirSync(path.join(dir, 'broken/nested'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'broken/nested/vs.yaml'), BROKEN);
+  fs.writeFileSync(path.join(dir, 'broken/notes.txt'), 'not a manifest: ignored');
+  fs.writeFileSync(path.join(dir, 'service.yml'), SERVICE);
+  fs.writeFileSync(path.join(dir, 'bad.yaml'), 'kind: [unclosed');
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the real entry point in a child process, as `npx cdk8s-mesh` would (TypeScript through ts-node). */
+function spawnCli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register', CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      TS_NODE_TRANSPILE_ONLY: 'true',
+      TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }),
+    },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function runCli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const status = main(args, (t) => { stdout += t; }, (t) => { stderr += t; });
+  return { status, stdout, stderr };
+}
+
+test('the entry point starts with a node shebang (lib/analysis/cli.js is the package bin)', () => {
+  expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+});
+
+test('analyze reads folders recursively, prints findings grouped by object and exits 1 on an Error', () => {
+  const r = spawnCli('analyze', path.join(dir, 'broken'), path.join(dir, 'service.yml'));
+  expect(r.status).toBe(1);
+  expect(r.stdout).toContain(`VirtualService shop/reviews (${path.join(dir, 'broken/nested/vs.yaml')}:2)`);
+  expect(r.stdout).toMatch(/ {2}Error {3}IST0101 {2}spec\.http\[0\]\.route\[0\]\.destination\.subset\n {10}Referenced subset not found: "v9"/);
+  expect(r.stdout).toMatch(/fix: Create a DestinationRule for reviews\.shop\.svc\.cluster\.local with a subset "v9"/);
+  expect(r.stdout).toMatch(/\d+ errors?, \d+ warnings?, \d+ info\n$/);
+});
+
+test('analyze --output json prints the findings and exits 0 without errors', () => {
+  const r = spawnCli('analyze', path.join(dir, 'service.yml'), '--output', 'json');
+  expect(r.status).toBe(0);
+  const findings = JSON.parse(r.stdout);
+  expect(findings.every((f: any) => f.severity !== 'Error')).toBe(true);
+});
+
+test('usage errors exit 2', () => {
+  expect(spawnCli().status).toBe(2);
+  const unknown = runCli('analyze', dir, '--colour');
+  expect(unknown).toMatchObject({ status: 2 });
+  expect(unknown.stderr).toContain('unknown option --colour');
+  expect(runCli('analyze').stderr).toContain('no files or folders given');
+  expect(runCli('analyze', path.join(dir, 'missing.yaml')).status).toBe(2);
+  expect(runCli('analyze', dir, '--output', 'xml').stderr).toContain('--output must be one of human, json');
+  expect(runCli('frobnicate').status).toBe(2);
+  expect(runCli('--help')).toMatchObject({ status: 0 });
+});
+
+test('a YAML syntax error names the file and exits 2', () => {
+  const r = runCli('analyze', path.join(dir, 'bad.yaml'));
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain(path.join(dir, 'bad.yaml'));
+});
+
+test('graph prints Mermaid by default and DOT on request', () => {
+  const mermaid = runCli('graph', path.join(dir, 'service.yml'));
+  expect(mermaid.status).toBe(0);
+  expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
+  expect(mermaid.stdout).toContain('svc_shop__reviews["reviews"]');
+  const dot = runCli('graph', path.join(dir, 'service.yml'), '--format=dot', '--no-access');
+  expect(dot.stdout).toMatch(/^digraph mesh \{/);
+  expect(dot.stdout).not.toContain('allowed');
+});
+
+test('can-call answers with the decision and exits 0 when allowed, 1 when refused', () => {
+  const yes = runCli('can-call', 'shop/web', 'shop/reviews', path.join(dir, 'service.yml'));
+  expect(yes.status).toBe(0);
+  expect(yes.stdout).toMatch(/^ALLOW: .*allowed by rule 0 of AuthorizationPolicy shop\/reviews/);
+  const no = runCli('can-call', 'shop/web', 'shop/reviews', path.join(dir, 'service.yml'), '--method', 'DELETE');
+  expect(no.status).toBe(1);
+  expect(no.stdout).toMatch(/^DENY: /);
+  expect(runCli('can-call', 'shop/nobody', 'shop/reviews', path.join(dir, 'service.yml')).status).toBe(2);
+  expect(runCli('can-call', 'shop/web', 'shop/reviews', path.join(dir, 'service.yml'), '--port', 'http').status).toBe(2);
+});
