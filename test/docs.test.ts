@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { expectSchemaValid } from './support/schema';
 
 /**
  * Every TypeScript block in README.md and docs/*.md is a copy of a snippet file that the tests
@@ -51,6 +52,8 @@ describe('docs snippets', () => {
       for (const file of files) {
         const objects = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJS());
         expect(objects.length).toBeGreaterThan(0);
+        // The snippet ran in an isolated module registry, outside the automatic schema hook.
+        expectSchemaValid(objects, `${snippet} → ${file}`);
       }
     } finally {
       delete process.env.CDK8S_OUTDIR;

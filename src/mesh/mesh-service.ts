@@ -3,7 +3,17 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
+import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
+import type { ExposeViaGatewayOptions, IngressGateway } from '../edge/ingress-gateway';
 import { HostRouting } from '../render/host-routing';
+import { renderScopedSidecar } from '../render/sidecar';
+import { allowFrom } from '../security/allow-from';
+import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization-policy';
+import { IPeer, PeerConfig } from '../security/peer';
+import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
+import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
+import { TrafficSplit, TrafficSplitOptions } from '../traffic/traffic-split';
+import { CallTarget, ICallable } from './dependency';
 import { Mesh } from './mesh';
 import { Protocol } from './protocol';
 import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
@@ -62,6 +72,21 @@ export interface MeshServiceOptions extends WorkloadOptions {
   readonly version?: string;
 
   /**
+   * Name of the host's VirtualService, e.g. to keep the name of an existing object when
+   * migrating hand-written YAML.
+   *
+   * @default - the service name
+   */
+  readonly virtualServiceName?: string;
+
+  /**
+   * Name of the host's DestinationRule.
+   *
+   * @default - the service name
+   */
+  readonly destinationRuleName?: string;
+
+  /**
    * Extra labels of the Service object.
    *
    * @default - `app` and `service`, both the service name
@@ -87,7 +112,7 @@ export interface MeshServiceProps extends MeshServiceOptions {
  * const reviews = new MeshService(chart, 'reviews', { mesh, image: 'reviews:1', port: 9080 });
  * const v2 = reviews.addVersion('v2', { image: 'reviews:2' });
  */
-export class MeshService extends Construct implements IWorkloadTarget {
+export class MeshService extends Construct implements IWorkloadTarget, IPeer, ICallable {
   /** The mesh the service belongs to. */
   public readonly mesh: Mesh;
   /** The service name (Kubernetes Service name and `app` label). */
@@ -114,6 +139,8 @@ export class MeshService extends Construct implements IWorkloadTarget {
   public readonly destinationRule: ApiObject;
   /** The host's one VirtualService (the routes of all traffic constructs). */
   public readonly virtualService: ApiObject;
+  /** The Sidecar scoping this service's proxies to its dependencies (with `Mesh.scopeSidecars`). */
+  public readonly sidecar?: ApiObject;
 
   /**
    * Settings every version inherits.
@@ -127,6 +154,8 @@ export class MeshService extends Construct implements IWorkloadTarget {
   public readonly _routing: HostRouting;
 
   private readonly _versions = new Map<string, ServiceVersion>();
+  private readonly _dependencies: ICallable[] = [];
+  private readonly _extraPodAnnotations: { [key: string]: string } = {};
 
   public constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
@@ -169,13 +198,18 @@ export class MeshService extends Construct implements IWorkloadTarget {
 
     // Everything that is not about the Service itself is a workload setting versions inherit.
     const { mesh: _m, name: _n, port: _p, targetPort: _t, protocol: _pr, portNameSuffix: _s,
-      serviceAccountName: _a, version: _v, serviceLabels: _l, ...workload } = props;
+      serviceAccountName: _a, version: _v, serviceLabels: _l, virtualServiceName: _vs, destinationRuleName: _dr,
+      ...workload } = props;
     this._workloadDefaults = workload;
     this._routing = new HostRouting(this);
     this.defaultVersion = this.addVersion(props.version ?? 'v1');
-    const objects = this._routing.createObjects(this);
+    const objects = this._routing.createObjects(this, {
+      virtualServiceName: props.virtualServiceName ?? this.name,
+      destinationRuleName: props.destinationRuleName ?? this.name,
+    });
     this.destinationRule = objects.destinationRule;
     this.virtualService = objects.virtualService;
+    if (mesh.scopeSidecars) this.sidecar = renderScopedSidecar(this);
   }
 
   /** Every version, in the order they were added; the first is the default version. */
@@ -194,9 +228,96 @@ export class MeshService extends Construct implements IWorkloadTarget {
     return new ServiceVersion(this, name, { ...options, service: this, name });
   }
 
+  /**
+   * Routes requests to this service: a weighted split across versions, for the requests the
+   * matches select (or every request: the catch-all route, which replaces the default route).
+   * Same as `new TrafficSplit(...)`.
+   */
+  public routeTraffic(options: TrafficSplitOptions): TrafficSplit {
+    return new TrafficSplit(this, this.nextId('Route'), { ...options, service: this });
+  }
+
+  /**
+   * Limits connections and ejects failing pods, for the service or one version.
+   * Same as `new CircuitBreaker(...)`.
+   */
+  public addCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
+    return new CircuitBreaker(this, this.nextId('CircuitBreaker'), { ...options, service: this });
+  }
+
+  /**
+   * Sets how requests are spread over pods and localities, for the service or one version.
+   * Same as `new LoadBalancing(...)`.
+   */
+  public addLoadBalancing(options: LoadBalancingOptions): LoadBalancing {
+    return new LoadBalancing(this, this.nextId('LoadBalancing'), { ...options, service: this });
+  }
+
+  /**
+   * Declares a service level objective (availability and/or latency), written as
+   * PrometheusRule alerts on Istio's metrics. Same as `new ServiceObjective(...)`.
+   */
+  public addObjective(options: ServiceObjectiveOptions): ServiceObjective {
+    return new ServiceObjective(this, this.nextId('Objective'), { ...options, service: this });
+  }
+
+  /**
+   * Declares that this service calls `targets` (other services, external services, hosts).
+   * With scoped Sidecars (the default), each proxy of this service is configured for exactly
+   * its dependencies and the control plane; a call to anything else fails.
+   */
+  public callsTo(...targets: ICallable[]): void {
+    for (const target of targets) {
+      if (target === this) {
+        throw meshError(this, 'CM241', `service "${this.name}" declares a call to itself`, 'remove it: a service reaches its own pods without a declaration');
+      }
+      if (!this._dependencies.includes(target)) this._dependencies.push(target);
+    }
+  }
+
+  /** The dependencies declared with {@link callsTo} (and implied by `allowFrom`). */
+  public get dependencies(): ICallable[] {
+    return [...this._dependencies];
+  }
+
+  /**
+   * As a dependency: the service's host in its namespace, and the hosts its routes mirror to
+   * (the caller's proxy sends the copies).
+   */
+  public toCallTarget(): CallTarget {
+    return { egressHosts: [`${this.mesh.namespaceName}/${this.host}`, ...this._routing.mirrorTargets()], description: `service "${this.name}"` };
+  }
+
+  /**
+   * Routes requests arriving at an ingress gateway to this service (on its port, with the
+   * same version split as its own catch-all route).
+   */
+  public exposeViaGateway(gateway: IngressGateway, options: ExposeViaGatewayOptions = {}): void {
+    gateway.addRoute(this, options);
+  }
+
   /** Selects the pods of every version of this service (label `app`). */
   public toWorkloadSelector(): WorkloadSelector {
     return { namespaceName: this.mesh.namespaceName, matchLabels: { app: this.name } };
+  }
+
+  /** As a caller: the service's mesh identity (its ServiceAccount's principal). */
+  public toPeerConfig(): PeerConfig {
+    return { principals: [this.principal] };
+  }
+
+  /**
+   * Allows `peer` (a service, a mesh, a JwtAuth, a gateway or a {@link Peer}) to call this
+   * service, optionally only with some methods, paths or ports: a rule of the ALLOW policy
+   * `<service>-allow` (one per service, one rule per caller), returned.
+   *
+   * Once a service has an ALLOW policy it accepts only what its ALLOW policies allow (with the
+   * Mesh's default-deny, even before).
+   *
+   * @example ratings.allowFrom(reviews, { methods: [HttpMethod.GET] });
+   */
+  public allowFrom(peer: IPeer, options: AllowFromOptions = {}): AuthorizationPolicy {
+    return allowFrom(this, peer, options);
   }
 
   /**
@@ -206,6 +327,34 @@ export class MeshService extends Construct implements IWorkloadTarget {
   public _registerVersion(version: ServiceVersion): void {
     this.checkNewVersion(version, version.name);
     this._versions.set(version.name, version);
+    for (const [key, value] of Object.entries(this._extraPodAnnotations)) this.annotatePods(version, key, value);
+  }
+
+  /**
+   * Adds pod annotations to every version, present and future (e.g. Prometheus scraping).
+   * @internal
+   */
+  public _addPodAnnotations(annotations: { [key: string]: string }): void {
+    for (const [key, value] of Object.entries(annotations)) {
+      this._extraPodAnnotations[key] = value;
+      for (const version of this._versions.values()) this.annotatePods(version, key, value);
+    }
+  }
+
+  private annotatePods(version: ServiceVersion, key: string, value: string): void {
+    const existing = version.deployment.podMetadata.toJson().annotations?.[key];
+    if (existing !== undefined && existing !== value) {
+      throw meshError(version, 'CM414', `pod annotation "${key}" is "${existing}", but Prometheus scraping sets it to "${value}"`,
+        `remove "${key}" from podAnnotations and let the scraping settings write it`);
+    }
+    version.deployment.podMetadata.addAnnotation(key, value);
+  }
+
+  /** `<prefix>1`, `<prefix>2`, … : deterministic ids for constructs made by convenience methods. */
+  private nextId(prefix: string): string {
+    let n = 1;
+    while (this.node.tryFindChild(`${prefix}${n}`)) n++;
+    return `${prefix}${n}`;
   }
 
   private checkNewVersion(scope: Construct, name: string): void {

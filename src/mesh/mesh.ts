@@ -2,9 +2,14 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
+import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
+import { MeshTelemetryConfig } from '../observability/mesh-telemetry';
+import { DefaultTelemetryProviders, TelemetryProvider } from '../observability/telemetry-provider';
+import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { MtlsMode } from '../security/mtls-mode';
+import { IPeer, PeerConfig } from '../security/peer';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
 
@@ -61,6 +66,59 @@ export interface MeshProps {
    * @default 'istio-system'
    */
   readonly rootNamespace?: string;
+
+  /**
+   * What workloads may call outside the service registry. REGISTRY_ONLY blocks calls to hosts
+   * no Service or ServiceEntry declares (egress must be declared with an ExternalService).
+   * Sidecar mode only: written on the namespace's Sidecar resources.
+   *
+   * @default OutboundTrafficPolicy.REGISTRY_ONLY
+   */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+
+  /**
+   * Give each service a Sidecar resource whose egress hosts are exactly its declared
+   * dependencies (`callsTo`, `allowFrom`) plus the control plane, so each proxy receives the
+   * configuration of what it calls instead of the whole mesh. Sidecar mode only.
+   *
+   * @default true in sidecar mode
+   */
+  readonly scopeSidecars?: boolean;
+
+  /**
+   * The namespace-wide authorization stance. DEFAULT_DENY writes the AuthorizationPolicy
+   * `allow-nothing`, so a service is reachable only by the callers declared with `allowFrom`
+   * (or other ALLOW policies); NONE writes nothing (Istio's default: allow all until a service
+   * has an ALLOW policy).
+   *
+   * @default AuthorizationMode.DEFAULT_DENY
+   */
+  readonly authorization?: AuthorizationMode;
+
+  /**
+   * Telemetry providers (MeshConfig `extensionProviders`) the mesh's Telemetry objects may use,
+   * besides Istio's built-in `TelemetryProvider.PROMETHEUS` and `TelemetryProvider.ENVOY`.
+   * Istio must be installed with them: see {@link Mesh.meshConfig}.
+   *
+   * @default - only Istio's built-in providers
+   */
+  readonly telemetryProviders?: TelemetryProvider[];
+
+  /**
+   * The providers a Telemetry section uses when it names none (MeshConfig `defaultProviders`).
+   * They are declared by being listed here.
+   *
+   * @default - metrics go to TelemetryProvider.PROMETHEUS; tracing and access logs have no default
+   */
+  readonly defaultTelemetryProviders?: DefaultTelemetryProviders;
+}
+
+/** What workloads may call outside the service registry (Istio's `outboundTrafficPolicy.mode`). */
+export enum OutboundTrafficPolicy {
+  /** Only hosts of the registry (Services, ServiceEntries); anything else gets a 502. */
+  REGISTRY_ONLY = 'REGISTRY_ONLY',
+  /** Unknown hosts are passed through (Istio's install default). */
+  ALLOW_ANY = 'ALLOW_ANY',
 }
 
 /** Meshes by namespace, per construct tree, to reject two meshes for one namespace. */
@@ -74,7 +132,7 @@ const MESHES = new WeakMap<IConstruct, Map<string, Mesh>>();
  * @example
  * const mesh = new Mesh(chart, 'mesh', { namespaceName: 'bookinfo' });
  */
-export class Mesh extends Construct {
+export class Mesh extends Construct implements IPeer {
   /** The namespace the mesh's services live in. */
   public readonly namespaceName: string;
   /** The trust domain of workload identities. */
@@ -91,6 +149,22 @@ export class Mesh extends Construct {
   public readonly peerAuthentication?: ApiObject;
   /** The namespace waypoint (Gateway API `Gateway`), in ambient mode with a waypoint. */
   public readonly waypoint?: ApiObject;
+  /** What workloads may call outside the service registry (sidecar mode). */
+  public readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /** Whether each service's proxy is scoped to its declared dependencies (sidecar mode). */
+  public readonly scopeSidecars: boolean;
+  /** The namespace's default Sidecar, when the outbound policy is set without per-service scoping. */
+  public readonly defaultSidecar?: ApiObject;
+  /** The namespace-wide authorization stance. */
+  public readonly authorization: AuthorizationMode;
+  /** The namespace's `allow-nothing` AuthorizationPolicy, with AuthorizationMode.DEFAULT_DENY. */
+  public readonly defaultDenyPolicy?: AuthorizationPolicy;
+
+  /**
+   * The declared telemetry providers and the MeshConfig they require.
+   * @internal
+   */
+  public readonly _telemetry: MeshTelemetryConfig;
 
   private readonly _services = new Map<string, MeshService>();
 
@@ -122,6 +196,7 @@ export class Mesh extends Construct {
         'use PERMISSIVE to accept plaintext clients, or the sidecar dataplane');
     }
     this.registerNamespace(namespaceName);
+    this._telemetry = new MeshTelemetryConfig(this, props.telemetryProviders, props.defaultTelemetryProviders);
 
     if (props.createNamespace ?? true) {
       this.namespace = new kplus.Namespace(this, 'Namespace', {
@@ -150,11 +225,70 @@ export class Mesh extends Construct {
         },
       });
     }
+
+    if (this.dataplane.isAmbient) {
+      const sidecarOnly = props.scopeSidecars ? 'scopeSidecars' : props.outboundTrafficPolicy ? 'outboundTrafficPolicy' : undefined;
+      if (sidecarOnly) {
+        throw meshError(this, 'CM109', `${sidecarOnly} configures sidecars, but the mesh is in ambient mode, which has none`,
+          'remove the option (in ambient mode, control egress with an egress gateway or waypoint), or use Dataplane.sidecar()');
+      }
+      this.scopeSidecars = false;
+    } else {
+      this.outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.REGISTRY_ONLY;
+      this.scopeSidecars = props.scopeSidecars ?? true;
+      if (!this.scopeSidecars && this.outboundTrafficPolicy === OutboundTrafficPolicy.REGISTRY_ONLY) {
+        this.defaultSidecar = new Sidecar(this, 'Sidecar', {
+          metadata: { name: 'default', namespace: namespaceName },
+          spec: {
+            egress: [{ hosts: ['*/*'] }],
+            outboundTrafficPolicy: { mode: this.outboundTrafficPolicy as string as SidecarSpecOutboundTrafficPolicyMode },
+          },
+        });
+      }
+    }
+
+    this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
+    if (this.authorization === AuthorizationMode.DEFAULT_DENY) {
+      this.defaultDenyPolicy = AuthorizationPolicy.allowNothing(this, 'AllowNothing', { mesh: this, name: 'allow-nothing' });
+    }
+  }
+
+  /** As a caller: any workload of the mesh namespace. */
+  public toPeerConfig(): PeerConfig {
+    return { namespaces: [this.namespaceName] };
   }
 
   /** The labels that put the namespace's workloads in the mesh (dataplane mode and revision). */
   public get namespaceLabels(): { [key: string]: string } {
     return this.dataplane._namespaceLabels();
+  }
+
+  /** The declared telemetry providers (besides Istio's built-in ones), in declaration order. */
+  public get telemetryProviders(): TelemetryProvider[] {
+    return this._telemetry.all;
+  }
+
+  /** Declares a telemetry provider the mesh's Telemetry objects may use. */
+  public addTelemetryProvider(provider: TelemetryProvider): void {
+    this._telemetry.add(provider);
+  }
+
+  /**
+   * The MeshConfig this mesh's telemetry requires, as JSON: `defaultProviders` and
+   * `extensionProviders`. Istio ignores a Telemetry whose provider its MeshConfig lacks
+   * (IST0157), so install Istio with it: Helm values `meshConfig`, or `spec.meshConfig` of an
+   * IstioOperator. {@link Mesh.meshConfigValues} writes it as a Helm values file.
+   */
+  public meshConfig(): any {
+    return this._telemetry.toMeshConfig();
+  }
+
+  /**
+   * {@link Mesh.meshConfig} as a Helm values file for the `istiod` chart (YAML with a
+   * `meshConfig:` block), e.g. for `helm upgrade istiod istio/istiod -f <file>`.
+   */
+  public meshConfigValues(): string {
+    return this._telemetry.toHelmValues(this.namespaceName);
   }
 
   /** Every service of the mesh, in the order they were declared. */

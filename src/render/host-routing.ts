@@ -1,59 +1,193 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { meshError } from '../errors';
 import {
-  DestinationRule, DestinationRuleSpec, VirtualService, VirtualServiceSpec,
-  VirtualServiceSpecHttp, VirtualServiceSpecTcp, VirtualServiceSpecTls,
+  DestinationRule, DestinationRuleSpec, DestinationRuleSpecSubsetsTrafficPolicy, DestinationRuleSpecTrafficPolicy,
+  DestinationRuleSpecTrafficPolicyConnectionPool, DestinationRuleSpecTrafficPolicyConnectionPoolHttp,
+  DestinationRuleSpecTrafficPolicyConnectionPoolTcp, DestinationRuleSpecTrafficPolicyLoadBalancer,
+  DestinationRuleSpecTrafficPolicyLoadBalancerSimple, DestinationRuleSpecTrafficPolicyOutlierDetection,
+  VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp,
 } from '../imports/networking.istio.io';
+import { istioDuration } from '../internal/duration';
+import { requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import type { ServiceVersion } from '../mesh/service-version';
+import type { CircuitBreaker } from '../traffic/circuit-breaker';
+import type { LoadBalancing } from '../traffic/load-balancing';
+import type { TrafficSplit, WeightedDestination } from '../traffic/traffic-split';
+import { renderDestinations, renderHttpRoute } from './http-route';
+import { orderRoutes } from './route-order';
 
 /**
- * Istio's own retry policy, written out: every generated HTTP route states its retries so
- * what is deployed is what is reviewed. `503` stands for Istio's default retriable status code
- * (Istio adds `retriable-status-codes` for it).
- */
-export const ISTIO_DEFAULT_RETRIES = { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' };
-
-/**
- * Everything the library knows about traffic to one service host, rendered at synth time into
- * the host's ONE VirtualService and ONE DestinationRule.
+ * Everything the library knows about traffic to one service host: the routes of every
+ * TrafficSplit, the circuit breakers and load-balancing policies, per service or per version.
+ * Rendered at synth time into the host's ONE VirtualService and ONE DestinationRule, so routes
+ * and policies of one host are never spread over several objects (IST0109).
  */
 export class HostRouting {
+  private readonly routes: TrafficSplit[] = [];
+  private readonly breakers = new Map<ServiceVersion | undefined, CircuitBreaker>();
+  private readonly balancers = new Map<ServiceVersion | undefined, LoadBalancing>();
+
   public constructor(private readonly service: MeshService) {}
 
   /** Creates the host's VirtualService and DestinationRule, rendered lazily at synth. */
-  public createObjects(scope: Construct): { virtualService: ApiObject; destinationRule: ApiObject } {
-    const metadata = { name: this.service.name, namespace: this.service.mesh.namespaceName };
+  public createObjects(scope: Construct, names: { virtualServiceName: string; destinationRuleName: string }): { virtualService: ApiObject; destinationRule: ApiObject } {
+    const namespace = this.service.mesh.namespaceName;
+    requireDnsSubdomain(scope, 'VirtualService name', names.virtualServiceName);
+    requireDnsSubdomain(scope, 'DestinationRule name', names.destinationRuleName);
     const destinationRule = new DestinationRule(scope, 'DestinationRule', {
-      metadata,
+      metadata: { name: names.destinationRuleName, namespace },
       spec: Lazy.any({ produce: () => this.renderDestinationRule() }) as DestinationRuleSpec,
     });
     const virtualService = new VirtualService(scope, 'VirtualService', {
-      metadata,
+      metadata: { name: names.virtualServiceName, namespace },
       spec: Lazy.any({ produce: () => this.renderVirtualService() }) as VirtualServiceSpec,
     });
     return { virtualService, destinationRule };
   }
 
+  /** Adds a route; a service has at most one catch-all route (it replaces the default route). */
+  public addRoute(route: TrafficSplit): void {
+    const catchAll = route.isCatchAll && this.routes.find((r) => r.isCatchAll);
+    if (catchAll) {
+      throw meshError(route, 'CM206', `service "${this.service.name}" already has a catch-all route (${catchAll.node.path}), and a second one could never be reached`,
+        'give this route matches, or change the existing catch-all route instead of adding another');
+    }
+    this.routes.push(route);
+  }
+
+  /** Adds a circuit breaker; one per scope (the service, or one version). */
+  public addCircuitBreaker(breaker: CircuitBreaker): void {
+    const existing = this.breakers.get(breaker.version);
+    if (existing) {
+      throw meshError(breaker, 'CM232', `${scopeName(this.service, breaker.version)} already has a circuit breaker (${existing.node.path})`,
+        'put all its connection pool and outlier detection settings in one circuit breaker');
+    }
+    this.breakers.set(breaker.version, breaker);
+  }
+
+  /** Adds a load-balancing policy; one per scope (the service, or one version). */
+  public addLoadBalancing(policy: LoadBalancing): void {
+    const existing = this.balancers.get(policy.version);
+    if (existing) {
+      throw meshError(policy, 'CM234', `${scopeName(this.service, policy.version)} already has a load-balancing policy (${existing.node.path})`,
+        'put all its load-balancing settings in one policy');
+    }
+    this.balancers.set(policy.version, policy);
+  }
+
+  /** True when outlier detection applies to `version` (its own, or the service's). */
+  public hasOutlierDetection(version?: ServiceVersion): boolean {
+    return [version, undefined].some((v) => this.breakers.get(v)?.outlierDetection !== undefined);
+  }
+
+  /**
+   * Where requests that match no specific route go: the catch-all route's destinations, or
+   * the default version. Gateway routes use the same split, so ingress traffic honours the
+   * mesh's subsets (IST0140).
+   */
+  public catchAllDestinations(): WeightedDestination[] {
+    const catchAll = this.routes.find((r) => r.isCatchAll);
+    return catchAll?._options.destinations?.length ? catchAll._options.destinations : [{ version: this.service.defaultVersion }];
+  }
+
+  /** Sidecar egress entries (`<namespace>/<host>`) of the hosts this host's routes mirror to. */
+  public mirrorTargets(): string[] {
+    return this.routes.flatMap((r) => {
+      const mirror = r._options.mirror;
+      if (!mirror) return [];
+      return [mirror.version ? `${mirror.version.service.mesh.namespaceName}/${mirror.version.service.host}` : `*/${mirror.host}`];
+    });
+  }
+
   private renderDestinationRule(): DestinationRuleSpec {
     return {
       host: this.service.host,
-      subsets: this.service.versions.map((v) => ({ name: v.name, labels: { version: v.name } })),
+      trafficPolicy: this.renderTrafficPolicy(undefined),
+      subsets: this.service.versions.map((v) => ({
+        name: v.name,
+        labels: { version: v.name },
+        // Same shape at both levels; the generated types differ only in their names.
+        trafficPolicy: this.renderTrafficPolicy(v) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
+      })),
     };
+  }
+
+  private renderTrafficPolicy(version: ServiceVersion | undefined): DestinationRuleSpecTrafficPolicy | undefined {
+    const breaker = this.breakers.get(version);
+    const balancing = this.balancers.get(version)?.options;
+    if (!breaker && !balancing) return undefined;
+    const pool = breaker?.connectionPool;
+    const outlier = breaker?.outlierDetection;
+    const tcp = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolTcp>({ maxConnections: pool.maxConnections, connectTimeout: pool.connectTimeout && istioDuration(pool.connectTimeout) });
+    const http = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolHttp>({
+      http1MaxPendingRequests: pool.maxPendingRequests,
+      http2MaxRequests: pool.maxRequests,
+      maxRequestsPerConnection: pool.maxRequestsPerConnection,
+      maxRetries: pool.maxRetries,
+      idleTimeout: pool.idleTimeout && istioDuration(pool.idleTimeout),
+    });
+    const lb = balancing?.loadBalancer?._spec;
+    const hash = lb?.consistentHash;
+    const failover = balancing?.localityFailover ?? [];
+    const distribute = balancing?.localityDistribution ?? [];
+    const loadBalancer = balancing && compact<DestinationRuleSpecTrafficPolicyLoadBalancer>({
+      simple: lb?.simple as DestinationRuleSpecTrafficPolicyLoadBalancerSimple | undefined,
+      consistentHash: hash && {
+        httpHeaderName: hash.httpHeaderName,
+        httpCookie: hash.httpCookie && { name: hash.httpCookie.name, ttl: hash.httpCookie.ttl && istioDuration(hash.httpCookie.ttl), path: hash.httpCookie.path },
+        useSourceIp: hash.useSourceIp,
+        httpQueryParameterName: hash.httpQueryParameterName,
+      },
+      localityLbSetting: failover.length || distribute.length ? {
+        enabled: true,
+        failover: failover.length ? failover.map((f) => ({ from: f.sourceRegion, to: f.targetRegion })) : undefined,
+        distribute: distribute.length ? distribute.map((d) => ({ from: d.sourceLocality, to: d.weights })) : undefined,
+      } : undefined,
+      warmup: balancing.warmup && { duration: istioDuration(balancing.warmup) },
+    });
+    return compact<DestinationRuleSpecTrafficPolicy>({
+      connectionPool: pool && compact<DestinationRuleSpecTrafficPolicyConnectionPool>({ tcp, http }),
+      outlierDetection: outlier && compact<DestinationRuleSpecTrafficPolicyOutlierDetection>({
+        consecutive5XxErrors: outlier.consecutive5xxErrors,
+        consecutiveGatewayErrors: outlier.consecutiveGatewayErrors,
+        interval: outlier.interval && istioDuration(outlier.interval),
+        baseEjectionTime: outlier.baseEjectionTime && istioDuration(outlier.baseEjectionTime),
+        maxEjectionPercent: outlier.maxEjectionPercent,
+        minHealthPercent: outlier.minHealthPercent,
+      }),
+      loadBalancer,
+    });
   }
 
   private renderVirtualService(): VirtualServiceSpec {
     const service = this.service;
-    const destination = { host: service.host, subset: service.defaultVersion.name };
+    const hosts = [service.host];
+    const defaultDestinations = [{ version: service.defaultVersion }];
     if (isHttpProtocol(service.protocol)) {
-      const http: VirtualServiceSpecHttp[] = [{ route: [{ destination }], retries: ISTIO_DEFAULT_RETRIES }];
-      return { hosts: [service.host], http };
+      const http: VirtualServiceSpecHttp[] = orderRoutes(this.routes).map((r) =>
+        renderHttpRoute(service, { options: r._options, nonIdempotentOnly: r.isNonIdempotentOnly }));
+      if (!this.routes.some((r) => r.isCatchAll)) {
+        http.push(renderHttpRoute(service, { options: { destinations: defaultDestinations }, nonIdempotentOnly: false }));
+      }
+      return { hosts, http };
     }
+    const route = renderDestinations(this.catchAllDestinations());
     if (isTlsProtocol(service.protocol)) {
-      const tls: VirtualServiceSpecTls[] = [{ match: [{ sniHosts: [service.host], port: service.port }], route: [{ destination }] }];
-      return { hosts: [service.host], tls };
+      return { hosts, tls: [{ match: [{ sniHosts: [service.host], port: service.port }], route }] };
     }
-    const tcp: VirtualServiceSpecTcp[] = [{ route: [{ destination }] }];
-    return { hosts: [service.host], tcp };
+    return { hosts, tcp: [{ route }] };
   }
+}
+
+function scopeName(service: MeshService, version: ServiceVersion | undefined): string {
+  return version ? `version "${version.name}" of service "${service.name}"` : `service "${service.name}"`;
+}
+
+/** `obj` without undefined fields, or undefined when nothing is left (Istio rejects empty policies). */
+function compact<T extends object>(obj: T): T | undefined {
+  const entries = Object.entries(obj).filter(([, v]) => v !== undefined);
+  return entries.length ? Object.fromEntries(entries) as T : undefined;
 }

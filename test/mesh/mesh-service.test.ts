@@ -19,10 +19,16 @@ describe('MeshService', () => {
     const v2 = reviews.addVersion('v2', { image: 'reviews:2' });
     // THEN
     const manifests = synth(chart);
-    expect(inventory(manifests).filter((n) => !/^(Namespace|PeerAuthentication)\//.test(n))).toEqual([
+    expect(inventory(manifests).filter((n) => !/^(Namespace|PeerAuthentication|AuthorizationPolicy)\//.test(n))).toEqual([
       'ServiceAccount/bookinfo-reviews', 'Service/reviews', 'Deployment/reviews-v1',
-      'DestinationRule/reviews', 'VirtualService/reviews', 'Deployment/reviews-v2',
+      'DestinationRule/reviews', 'VirtualService/reviews', 'Sidecar/reviews', 'Deployment/reviews-v2',
     ]);
+    // No dependency declared: the proxy is scoped to the control plane only.
+    expect(one(manifests, 'Sidecar', 'reviews').spec).toEqual({
+      workloadSelector: { labels: { app: 'reviews' } },
+      egress: [{ hosts: ['istio-system/*'] }],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
     expect(one(manifests, 'Service', 'reviews')).toMatchObject({
       metadata: { namespace: 'shop', labels: { app: 'reviews', service: 'reviews' } },
       spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', appProtocol: 'http', port: 9080, targetPort: 9080 }] },

@@ -1,5 +1,5 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { Dataplane, Mesh, MtlsMode } from '../../src';
+import { Dataplane, Mesh, MtlsMode, OutboundTrafficPolicy } from '../../src';
 import { Manifest, inventory, one } from '../support/manifests';
 
 function synth(chart: Chart): Manifest[] {
@@ -7,14 +7,15 @@ function synth(chart: Chart): Manifest[] {
 }
 
 describe('Mesh', () => {
-  test('creates the namespace with the injection label and a STRICT PeerAuthentication', () => {
+  test('creates the namespace with the injection label, STRICT mTLS and default-deny authorization', () => {
     // GIVEN
     const chart = Testing.chart();
     // WHEN
     const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop' });
     // THEN
     const manifests = synth(chart);
-    expect(inventory(manifests)).toEqual(['Namespace/shop', 'PeerAuthentication/default']);
+    expect(inventory(manifests)).toEqual(['Namespace/shop', 'PeerAuthentication/default', 'AuthorizationPolicy/allow-nothing']);
+    expect(one(manifests, 'AuthorizationPolicy', 'allow-nothing')).toMatchObject({ metadata: { namespace: 'shop' }, spec: {} });
     expect(one(manifests, 'Namespace', 'shop').metadata.labels).toEqual({ 'istio-injection': 'enabled' });
     expect(one(manifests, 'PeerAuthentication', 'default')).toMatchObject({
       apiVersion: 'security.istio.io/v1',
@@ -68,7 +69,7 @@ describe('Mesh', () => {
     const chart = Testing.chart();
     const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', createNamespace: false, mtlsMode: MtlsMode.PERMISSIVE });
     const manifests = synth(chart);
-    expect(inventory(manifests)).toEqual(['PeerAuthentication/default']);
+    expect(inventory(manifests)).toEqual(['PeerAuthentication/default', 'AuthorizationPolicy/allow-nothing']);
     expect(manifests[0].spec).toEqual({ mtls: { mode: 'PERMISSIVE' } });
     expect(mesh.namespaceLabels).toEqual({ 'istio-injection': 'enabled' });
   });
@@ -77,8 +78,21 @@ describe('Mesh', () => {
     const chart = Testing.chart();
     new Mesh(chart, 'mesh', { namespaceName: 'shop', mtlsMode: MtlsMode.UNSET, namespaceLabels: { team: 'a' } });
     const manifests = synth(chart);
-    expect(inventory(manifests)).toEqual(['Namespace/shop']);
+    expect(inventory(manifests)).toEqual(['Namespace/shop', 'AuthorizationPolicy/allow-nothing']);
     expect(manifests[0].metadata.labels).toEqual({ 'team': 'a', 'istio-injection': 'enabled' });
+  });
+
+  test('without per-service scoping, REGISTRY_ONLY is written on a namespace Sidecar', () => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', scopeSidecars: false });
+    expect(one(synth(chart), 'Sidecar', 'default').spec).toEqual({ egress: [{ hosts: ['*/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+    expect(mesh.outboundTrafficPolicy).toBe(OutboundTrafficPolicy.REGISTRY_ONLY);
+  });
+
+  test('ALLOW_ANY without scoping writes no Sidecar', () => {
+    const chart = Testing.chart();
+    new Mesh(chart, 'mesh', { namespaceName: 'shop', scopeSidecars: false, outboundTrafficPolicy: OutboundTrafficPolicy.ALLOW_ANY });
+    expect(synth(chart).filter((m) => m.kind === 'Sidecar')).toEqual([]);
   });
 
   test('custom trust domain and root namespace', () => {
@@ -129,6 +143,13 @@ describe('Mesh', () => {
     test('CM111: a trust domain that is not a DNS name', () => {
       expect(() => new Mesh(Testing.chart(), 'mesh', { namespaceName: 'shop', trustDomain: 'spiffe://x' }))
         .toThrow(/CM111 .*trust domain "spiffe:\/\/x" is not a DNS name/);
+    });
+
+    test('CM109: sidecar scoping or an outbound policy in ambient mode', () => {
+      expect(() => new Mesh(Testing.chart(), 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient(), scopeSidecars: true }))
+        .toThrow(/CM109 .*scopeSidecars configures sidecars, but the mesh is in ambient mode.*Fix: remove the option/);
+      expect(() => new Mesh(Testing.chart(), 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient(), outboundTrafficPolicy: OutboundTrafficPolicy.REGISTRY_ONLY }))
+        .toThrow(/CM109 .*outboundTrafficPolicy configures sidecars/);
     });
 
     test('CM301: mTLS DISABLE in ambient mode', () => {

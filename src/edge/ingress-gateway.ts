@@ -1,0 +1,631 @@
+import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { meshError } from '../errors';
+import {
+  Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecTcp, VirtualServiceSpecTls,
+} from '../imports/networking.istio.io';
+import { istioDuration } from '../internal/duration';
+import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
+import { Mesh } from '../mesh/mesh';
+import type { MeshService } from '../mesh/mesh-service';
+import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
+import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
+import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
+import { RetryPolicy } from '../traffic/resilience';
+import { UriRewrite } from '../traffic/route-actions';
+import { WeightedDestination } from '../traffic/traffic-split';
+import { checkDuration, checkPath, checkRegex, checkWholeNumber } from '../traffic/validation';
+import { checkExternalHost, hostCovers } from './hosts';
+
+/** TLS settings of an HTTPS or TLS gateway listener. */
+export class GatewayTls {
+  /** Terminate TLS with the certificate in the Kubernetes Secret `credentialName`. */
+  public static simple(credentialName: string): GatewayTls {
+    return new GatewayTls(GatewaySpecServersTlsMode.SIMPLE, credentialName);
+  }
+
+  /**
+   * Terminate TLS and require client certificates, verified with the CA in the Secret
+   * (key `ca.crt`, or a `<credentialName>-cacert` Secret).
+   */
+  public static mutual(credentialName: string): GatewayTls {
+    return new GatewayTls(GatewaySpecServersTlsMode.MUTUAL, credentialName);
+  }
+
+  /** Do not terminate TLS: route the encrypted stream by SNI to the service. */
+  public static passthrough(): GatewayTls {
+    return new GatewayTls(GatewaySpecServersTlsMode.PASSTHROUGH, undefined);
+  }
+
+  /** The Istio TLS mode. */
+  public readonly mode: string;
+  /** The Secret holding the certificate, key (and CA). */
+  public readonly credentialName?: string;
+
+  private constructor(mode: GatewaySpecServersTlsMode, credentialName: string | undefined) {
+    this.mode = mode;
+    this.credentialName = credentialName;
+  }
+}
+
+/** The application protocol of a gateway listener. */
+export enum GatewayProtocol {
+  /** Plain HTTP. */
+  HTTP = 'HTTP',
+  /** HTTPS, terminated at the gateway. */
+  HTTPS = 'HTTPS',
+  /** Opaque TCP. */
+  TCP = 'TCP',
+  /** TLS, passed through and routed by SNI. */
+  TLS = 'TLS',
+}
+
+/** Options shared by every listener. */
+export interface GatewayListenerOptions {
+  /**
+   * The port the gateway's Envoy listens on (the Istio Gateway server port).
+   *
+   * @default - 8080 for HTTP, 8443 for HTTPS; required for TCP and TLS
+   */
+  readonly port?: number;
+
+  /**
+   * The port of the gateway's Kubernetes Service (what clients connect to).
+   *
+   * @default - 80 for HTTP, 443 for HTTPS, else the same as `port`
+   */
+  readonly servicePort?: number;
+
+  /**
+   * The hosts this listener serves: domain names or `*.domain` wildcards (or `*`).
+   *
+   * @default - the gateway's hosts
+   */
+  readonly hosts?: string[];
+
+  /**
+   * The listener name (unique within the gateway).
+   *
+   * @default - `<protocol>-<port>`, e.g. `http-8080`
+   */
+  readonly name?: string;
+}
+
+/** Options of {@link GatewayListener.http}. */
+export interface HttpListenerOptions extends GatewayListenerOptions {
+  /**
+   * Answer every request with a 301 redirect to HTTPS.
+   *
+   * @default false
+   */
+  readonly httpsRedirect?: boolean;
+}
+
+/** Options of {@link GatewayListener.https}. */
+export interface HttpsListenerOptions extends GatewayListenerOptions {
+  /** How TLS is terminated: `GatewayTls.simple(secret)` or `GatewayTls.mutual(secret)`. */
+  readonly tls: GatewayTls;
+}
+
+/** A port the ingress gateway listens on. */
+export class GatewayListener {
+  /** Plain HTTP (default port 8080, Service port 80). */
+  public static http(options: HttpListenerOptions = {}): GatewayListener {
+    return new GatewayListener(GatewayProtocol.HTTP, options.port ?? 8080, options.servicePort ?? 80, options, undefined, options.httpsRedirect ?? false);
+  }
+
+  /** HTTPS terminated at the gateway (default port 8443, Service port 443). */
+  public static https(options: HttpsListenerOptions): GatewayListener {
+    return new GatewayListener(GatewayProtocol.HTTPS, options.port ?? 8443, options.servicePort ?? 443, options, options.tls, false);
+  }
+
+  /** Opaque TCP on `options.port`. */
+  public static tcp(options: GatewayListenerOptions): GatewayListener {
+    return new GatewayListener(GatewayProtocol.TCP, options.port ?? 0, options.servicePort ?? options.port ?? 0, options, undefined, false);
+  }
+
+  /** TLS passed through to the service, routed by SNI, on `options.port`. */
+  public static tlsPassthrough(options: GatewayListenerOptions): GatewayListener {
+    return new GatewayListener(GatewayProtocol.TLS, options.port ?? 0, options.servicePort ?? options.port ?? 0, options, GatewayTls.passthrough(), false);
+  }
+
+  /** The listener's protocol. */
+  public readonly protocol: GatewayProtocol;
+  /** The gateway Envoy port. */
+  public readonly port: number;
+  /** The gateway Service port. */
+  public readonly servicePort: number;
+  /** The hosts served, when set on the listener. */
+  public readonly hosts?: string[];
+  /** The listener name. */
+  public readonly name: string;
+  /** TLS settings. */
+  public readonly tls?: GatewayTls;
+  /** Whether plain HTTP is redirected to HTTPS. */
+  public readonly httpsRedirect: boolean;
+
+  private constructor(protocol: GatewayProtocol, port: number, servicePort: number, options: GatewayListenerOptions,
+    tls: GatewayTls | undefined, httpsRedirect: boolean) {
+    this.protocol = protocol;
+    this.port = port;
+    this.servicePort = servicePort;
+    this.hosts = options.hosts;
+    this.name = options.name ?? `${protocol.toLowerCase()}-${port}`;
+    this.tls = tls;
+    this.httpsRedirect = httpsRedirect;
+  }
+}
+
+/** An ingress gateway deployed elsewhere (e.g. Istio's default `istio-ingressgateway`). */
+export interface ExistingGatewayOptions {
+  /** Labels of the gateway pods, e.g. `{ istio: 'ingressgateway' }`. */
+  readonly selector: { [key: string]: string };
+  /** The namespace of the gateway pods (where TLS Secrets must be). */
+  readonly namespaceName: string;
+  /**
+   * The gateway pods' ServiceAccount (their mesh identity).
+   *
+   * @default 'istio-ingressgateway-service-account' (Istio's default gateway)
+   */
+  readonly serviceAccountName?: string;
+}
+
+/** Horizontal autoscaling of the gateway Deployment. */
+export interface GatewayAutoscaling {
+  /** Minimum replicas. */
+  readonly minReplicas: number;
+  /** Maximum replicas. */
+  readonly maxReplicas: number;
+  /**
+   * Target average CPU utilization, 1–100.
+   *
+   * @default 80
+   */
+  readonly cpuUtilizationPercent?: number;
+}
+
+/** Properties of an {@link IngressGateway}. */
+export interface IngressGatewayProps {
+  /** The mesh (namespace) the gateway serves. */
+  readonly mesh: Mesh;
+
+  /**
+   * Name of the Istio Gateway, and of the gateway's Deployment, Service and ServiceAccount.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Name of the gateway-bound VirtualService (further ones, for other host sets, get `-2`, `-3`).
+   *
+   * @default - the gateway name
+   */
+  readonly virtualServiceName?: string;
+
+  /**
+   * Hosts served by listeners that do not name their own.
+   *
+   * @default ['*']
+   */
+  readonly hosts?: string[];
+
+  /**
+   * The listeners.
+   *
+   * @default [GatewayListener.http()]
+   */
+  readonly listeners?: GatewayListener[];
+
+  /**
+   * Bind to gateway pods deployed elsewhere instead of deploying the gateway's own Envoy.
+   *
+   * @default - the gateway's own Deployment, Service, ServiceAccount and Role are written
+   */
+  readonly existingGateway?: ExistingGatewayOptions;
+
+  /**
+   * Replicas of the gateway Deployment (ignored with autoscaling).
+   *
+   * @default 2
+   */
+  readonly replicas?: number;
+
+  /**
+   * Resources of the gateway container.
+   *
+   * @default - requests 100m CPU / 128Mi, limits 2000m / 1024Mi (Istio's gateway chart)
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Type of the gateway's Kubernetes Service.
+   *
+   * @default kplus.ServiceType.LOAD_BALANCER
+   */
+  readonly serviceType?: kplus.ServiceType;
+
+  /**
+   * Annotations of the gateway's Kubernetes Service (e.g. cloud load-balancer settings).
+   *
+   * @default - none
+   */
+  readonly serviceAnnotations?: { [key: string]: string };
+
+  /**
+   * Horizontal Pod Autoscaler for the gateway.
+   *
+   * @default - none
+   */
+  readonly autoscaling?: GatewayAutoscaling;
+
+  /**
+   * Keep at least this many gateway pods during voluntary disruptions (a PodDisruptionBudget).
+   *
+   * @default - no PodDisruptionBudget
+   */
+  readonly minAvailable?: number;
+}
+
+/** Options of `MeshService.exposeViaGateway` and {@link IngressGateway.addRoute}. */
+export interface ExposeViaGatewayOptions {
+  /**
+   * Request paths routed to the service (any of them).
+   *
+   * @default [PathMatch.prefix('/')]
+   */
+  readonly paths?: PathMatch[];
+
+  /**
+   * Full matches instead of `paths` (any of them; the fields of one match all hold).
+   *
+   * @default - the `paths`
+   */
+  readonly matches?: HttpMatch[];
+
+  /**
+   * Hosts of the gateway this route serves.
+   *
+   * @default - every host of the gateway's HTTP listeners
+   */
+  readonly hosts?: string[];
+
+  /**
+   * Rewrite the path or authority before forwarding (e.g. strip a prefix: `{ uri: '/' }`).
+   *
+   * @default - none
+   */
+  readonly rewrite?: UriRewrite;
+
+  /**
+   * Timeout for the request.
+   *
+   * @default - no timeout
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Retry policy.
+   *
+   * @default - Istio's defaults, written out
+   */
+  readonly retry?: RetryPolicy;
+
+  /**
+   * Versions that receive the gateway's requests.
+   *
+   * @default - the same split as the service's own catch-all route, so ingress traffic honours the mesh's subsets
+   */
+  readonly destinations?: WeightedDestination[];
+
+  /**
+   * For TCP and TLS services: the gateway listener port that forwards to the service.
+   *
+   * @default - the gateway's only TCP (or TLS) listener
+   */
+  readonly listenerPort?: number;
+}
+
+/** One service exposed through the gateway. */
+interface GatewayRoute {
+  readonly service: MeshService;
+  readonly options: ExposeViaGatewayOptions;
+  readonly hosts: string[];
+  readonly listener: GatewayListener;
+}
+
+/**
+ * An Istio ingress gateway: the `Gateway` (its listeners, hosts and TLS), the gateway-bound
+ * VirtualService(s) routing to exposed services, and — unless bound to an existing gateway —
+ * the gateway's own Envoy: a Deployment injected with Istio's `gateway` template (image
+ * `auto`), its ServiceAccount, a LoadBalancer Service, the Role/RoleBinding that lets it read
+ * its TLS Secrets, and optionally an autoscaler and a PodDisruptionBudget.
+ *
+ * @example
+ * const gateway = new IngressGateway(chart, 'gateway', { mesh, hosts: ['shop.example.com'],
+ *   listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-cert') }), GatewayListener.http({ httpsRedirect: true })] });
+ * productpage.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
+ */
+export class IngressGateway extends Construct implements IWorkloadTarget {
+  /** The mesh the gateway serves. */
+  public readonly mesh: Mesh;
+  /** Name of the Istio Gateway (and of the gateway workload). */
+  public readonly name: string;
+  /** The listeners. */
+  public readonly listeners: GatewayListener[];
+  /** Labels of the gateway pods (the Gateway's selector). */
+  public readonly selector: { [key: string]: string };
+  /** Namespace of the gateway pods. */
+  public readonly podNamespace: string;
+  /** The gateway pods' mesh identity. */
+  public readonly principal: string;
+  /** The Istio Gateway. */
+  public readonly gateway: ApiObject;
+  /** The gateway's Deployment, unless bound to an existing gateway. */
+  public readonly deployment?: kplus.Deployment;
+  /** The gateway's Kubernetes Service, unless bound to an existing gateway. */
+  public readonly service?: kplus.Service;
+
+  private readonly routeGroups = new Map<string, { virtualService: ApiObject; routes: GatewayRoute[] }>();
+  private readonly virtualServiceName: string;
+  private readonly defaultHosts: string[];
+
+  public constructor(scope: Construct, id: string, props: IngressGatewayProps) {
+    super(scope, id);
+    this.mesh = props.mesh;
+    this.name = props.name ?? id;
+    requireDnsLabel(this, 'gateway name', this.name, true);
+    this.virtualServiceName = props.virtualServiceName ?? this.name;
+    requireDnsSubdomain(this, 'VirtualService name', this.virtualServiceName);
+    this.defaultHosts = props.hosts ?? ['*'];
+    this.listeners = props.listeners ?? [GatewayListener.http()];
+    this.checkListeners();
+
+    const existing = props.existingGateway;
+    this.selector = existing?.selector ?? { istio: this.name };
+    if (Object.keys(this.selector).length === 0) {
+      throw meshError(this, 'CM507', 'existingGateway.selector is empty, so the Gateway would apply to every gateway pod of the mesh', 'give the labels of the gateway pods, e.g. { istio: "ingressgateway" }');
+    }
+    this.podNamespace = existing?.namespaceName ?? this.mesh.namespaceName;
+    const serviceAccountName = existing ? existing.serviceAccountName ?? 'istio-ingressgateway-service-account' : this.name;
+    this.principal = `${this.mesh.trustDomain}/ns/${this.podNamespace}/sa/${serviceAccountName}`;
+
+    const namespace = this.mesh.namespaceName;
+    this.gateway = new Gateway(this, 'Gateway', {
+      metadata: { name: this.name, namespace },
+      spec: {
+        selector: this.selector,
+        servers: this.listeners.map((l) => ({
+          port: { number: l.port, name: l.name, protocol: l.protocol },
+          hosts: this.listenerHosts(l),
+          tls: l.tls
+            ? { mode: l.tls.mode as GatewaySpecServersTlsMode, credentialName: l.tls.credentialName }
+            : (l.httpsRedirect ? { httpsRedirect: true } : undefined),
+        })),
+      },
+    });
+
+    if (!existing) {
+      const workload = this.deployWorkload(props);
+      this.deployment = workload.deployment;
+      this.service = workload.service;
+    }
+  }
+
+  /** Selects the gateway pods. */
+  public toWorkloadSelector(): WorkloadSelector {
+    return { namespaceName: this.podNamespace, matchLabels: { ...this.selector } };
+  }
+
+  /**
+   * Routes requests arriving at the gateway to `service` (on its port, with the mesh's
+   * subsets). Same as `service.exposeViaGateway(gateway, options)`.
+   */
+  public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
+    checkDuration(this, 'timeout', options.timeout);
+    checkWholeNumber(this, 'CM209', 'retry.attempts', options.retry?.attempts, 0);
+    checkDuration(this, 'retry.perTryTimeout', options.retry?.perTryTimeout);
+    for (const path of options.paths ?? []) {
+      if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
+      else checkPath(this, 'path', path.value);
+    }
+    for (const d of options.destinations ?? []) {
+      if (d.version.service !== service) {
+        throw meshError(this, 'CM204', `destination version "${d.version.name}" belongs to service "${d.version.service.name}", not "${service.name}"`, `pick versions of ${service.name}`);
+      }
+    }
+    const listener = this.listenerFor(service, options);
+    const hosts = options.hosts ?? this.listenerHosts(listener);
+    for (const host of hosts) {
+      checkExternalHost(this, 'CM501', 'route host', host, true);
+      if (!this.listeners.some((l) => l.protocol === listener.protocol && this.listenerHosts(l).some((p) => hostCovers(p, host)))) {
+        throw meshError(this, 'CM504', `route host "${host}" for service "${service.name}" is not served by any ${listener.protocol} listener of gateway "${this.name}" (hosts: ${this.listenerHosts(listener).join(', ')})`,
+          'add the host to the gateway (hosts or the listener\'s hosts), or route one of the gateway\'s hosts');
+      }
+    }
+    const key = [...hosts].sort().join(',');
+    let group = this.routeGroups.get(key);
+    if (!group) {
+      // One gateway-bound VirtualService per distinct host set, rendered at synth.
+      const routes: GatewayRoute[] = [];
+      const index = this.routeGroups.size + 1;
+      const virtualService = new VirtualService(this, index === 1 ? 'VirtualService' : `VirtualService${index}`, {
+        metadata: { name: index === 1 ? this.virtualServiceName : `${this.virtualServiceName}-${index}`, namespace: this.mesh.namespaceName },
+        spec: Lazy.any({ produce: () => this.renderRoutes(hosts, routes) }) as VirtualServiceSpec,
+      });
+      group = { virtualService, routes };
+      this.routeGroups.set(key, group);
+    }
+    group.routes.push({ service, options, hosts, listener });
+  }
+
+  /** The gateway-bound VirtualServices, one per distinct host set of the routes. */
+  public get virtualServices(): ApiObject[] {
+    return [...this.routeGroups.values()].map((g) => g.virtualService);
+  }
+
+  private listenerHosts(listener: GatewayListener): string[] {
+    return listener.hosts ?? this.defaultHosts;
+  }
+
+  private checkListeners(): void {
+    const ports = new Set<number>();
+    const names = new Set<string>();
+    for (const l of this.listeners) {
+      checkWholeNumber(this, 'CM503', `${l.protocol} listener port`, l.port, 1, 65535);
+      checkWholeNumber(this, 'CM503', `${l.protocol} listener servicePort`, l.servicePort, 1, 65535);
+      if (ports.has(l.port)) {
+        throw meshError(this, 'CM503', `two listeners use port ${l.port}`, 'give each listener its own port');
+      }
+      ports.add(l.port);
+      requireDnsLabel(this, 'listener name', l.name);
+      if (names.has(l.name)) throw meshError(this, 'CM503', `two listeners are named "${l.name}"`, 'give each listener its own name');
+      names.add(l.name);
+      for (const host of this.listenerHosts(l)) checkExternalHost(this, 'CM501', 'gateway host', host, true);
+      if (l.protocol === GatewayProtocol.HTTPS) {
+        if (!l.tls || !l.tls.credentialName) {
+          throw meshError(this, 'CM502', `HTTPS listener on port ${l.port} has no TLS certificate`,
+            "pass tls: GatewayTls.simple('<secret with tls.crt and tls.key>') or GatewayTls.mutual(...)");
+        }
+      }
+      if (l.tls?.credentialName !== undefined) requireDnsSubdomain(this, 'TLS credential (Secret) name', l.tls.credentialName);
+    }
+  }
+
+  private listenerFor(service: MeshService, options: ExposeViaGatewayOptions): GatewayListener {
+    const wanted = isHttpProtocol(service.protocol) ? [GatewayProtocol.HTTP, GatewayProtocol.HTTPS]
+      : isTlsProtocol(service.protocol) ? [GatewayProtocol.TLS] : [GatewayProtocol.TCP];
+    const candidates = this.listeners.filter((l) => wanted.includes(l.protocol) && !l.httpsRedirect
+      && (options.listenerPort === undefined || l.port === options.listenerPort));
+    if (candidates.length === 0) {
+      throw meshError(this, 'CM505', `gateway "${this.name}" has no ${wanted.join(' or ')} listener${options.listenerPort ? ` on port ${options.listenerPort}` : ''} for ${service.protocol} service "${service.name}"`,
+        `add ${wanted[0] === GatewayProtocol.HTTP ? 'GatewayListener.http() or .https(...)' : wanted[0] === GatewayProtocol.TLS ? 'GatewayListener.tlsPassthrough({ port })' : 'GatewayListener.tcp({ port })'} to the gateway's listeners`);
+    }
+    if (!isHttpProtocol(service.protocol) && candidates.length > 1) {
+      throw meshError(this, 'CM505', `gateway "${this.name}" has ${candidates.length} ${wanted[0]} listeners; which one forwards to service "${service.name}" is ambiguous`,
+        `pass listenerPort (one of ${candidates.map((c) => c.port).join(', ')})`);
+    }
+    return candidates[0];
+  }
+
+  private renderRoutes(hosts: string[], routes: GatewayRoute[]): VirtualServiceSpec {
+    const http: VirtualServiceSpecHttp[] = [];
+    const tcp: VirtualServiceSpecTcp[] = [];
+    const tls: VirtualServiceSpecTls[] = [];
+    for (const { service, options, listener } of routes) {
+      const destinations = options.destinations ?? service._routing.catchAllDestinations();
+      const route = renderDestinations(destinations, service.port);
+      if (listener.protocol === GatewayProtocol.TCP) {
+        tcp.push({ match: [{ port: listener.port }], route });
+      } else if (listener.protocol === GatewayProtocol.TLS) {
+        tls.push({ match: [{ port: listener.port, sniHosts: hosts }], route });
+      } else {
+        const matches = options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
+        http.push({
+          match: matches.map((m) => renderMatch(service, m)),
+          route,
+          timeout: options.timeout && istioDuration(options.timeout),
+          retries: renderRetries(options.retry, false, false),
+          rewrite: renderRewrite(options.rewrite),
+        });
+      }
+    }
+    return {
+      hosts,
+      gateways: [this.name],
+      http: http.length ? http : undefined,
+      tcp: tcp.length ? tcp : undefined,
+      tls: tls.length ? tls : undefined,
+    };
+  }
+
+  private deployWorkload(props: IngressGatewayProps): { deployment: kplus.Deployment; service: kplus.Service } {
+    const namespace = this.mesh.namespaceName;
+    const labels = { app: this.name, istio: this.name };
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name: this.name, namespace } });
+    const deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: this.name, namespace, labels },
+      replicas: props.autoscaling ? undefined : props.replicas ?? 2,
+      select: false,
+      serviceAccount,
+      podMetadata: {
+        // Istio's gateway injection: the `gateway` template replaces the `auto` image with
+        // the proxy, whatever the namespace's own injection setting.
+        labels: { ...labels, 'sidecar.istio.io/inject': 'true' },
+        annotations: { 'inject.istio.io/templates': 'gateway' },
+      },
+      containers: [{
+        name: 'istio-proxy',
+        image: 'auto',
+        ports: [...this.listeners.map((l) => ({ number: l.port })), { number: 15021 }, { number: 15090 }],
+        resources: props.resources ?? {
+          cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(2000) },
+          memory: { request: Size.mebibytes(128), limit: Size.mebibytes(1024) },
+        },
+      }],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels }));
+
+    const service = new kplus.Service(this, 'Service', {
+      metadata: { name: this.name, namespace, labels, annotations: props.serviceAnnotations },
+      type: props.serviceType ?? kplus.ServiceType.LOAD_BALANCER,
+      ports: [
+        // Istio's readiness endpoint, used by cloud load-balancer health checks.
+        { name: 'http-status', port: 15021, targetPort: 15021 },
+        ...this.listeners.map((l) => ({ name: `${servicePortPrefix(l.protocol)}-${l.servicePort}`, port: l.servicePort, targetPort: l.port })),
+      ],
+    });
+    service.selectLabel('istio', this.name);
+
+    // Lets the gateway read the TLS Secrets named in `credentialName` (as Istio's chart does).
+    new ApiObject(this, 'Role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: this.name, namespace },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+    });
+    new ApiObject(this, 'RoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: this.name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.name }],
+    });
+
+    if (props.autoscaling) {
+      const a = props.autoscaling;
+      checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
+      checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
+      checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: this.name, namespace },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent ?? 80 } } }],
+        },
+      });
+    } else {
+      checkWholeNumber(this, 'CM507', 'replicas', props.replicas, 0);
+    }
+    if (props.minAvailable !== undefined) {
+      checkWholeNumber(this, 'CM507', 'minAvailable', props.minAvailable, 1);
+      new ApiObject(this, 'PodDisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: this.name, namespace },
+        spec: { minAvailable: props.minAvailable, selector: { matchLabels: labels } },
+      });
+    }
+    return { deployment, service };
+  }
+}
+
+function servicePortPrefix(protocol: GatewayProtocol): string {
+  return protocol === GatewayProtocol.HTTP ? 'http' : protocol === GatewayProtocol.HTTPS ? 'https' : protocol === GatewayProtocol.TLS ? 'tls' : 'tcp';
+}

@@ -1,0 +1,133 @@
+import {
+  VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecHttpRetries, VirtualServiceSpecHttpRewrite,
+  VirtualServiceSpecHttpRoute,
+} from '../imports/networking.istio.io';
+import { istioDuration } from '../internal/duration';
+import type { MeshService } from '../mesh/mesh-service';
+import type { ServiceVersion } from '../mesh/service-version';
+import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
+import { RetryPolicy } from '../traffic/resilience';
+import { HeaderOperations, UriRewrite } from '../traffic/route-actions';
+import type { TrafficSplitOptions, WeightedDestination } from '../traffic/traffic-split';
+
+/**
+ * Istio's own retry conditions, written out: 503 stands for Istio's default retriable status
+ * code (Istio then adds `retriable-status-codes` itself).
+ */
+export const ISTIO_DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,503';
+/** The retry conditions under which the upstream never saw the request. */
+export const SAFE_RETRY_ON = 'connect-failure,refused-stream';
+/** Istio's default number of retries. */
+export const ISTIO_DEFAULT_ATTEMPTS = 2;
+
+/** How a route is rendered: its options plus what the host knows about it. */
+export interface HttpRouteInput {
+  readonly options: TrafficSplitOptions;
+  /** True when every match is for POST or PATCH. */
+  readonly nonIdempotentOnly: boolean;
+}
+
+/** One `http` rule of a VirtualService. */
+export function renderHttpRoute(service: MeshService, input: HttpRouteInput): VirtualServiceSpecHttp {
+  const o = input.options;
+  const forwards = (o.destinations?.length ?? 0) > 0;
+  const fault = o.fault?._spec;
+  return {
+    name: o.name,
+    match: o.matches?.length ? o.matches.map((m) => renderMatch(service, m)) : undefined,
+    route: forwards ? renderDestinations(o.destinations!) : undefined,
+    redirect: o.redirect && {
+      uri: o.redirect.uri, authority: o.redirect.authority, scheme: o.redirect.scheme,
+      port: o.redirect.port, redirectCode: o.redirect.redirectCode,
+    },
+    directResponse: o.directResponse && {
+      status: o.directResponse.status,
+      body: o.directResponse.body === undefined ? undefined : { string: o.directResponse.body },
+    },
+    timeout: o.timeout && istioDuration(o.timeout),
+    retries: forwards ? renderRetries(o.retry, input.nonIdempotentOnly && !o.allowNonIdempotentRetries, fault !== undefined) : undefined,
+    fault: fault && {
+      delay: fault.delay && { fixedDelay: istioDuration(fault.delay), percentage: { value: fault.delayPercent ?? 100 } },
+      abort: (fault.httpStatus ?? fault.grpcStatus) !== undefined
+        ? { httpStatus: fault.httpStatus, grpcStatus: fault.grpcStatus, percentage: { value: fault.abortPercent ?? 100 } }
+        : undefined,
+    },
+    mirror: o.mirror && (o.mirror.version
+      ? versionDestination(o.mirror.version)
+      : { host: o.mirror.host!, port: o.mirror.port === undefined ? undefined : { number: o.mirror.port } }),
+    mirrorPercentage: o.mirrorPercent === undefined ? undefined : { value: o.mirrorPercent },
+    rewrite: renderRewrite(o.rewrite),
+    headers: (o.requestHeaders || o.responseHeaders)
+      ? { request: headerOps(o.requestHeaders), response: headerOps(o.responseHeaders) }
+      : undefined,
+  };
+}
+
+/**
+ * The route's retry policy, always explicit: Istio's defaults when the user gave none, safe
+ * conditions only for non-idempotent routes, and no retries where a fault is injected
+ * (Istio ignores retries there, so the YAML says so).
+ */
+export function renderRetries(retry: RetryPolicy | undefined, safeOnly: boolean, hasFault: boolean): VirtualServiceSpecHttpRetries {
+  const defaultRetryOn = safeOnly ? SAFE_RETRY_ON : ISTIO_DEFAULT_RETRY_ON;
+  if (!retry) return hasFault ? { attempts: 0 } : { attempts: ISTIO_DEFAULT_ATTEMPTS, retryOn: defaultRetryOn };
+  if (retry.attempts === 0) return { attempts: 0 };
+  const conditions: string[] = retry.retryOn ? [...retry.retryOn] : defaultRetryOn.split(',');
+  for (const code of retry.retryOnStatusCodes ?? []) {
+    if (!conditions.includes(String(code))) conditions.push(String(code));
+  }
+  return {
+    attempts: retry.attempts,
+    perTryTimeout: retry.perTryTimeout && istioDuration(retry.perTryTimeout),
+    retryOn: conditions.join(','),
+    backoff: retry.backoff && istioDuration(retry.backoff),
+    retryRemoteLocalities: retry.retryRemoteLocalities,
+  };
+}
+
+/** Route destinations; weights only when there is more than one (as Istio's samples write them). */
+export function renderDestinations(destinations: WeightedDestination[], port?: number): VirtualServiceSpecHttpRoute[] {
+  return destinations.map((d) => ({
+    destination: { ...versionDestination(d.version), port: port === undefined ? undefined : { number: port } },
+    weight: destinations.length > 1 ? d.weight : undefined,
+  }));
+}
+
+function versionDestination(version: ServiceVersion) {
+  return { host: version.service.host, subset: version.name };
+}
+
+/** A rewrite of the path or authority. */
+export function renderRewrite(rewrite: UriRewrite | undefined): VirtualServiceSpecHttpRewrite | undefined {
+  return rewrite && {
+    uri: rewrite.uri,
+    uriRegexRewrite: rewrite.uriRegex && { match: rewrite.uriRegex.match, rewrite: rewrite.uriRegex.rewrite },
+    authority: rewrite.authority,
+  };
+}
+
+/** One request match; `service` is the routed service (a caller in another namespace gets `sourceNamespace`). */
+export function renderMatch(service: MeshService, match: HttpMatch): VirtualServiceSpecHttpMatch {
+  const source = match.sourceWorkload?.toWorkloadSelector();
+  const present = (match.headers ?? []).filter((h) => !h.isAbsent);
+  const absent = (match.headers ?? []).filter((h) => h.isAbsent);
+  return {
+    name: match.name,
+    uri: match.path && { [match.path.kind]: match.path.value },
+    method: match.method && { exact: match.method },
+    headers: present.length ? Object.fromEntries(present.map((h) => [h.name, stringMatch(h)])) : undefined,
+    withoutHeaders: absent.length ? Object.fromEntries(absent.map((h) => [h.name, {}])) : undefined,
+    queryParams: match.queryParams?.length ? Object.fromEntries(match.queryParams.map((q) => [q.name, stringMatch(q)])) : undefined,
+    ignoreUriCase: match.ignoreUriCase,
+    sourceLabels: source?.matchLabels,
+    sourceNamespace: source && source.namespaceName !== service.mesh.namespaceName ? source.namespaceName : undefined,
+  };
+}
+
+function stringMatch(m: HeaderMatch | QueryParamMatch): { [kind: string]: string } {
+  return m.kind === undefined ? {} : { [m.kind as StringMatchKind]: m.value };
+}
+
+function headerOps(ops: HeaderOperations | undefined) {
+  return ops && { set: ops.set, add: ops.add, remove: ops.remove };
+}

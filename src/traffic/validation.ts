@@ -1,0 +1,83 @@
+import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { ErrorCode, meshError } from '../errors';
+import { durationProblem } from '../internal/duration';
+
+// Checks shared by the traffic constructs. Each throws a CM2xx error naming the construct at
+// fault; the value types (PathMatch, Fault, …) carry no scope, so they are checked here, when a
+// construct receives them.
+
+/** Throws CM211 unless Istio accepts `duration` (≥ 1ms, whole milliseconds). */
+export function checkDuration(scope: IConstruct, what: string, duration: Duration | undefined): void {
+  if (duration === undefined) return;
+  const problem = durationProblem(duration);
+  if (problem) {
+    throw meshError(scope, 'CM211', `${what} ${problem}`, 'use Duration.millis(n) with a whole n ≥ 1, or Duration.seconds(...)');
+  }
+}
+
+/** Throws `code` unless `value` is a percentage Istio accepts (0, or 0.0001 to 100). */
+export function checkPercent(scope: IConstruct, what: string, value: number | undefined, code: ErrorCode = 'CM212'): void {
+  if (value === undefined) return;
+  if (!(Number.isFinite(value) && value >= 0 && value <= 100) || (value > 0 && value < 0.0001)) {
+    throw meshError(scope, code, `${what} is ${value}`, 'use a percentage from 0 to 100 (fractions down to 0.0001)');
+  }
+}
+
+/** Throws `code` unless `value` is a whole number within [min, max]. */
+export function checkWholeNumber(scope: IConstruct, code: ErrorCode, what: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+    throw meshError(scope, code, `${what} is ${value}`, `use ${range}`);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const PSEUDO_HEADERS = [':authority', ':method', ':scheme', ':path'];
+
+/**
+ * Throws CM207 unless `name` is a lower-case RFC 7230 token (or an HTTP/2 pseudo-header when
+ * `allowPseudo`). Envoy lower-cases header names, so an upper-case name never matches.
+ */
+export function checkHeaderName(scope: IConstruct, what: string, name: string, allowPseudo = false): void {
+  if (allowPseudo && PSEUDO_HEADERS.includes(name)) return;
+  if (!TOKEN.test(name)) {
+    throw meshError(scope, 'CM207', `${what} "${name}" is not an HTTP header name`,
+      "use RFC 7230 token characters only (letters, digits and !#$%&'*+-.^_`|~), e.g. \"x-user-id\"");
+  }
+  if (name !== name.toLowerCase()) {
+    throw meshError(scope, 'CM207', `${what} "${name}" has upper-case letters, and Envoy lower-cases every header name, so it would never match`,
+      `write it as "${name.toLowerCase()}"`);
+  }
+}
+
+/**
+ * Throws CM208 unless `regex` is an RE2 expression Istio accepts: at most 1024 characters, and
+ * none of the backtracking constructs RE2 lacks (lookaround, backreferences).
+ */
+export function checkRegex(scope: IConstruct, what: string, regex: string): void {
+  const reject = (problem: string) => {
+    throw meshError(scope, 'CM208', `${what} ${JSON.stringify(regex)} ${problem}`,
+      'write an RE2 expression (https://github.com/google/re2/wiki/Syntax): no lookahead, lookbehind or backreferences');
+  };
+  if (regex.length === 0) reject('is empty');
+  if (regex.length > 1024) reject('is longer than 1024 characters');
+  if (/\(\?<?[=!]/.test(regex)) reject('uses lookaround, which RE2 does not support');
+  if (/\(\?>/.test(regex)) reject('uses an atomic group, which RE2 does not support');
+  if (/(^|[^\\])\\[1-9]/.test(regex)) reject('uses a backreference, which RE2 does not support');
+  // JavaScript lacks RE2's leading inline flags such as (?i); drop them before compiling.
+  const body = regex.replace(/^\(\?[imsU]+\)/, '').replace(/\(\?P</g, '(?<');
+  try {
+    new RegExp(body, 'u');
+  } catch (e) {
+    reject(`does not compile (${(e as Error).message})`);
+  }
+}
+
+/** Throws CM223 unless `path` is an absolute request path. */
+export function checkPath(scope: IConstruct, what: string, path: string): void {
+  if (!path.startsWith('/') || /\s/.test(path)) {
+    throw meshError(scope, 'CM223', `${what} "${path}" is not an absolute request path`, `start it with "/", e.g. "/${path.replace(/^\/*/, '').trim()}"`);
+  }
+}
