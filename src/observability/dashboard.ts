@@ -1,0 +1,270 @@
+import { createHash } from 'crypto';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as grafana from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { meshError } from '../errors';
+import { ServiceObjective } from './objective';
+import { errorRatio, hasRequestMetrics, latencyQuantile, promString, regexLiteral, requestRate } from './promql';
+import { sortedObject } from './util';
+import { requireDnsSubdomain } from '../internal/names';
+import { Mesh } from '../mesh/mesh';
+import type { MeshService } from '../mesh/mesh-service';
+
+/** Properties of a {@link MeshDashboard}. */
+export interface MeshDashboardProps {
+  /** The mesh the dashboards show. */
+  readonly mesh: Mesh;
+
+  /**
+   * Name of the ConfigMap holding the dashboards.
+   *
+   * @default 'mesh-dashboards'
+   */
+  readonly name?: string;
+
+  /**
+   * Title of the mesh dashboard.
+   *
+   * @default - `Mesh <namespace>`
+   */
+  readonly title?: string;
+
+  /**
+   * Also write one dashboard per service.
+   *
+   * @default false
+   */
+  readonly perService?: boolean;
+
+  /**
+   * The label Grafana's dashboard sidecar watches ConfigMaps for (Helm value
+   * `sidecar.dashboards.label`).
+   *
+   * @default 'grafana_dashboard'
+   */
+  readonly sidecarLabel?: string;
+
+  /**
+   * The value of the sidecar label (Helm value `sidecar.dashboards.labelValue`).
+   *
+   * @default '1'
+   */
+  readonly sidecarLabelValue?: string;
+
+  /**
+   * Grafana folder, written as the `grafana_folder` annotation (Helm value
+   * `sidecar.dashboards.folderAnnotation: grafana_folder`).
+   *
+   * @default - the sidecar's default folder
+   */
+  readonly folder?: string;
+
+  /**
+   * Namespace of the ConfigMap, for a sidecar that watches one namespace only.
+   *
+   * @default - the mesh namespace
+   */
+  readonly namespaceName?: string;
+}
+
+/** The Grafana variable every panel's data source points to. */
+const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
+/** Grafana's rate window variable (a multiple of the scrape interval). */
+const RATE_WINDOW = '$__rate_interval';
+
+/**
+ * Grafana dashboards generated from the mesh model, in a ConfigMap Grafana's dashboard
+ * sidecar loads: a mesh dashboard (an overview of every service, then per service and version
+ * its request rate, error ratio, p50/p90/p99 latency, the traffic split actually observed and
+ * circuit-breaker overflows), and optionally one dashboard per service. Objectives declared
+ * with {@link MeshService.addObjective} are drawn as thresholds.
+ *
+ * Dashboards are rendered at synth time, so services and versions declared later are included.
+ */
+export class MeshDashboard extends Construct {
+  /** The mesh the dashboards show. */
+  public readonly mesh: Mesh;
+  /** The ConfigMap holding the dashboards (escape hatch). */
+  public readonly configMap: ApiObject;
+
+  private readonly title: string;
+  private readonly perService: boolean;
+
+  public constructor(scope: Construct, id: string, props: MeshDashboardProps) {
+    super(scope, id);
+    this.mesh = props.mesh;
+    this.title = props.title ?? `Mesh ${this.mesh.namespaceName}`;
+    this.perService = props.perService ?? false;
+    const name = props.name ?? 'mesh-dashboards';
+    requireDnsSubdomain(this, 'dashboard ConfigMap name', name);
+    const label = props.sidecarLabel ?? 'grafana_dashboard';
+    if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(label)) {
+      throw meshError(this, 'CM417', `sidecar label "${label}" is not a valid Kubernetes label key`,
+        'use the label your Grafana sidecar watches, e.g. "grafana_dashboard"');
+    }
+    if (!this.title.trim()) throw meshError(this, 'CM417', 'the dashboard title is empty', 'give a title or leave it out');
+
+    this.configMap = new ApiObject(this, 'Resource', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: props.namespaceName ?? this.mesh.namespaceName,
+        labels: { [label]: props.sidecarLabelValue ?? '1' },
+        annotations: props.folder !== undefined ? { grafana_folder: props.folder } : undefined,
+      },
+      data: Lazy.any({ produce: () => this.renderData() }),
+    });
+  }
+
+  /** Every dashboard, by ConfigMap key (`<uid>.json`), as JSON objects. */
+  public dashboards(): { [key: string]: any } {
+    const dashboards: { [key: string]: any } = {};
+    const add = (dashboard: any) => { dashboards[`${dashboard.uid}.json`] = dashboard; };
+    const services = this.mesh.services.filter(hasRequestMetrics);
+    add(this.meshDashboard(services));
+    if (this.perService) for (const service of services) add(this.serviceDashboard(service));
+    return dashboards;
+  }
+
+  private renderData(): { [key: string]: string } {
+    return Object.fromEntries(Object.entries(this.dashboards()).map(([key, dashboard]) => [key, canonicalJson(dashboard)]));
+  }
+
+  private meshDashboard(services: MeshService[]): any {
+    const ns = this.mesh.namespaceName;
+    const inNamespace = `{reporter="destination",destination_service_namespace=${promString(ns)}}`;
+    const byService = 'destination_service_name';
+    const ids = counter();
+    const builder = dashboardBuilder(this.title, uid(`mesh-${ns}`), ns)
+      .description(`Istio traffic of the services of namespace ${ns}, generated by cdk8s-mesh from the mesh model.`);
+    builder.withPanel(panel(ids(), 'Request rate by service', 'reqps', 8, [
+      [`sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`, `{{${byService}}}`],
+    ]));
+    builder.withPanel(panel(ids(), 'Error ratio (5xx) by service', 'percentunit', 8, [[
+      `sum by (${byService}) (rate(istio_requests_total${inNamespace.replace('}', ',response_code=~"5.."}')}[${RATE_WINDOW}]))`
+        + ` / sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`,
+      `{{${byService}}}`,
+    ]]));
+    builder.withPanel(panel(ids(), 'p99 latency by service', 'ms', 8, [[
+      `histogram_quantile(0.99, sum by (le, ${byService}) (rate(istio_request_duration_milliseconds_bucket${inNamespace}[${RATE_WINDOW}])))`,
+      `{{${byService}}}`,
+    ]]));
+    for (const service of services) {
+      const row = new grafana.RowBuilder(`${service.name} (${service.versions.map((v) => v.name).join(', ')})`).collapsed(true).id(ids());
+      for (const p of this.servicePanels(service, ids)) row.withPanel(p);
+      builder.withRow(row);
+    }
+    return builder.build();
+  }
+
+  private serviceDashboard(service: MeshService): any {
+    const ids = counter();
+    const builder = dashboardBuilder(`${this.title} / ${service.name}`, uid(`mesh-${this.mesh.namespaceName}-${service.name}`), this.mesh.namespaceName)
+      .description(`Istio traffic of ${service.host} by version, generated by cdk8s-mesh from the mesh model.`);
+    for (const p of this.servicePanels(service, ids)) builder.withPanel(p);
+    return builder.build();
+  }
+
+  /** Request rate, error ratio, latency, observed split and overflow of one service, by version. */
+  private servicePanels(service: MeshService, ids: () => number): timeseries.PanelBuilder[] {
+    const version = 'destination_version';
+    const objectives = this.node.root.node.findAll()
+      .filter((c): c is ServiceObjective => c instanceof ServiceObjective && c.service === service);
+    const budget = objectives.map((o) => o.availabilityPercent).filter((p): p is number => p !== undefined)
+      .map((p) => Number(((100 - p) / 100).toPrecision(12)));
+    const latency = objectives.map((o) => o.latency?.toMilliseconds({ integral: false })).filter((ms): ms is number => ms !== undefined);
+    const cluster = `outbound\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
+    return [
+      panel(ids(), `${service.name}: request rate by version`, 'reqps', 8, [
+        [requestRate(service, RATE_WINDOW, version), `{{${version}}}`],
+      ]),
+      threshold(panel(ids(), `${service.name}: error ratio (5xx) by version`, 'percentunit', 8, [
+        [errorRatio(service, RATE_WINDOW, version), `{{${version}}}`],
+      ]), budget),
+      threshold(panel(ids(), `${service.name}: latency p50 / p90 / p99 by version`, 'ms', 8, [0.5, 0.9, 0.99].map((q) =>
+        [latencyQuantile(service, q, RATE_WINDOW, version), `p${Math.round(q * 100)} {{${version}}}`] as [string, string])), latency),
+      panel(ids(), `${service.name}: traffic split observed by version`, 'percentunit', 12, [
+        [`${requestRate(service, RATE_WINDOW, version)} / scalar(${requestRate(service, RATE_WINDOW)})`, `{{${version}}}`],
+      ]).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)).fillOpacity(60)
+        .description('Share of the requests each version served, as its proxies report them (reporter="destination").'),
+      panel(ids(), `${service.name}: circuit breaker overflow`, 'reqps', 12, [
+        [`sum by (source_workload) (rate(istio_requests_total{reporter="source",destination_service=${promString(service.host)},response_flags="UO"}[${RATE_WINDOW}]))`,
+          'rejected (UO) from {{source_workload}}'],
+        [`sum by (cluster_name) (rate(envoy_cluster_upstream_rq_pending_overflow{cluster_name=~${promString(cluster)}}[${RATE_WINDOW}]))`,
+          'pending overflow {{cluster_name}}'],
+      ]).description('Requests the callers\' proxies rejected because a connection pool limit was reached (response flag UO), '
+        + 'and Envoy\'s pending-request overflow counter (needs the proxies to report upstream_rq_pending_overflow, '
+        + 'e.g. proxyStatsMatcher inclusionSuffixes).'),
+    ];
+  }
+}
+
+function dashboardBuilder(title: string, dashboardUid: string, namespaceName: string): grafana.DashboardBuilder {
+  return new grafana.DashboardBuilder(title)
+    .uid(dashboardUid)
+    .tags(['istio', 'cdk8s-mesh', namespaceName])
+    .refresh('30s')
+    .time({ from: 'now-1h', to: 'now' })
+    .timezone('browser')
+    .withVariable(new grafana.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'));
+}
+
+/** A time series panel with PromQL targets `[expression, legend]`. */
+function panel(id: number, title: string, unit: string, width: number, targets: [string, string][]): timeseries.PanelBuilder {
+  const builder = new timeseries.PanelBuilder()
+    .id(id)
+    .title(title)
+    .datasource(DATASOURCE)
+    .unit(unit)
+    .span(width)
+    .height(8)
+    .legend(new common.VizLegendOptionsBuilder()
+      .showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom));
+  targets.forEach(([expr, legend], i) => builder.withTarget(new prometheus.DataqueryBuilder()
+    .datasource(DATASOURCE)
+    .expr(expr)
+    .legendFormat(legend)
+    .refId(String.fromCharCode(65 + i))));
+  return builder;
+}
+
+/** Draws the objectives' limits as dashed red lines. */
+function threshold(builder: timeseries.PanelBuilder, limits: number[]): timeseries.PanelBuilder {
+  if (limits.length === 0) return builder;
+  return builder
+    .thresholds(new grafana.ThresholdsConfigBuilder().mode(grafana.ThresholdsMode.Absolute).steps([
+      { value: null, color: 'green' },
+      ...[...new Set(limits)].sort((a, b) => a - b).map((value) => ({ value, color: 'red' })),
+    ]))
+    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
+}
+
+function counter(): () => number {
+  let n = 0;
+  return () => ++n;
+}
+
+/**
+ * A stable Grafana uid from a name: the name itself when it fits Grafana's 40 characters,
+ * otherwise a prefix and a hash of the whole name.
+ */
+function uid(name: string): string {
+  const clean = name.replace(/[^a-zA-Z0-9_-]/g, '-');
+  if (clean.length <= 40 && clean === name) return clean;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${clean.slice(0, 31)}-${hash}`;
+}
+
+/** JSON with every object's keys sorted: the same dashboard is always the same bytes. */
+function canonicalJson(value: any): string {
+  const sort = (v: any): any => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') return sortedObject(Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sort(x)])));
+    return v;
+  };
+  return JSON.stringify(sort(value), undefined, 2);
+}
