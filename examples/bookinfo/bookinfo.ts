@@ -4,7 +4,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Mesh, MeshService, MeshServiceOptions } from '../../src';
+import { HttpMethod, JwtAuth, Mesh, MeshService, MeshServiceOptions, Peer } from '../../src';
 
 /** Properties of the bookinfo chart. */
 export interface BookinfoProps extends ChartProps {
@@ -22,6 +22,8 @@ export class BookinfoChart extends Chart {
   public readonly details: MeshService;
   public readonly reviews: MeshService;
   public readonly ratings: MeshService;
+  /** End-user JWT validation on productpage (security section). */
+  public readonly jwt: JwtAuth;
 
   public constructor(scope: Construct, id: string, props: BookinfoProps = {}) {
     const namespaceName = props.namespaceName ?? 'bookinfo';
@@ -49,6 +51,30 @@ export class BookinfoChart extends Chart {
     this.reviews.addVersion('v2', { image: image('reviews', 'v2') });
     this.reviews.addVersion('v3', { image: image('reviews', 'v3') });
     this.productpage = service('productpage', { scratchDirectories: ['/tmp'] });
+
+    // ---- security (issue #4) -------------------------------------------------------------
+    // The Mesh defaults give STRICT mTLS and a default-deny namespace (`allow-nothing`): each
+    // service accepts only the callers declared here, identified by their ServiceAccounts.
+    //
+    // The ingress gateway of `istioctl install` runs as
+    // istio-ingressgateway-service-account in istio-system (a Helm-installed gateway runs as
+    // its release name). TODO(edge): replace with the IngressGateway construct once it lands.
+    const ingressGateway = Peer.principal('cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account');
+    this.productpage.allowFrom(ingressGateway);
+    this.details.allowFrom(this.productpage, { methods: [HttpMethod.GET] });
+    this.reviews.allowFrom(this.productpage, { methods: [HttpMethod.GET] });
+    this.ratings.allowFrom(this.reviews, { methods: [HttpMethod.GET] });
+    // productpage's JSON API requires a token from Istio's testing issuer; its pages do not.
+    this.jwt = new JwtAuth(this, 'jwt', {
+      mesh: this.mesh,
+      target: this.productpage,
+      issuers: [{
+        issuer: 'testing@secure.istio.io',
+        jwksUri: 'https://raw.githubusercontent.com/istio/istio/release-1.30/security/tools/jwt/samples/jwks.json',
+      }],
+    });
+    this.jwt.protect(this.productpage, { paths: ['/api/*'] });
+    // ---- end of security ------------------------------------------------------------------
   }
 }
 

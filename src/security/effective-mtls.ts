@@ -1,0 +1,53 @@
+// Internal: the server-side mTLS mode of a workload port, from which client-side DestinationRule
+// TLS is derived. Not exported from the package.
+import { mtlsPoliciesOf, podLabelsOf, selects } from './internal';
+import { MtlsMode } from './mtls-mode';
+import type { MeshService } from '../mesh/mesh-service';
+import type { ServiceVersion } from '../mesh/service-version';
+
+/**
+ * The mTLS mode the pods of `service` (or of one `version`) accept on `port`, resolved the way
+ * Istio does: the workload policy's port-level mode, then its workload mode, then the namespace
+ * mode (`Mesh.mtlsMode` or a namespace-wide MtlsPolicy), then the mesh-wide MtlsPolicy of the
+ * mesh's root namespace, then Istio's default, PERMISSIVE. UNSET at any level means "inherit".
+ *
+ * Never returns UNSET. Without `version`, returns `undefined` when the versions disagree (a
+ * version has its own policy): resolve each subset with its version then.
+ *
+ * Only what this app declares is known: a PeerAuthentication applied from elsewhere is not.
+ *
+ * @param port the Service port (as DestinationRule `portLevelSettings` name it) or the container port
+ * @internal
+ */
+export function _effectiveMtls(service: MeshService, port: number, version?: ServiceVersion): MtlsMode | undefined {
+  const containerPort = port === service.port ? service.targetPort : port;
+  const modes = new Set((version ? [version] : service.versions).map((v) => resolve(service, v, containerPort)));
+  return modes.size === 1 ? [...modes][0] : undefined;
+}
+
+/**
+ * The client-side DestinationRule `tls.mode` that agrees with a server-side mode: `DISABLE` for a
+ * DISABLE port (plaintext), `ISTIO_MUTUAL` otherwise (STRICT requires it, PERMISSIVE accepts it).
+ * @internal
+ */
+export function _clientTlsMode(mode: MtlsMode): 'ISTIO_MUTUAL' | 'DISABLE' {
+  return mode === MtlsMode.DISABLE ? 'DISABLE' : 'ISTIO_MUTUAL';
+}
+
+function resolve(service: MeshService, version: ServiceVersion, containerPort: number): MtlsMode {
+  const mesh = service.mesh;
+  const policies = mtlsPoliciesOf(service);
+  const labels = podLabelsOf(version);
+  const workload = policies.find((p) => p.target && p.namespaceName === mesh.namespaceName
+    && selects(p.target.toWorkloadSelector().matchLabels, labels));
+  const namespaceWide = policies.find((p) => !p.target && !p.meshWide && p.namespaceName === mesh.namespaceName);
+  const meshWide = policies.find((p) => p.meshWide && p.namespaceName === mesh.rootNamespace);
+  const chain = [
+    workload?._portModes.get(containerPort),
+    workload?.mode,
+    mesh.mtlsMode,
+    namespaceWide?.mode,
+    meshWide?.mode,
+  ];
+  return chain.find((mode) => mode !== undefined && mode !== MtlsMode.UNSET) ?? MtlsMode.PERMISSIVE;
+}
