@@ -65,30 +65,42 @@ interface Target {
 
 /**
  * Policies of one kind grouped by where they apply: mesh-wide (root namespace), per namespace, and by workload
- * selector. `rootSelectors` says whether a selector in the root namespace selects workloads in every namespace.
+ * selector (indexed by one label pair, so finding a workload's policies does not scan a namespace's policies).
+ * `rootSelectors` says whether a selector in the root namespace selects workloads in every namespace.
  */
 class PolicyScopes {
   private readonly meshWide: Res[] = [];
-  private readonly rootSelected: Res[] = [];
-  private readonly byNs = new Map<string, Res[]>();
+  private readonly namespaceWide = new Map<string, Res[]>();
+  /** `<namespace or *>\0<key>=<value>` of the first selector pair → policies. */
+  private readonly selected = new Map<string, Res[]>();
 
-  constructor(policies: Res[], rootNamespace: string, rootSelectors: boolean) {
+  constructor(policies: Res[], private readonly rootNamespace: string, rootSelectors: boolean) {
     for (const p of policies) {
-      if (p.ns !== rootNamespace) this.byNs.set(p.ns, [...(this.byNs.get(p.ns) ?? []), p]);
-      else if (!selectorOf(p)) this.meshWide.push(p);
-      else if (rootSelectors) this.rootSelected.push(p);
-      // else: Istio ignores a PeerAuthentication with a selector in the root namespace.
+      const selector = selectorOf(p);
+      if (!selector) {
+        if (p.ns === rootNamespace) this.meshWide.push(p);
+        else this.namespaceWide.set(p.ns, [...(this.namespaceWide.get(p.ns) ?? []), p]);
+        continue;
+      }
+      // Istio ignores a PeerAuthentication with a selector in the root namespace.
+      if (p.ns === rootNamespace && !rootSelectors) continue;
+      const [k, v] = Object.entries(selector).sort()[0];
+      const key = `${p.ns === rootNamespace ? '*' : p.ns}\u0000${k}=${v}`;
+      this.selected.set(key, [...(this.selected.get(key) ?? []), p]);
     }
   }
 
-  /** Policies that apply to `w`, most specific last: mesh, root-namespace selectors, namespace, workload. */
+  /** Policies that apply to `w`: mesh (root namespace, with selectors matching it), namespace, workload. */
   forWorkload(w: Workload): { mesh: Res[]; namespace: Res[]; workload: Res[] } {
-    const local = this.byNs.get(w.ns) ?? [];
-    return {
-      mesh: [...this.meshWide, ...this.rootSelected.filter((p) => matchesSelector(w.labels, selectorOf(p)!))],
-      namespace: local.filter((p) => !selectorOf(p)),
-      workload: local.filter((p) => selectorOf(p) && matchesSelector(w.labels, selectorOf(p)!)),
-    };
+    const mesh = [...this.meshWide];
+    const workload: Res[] = [];
+    for (const [k, v] of Object.entries(w.labels)) {
+      for (const p of this.selected.get(`*\u0000${k}=${v}`) ?? []) if (matchesSelector(w.labels, selectorOf(p)!)) mesh.push(p);
+      if (w.ns === this.rootNamespace) continue;
+      for (const p of this.selected.get(`${w.ns}\u0000${k}=${v}`) ?? []) if (matchesSelector(w.labels, selectorOf(p)!)) workload.push(p);
+    }
+    const byName = (a: Res, b: Res) => a.ns.localeCompare(b.ns) || a.name.localeCompare(b.name);
+    return { mesh: mesh.sort(byName), namespace: this.namespaceWide.get(w.ns) ?? [], workload: workload.sort(byName) };
   }
 }
 

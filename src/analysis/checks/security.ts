@@ -150,14 +150,12 @@ export const uncallableServices: Check = {
   run(ctx) {
     const { index } = ctx;
     const engine = new SimulatorEngine(index);
-    const callers = [...new Map(index.workloads.filter((w) => w.dataplane !== 'none')
-      .map((w) => [index.principalOf(w.ns, w.serviceAccount), w])).keys()].sort();
-    const workloadNamespaces = new Set(index.workloads.map((w) => w.ns));
+    const callers = new Callers(index);
     for (const svc of index.of('Service')) {
       const workloads = index.serviceWorkloads(svc).filter((w) => w.dataplane !== 'none');
       if (workloads.length === 0) continue;
       const http = (svc.spec.ports ?? []).some((p: any) => ['http', 'http2', 'grpc', 'grpc-web', 'http_proxy', undefined].includes(portProtocol(p)));
-      const reasons = workloads.map((w) => unreachableBecause(engine.authorizationPoliciesFor(w), http, callers, workloadNamespaces, index.options.trustDomain));
+      const reasons = workloads.map((w) => unreachableBecause(engine.authorizationPoliciesFor(w), http, callers));
       if (reasons.some((r) => r === undefined)) continue;
       ctx.report('CMA106', svc, 'metadata.name',
         `Nothing may call ${toFqdn(svc.name, svc.ns)}: ${reasons[0]}.`,
@@ -167,7 +165,7 @@ export const uncallableServices: Check = {
 };
 
 /** Why no caller can pass `policies`, or undefined when one can. */
-function unreachableBecause(policies: Res[], http: boolean, callers: string[], namespaces: Set<string>, trustDomain: string): string | undefined {
+function unreachableBecause(policies: Res[], http: boolean, callers: Callers): string | undefined {
   const denyAll = policies.find((p) => p.spec.action === 'DENY' && (p.spec.rules ?? []).some((r: any) => !r?.from && !r?.to && !r?.when));
   if (denyAll) return `${denyAll.kind} ${fullName(denyAll)} denies every request`;
   const allows = policies.filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW');
@@ -176,7 +174,7 @@ function unreachableBecause(policies: Res[], http: boolean, callers: string[], n
     for (const rule of p.spec.rules ?? []) {
       if (!http && ruleUsesHttpOnly(rule)) continue;
       if (!rule?.from) return undefined;
-      if (rule.from.some((f: any) => sourceSatisfiable(f?.source ?? {}, p.ns, callers, namespaces, trustDomain))) return undefined;
+      if (rule.from.some((f: any) => callers.canMatch(f?.source ?? {}, p.ns))) return undefined;
     }
   }
   const names = allows.map((p) => `${p.kind} ${fullName(p)}`);
@@ -186,20 +184,61 @@ function unreachableBecause(policies: Res[], http: boolean, callers: string[], n
 }
 
 const IDENTITY_FIELDS = ['principals', 'namespaces', 'serviceAccounts'];
+const SOURCE_IDENTITY_FIELDS = [...IDENTITY_FIELDS, 'notPrincipals', 'notNamespaces', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
 
-/** Some caller (a manifests workload identity, a plaintext client, or an identity outside the manifests) matches `source`. */
-function sourceSatisfiable(source: any, policyNs: string, callers: string[], namespaces: Set<string>, trustDomain: string): boolean {
-  const identityOnly = Object.fromEntries(Object.entries(source).filter(([k]) => IDENTITY_FIELDS.includes(k) || ['notPrincipals', 'notNamespaces', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'].includes(k)));
-  const attrs = (principal?: string) => ({ principal, host: '', port: 0, method: '', path: '', headers: {}, http: false });
-  if ([...callers, undefined].some((principal) => sourceMatches(identityOnly, attrs(principal), policyNs))) return true;
-  // An identity outside the manifests can match when every identity field present names something outside them.
-  const outside = (value: string, field: string): boolean => {
-    if (field === 'namespaces') return value.includes('*') || !namespaces.has(value);
-    if (field === 'serviceAccounts') return !namespaces.has(value.includes('/') ? value.split('/')[0] : policyNs);
+/** Every possible caller: the manifests' in-mesh identities, a plaintext client, and identities outside the manifests. */
+class Callers {
+  private readonly principals: Set<string>;
+  private readonly byNs = new Map<string, string[]>();
+  private readonly namespaces: Set<string>;
+  private readonly trustDomain: string;
+
+  constructor(index: MeshIndex) {
+    this.trustDomain = index.options.trustDomain;
+    this.principals = new Set(index.workloads.filter((w) => w.dataplane !== 'none').map((w) => index.principalOf(w.ns, w.serviceAccount)));
+    for (const p of this.principals) {
+      const ns = PRINCIPAL.exec(p)![2];
+      this.byNs.set(ns, [...(this.byNs.get(ns) ?? []), p]);
+    }
+    this.namespaces = new Set(index.workloads.map((w) => w.ns));
+  }
+
+  /**
+   * Some caller matches the identity fields of `source` (request principals, IPs, operations and conditions are
+   * assumed satisfiable). Candidates come from the positive fields, so this does not scan every caller.
+   */
+  canMatch(source: any, policyNs: string): boolean {
+    const identityOnly = Object.fromEntries(Object.entries(source).filter(([k]) => SOURCE_IDENTITY_FIELDS.includes(k)));
+    const attrs = (principal?: string) => ({ principal, host: '', port: 0, method: '', path: '', headers: {}, http: false });
+    if ([...this.candidates(source, policyNs), undefined].some((p) => sourceMatches(identityOnly, attrs(p), policyNs))) return true;
+    // An identity outside the manifests can match when every identity field present names something outside them.
+    return IDENTITY_FIELDS.every((field) => !source[field] || source[field].some((v: string) => this.outside(v, field, policyNs)));
+  }
+
+  private candidates(source: any, policyNs: string): string[] {
+    const all = () => [...this.principals];
+    if (source.principals) {
+      return source.principals.flatMap((v: string) => {
+        const p = v.replace(/^spiffe:\/\//, '');
+        return p.includes('*') ? all() : this.principals.has(p) ? [p] : [];
+      });
+    }
+    if (source.serviceAccounts) {
+      return source.serviceAccounts.map((v: string) => {
+        const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNs, v];
+        return `${this.trustDomain}/ns/${ns}/sa/${sa}`;
+      }).filter((p: string) => this.principals.has(p));
+    }
+    if (source.namespaces) return source.namespaces.flatMap((ns: string) => (ns.includes('*') ? all() : this.byNs.get(ns) ?? []));
+    return all();
+  }
+
+  private outside(value: string, field: string, policyNs: string): boolean {
+    if (field === 'namespaces') return value.includes('*') || !this.namespaces.has(value);
+    if (field === 'serviceAccounts') return !this.namespaces.has(value.includes('/') ? value.split('/')[0] : policyNs);
     const m = PRINCIPAL.exec(value.replace(/^spiffe:\/\//, ''));
-    return !m || m[1] !== trustDomain || !namespaces.has(m[2]);
-  };
-  return IDENTITY_FIELDS.every((field) => !source[field] || source[field].some((v: string) => outside(v, field)));
+    return !m || m[1] !== this.trustDomain || !this.namespaces.has(m[2]);
+  }
 }
 
 /**

@@ -45,10 +45,17 @@ export const sidecarEgress: Check = {
   run(ctx) {
     const { index } = ctx;
     const root = index.options.rootNamespace;
+    const meshRoutes = index.of('VirtualService').filter(isMeshBound).map((vs) => ({
+      vs,
+      scopes: exportScopes(vs.spec.exportTo, vs.ns),
+      hosts: (vs.spec.hosts ?? []).map((h: string) => toFqdn(h, vs.ns)) as string[],
+      destinations: [...new Set(routeDestinations(vs).map((d) => toFqdn(d.destination.host ?? '', vs.ns)))],
+    }));
+    const namespaceWide = new Set(index.of('Sidecar').filter((s) => !s.spec.workloadSelector).map((s) => s.ns));
     for (const sidecar of index.of('Sidecar')) {
       if ((sidecar.spec.egress ?? []).length === 0) continue;
       const consumers = sidecar.ns === root && !sidecar.spec.workloadSelector
-        ? index.namespaces().filter((ns) => ns === root || !index.of('Sidecar').some((s) => s.ns === ns && !s.spec.workloadSelector))
+        ? index.namespaces().filter((ns) => ns === root || !namespaceWide.has(ns))
         : [sidecar.ns];
       const importers = new Map(consumers.map((ns) => [ns, egressImports(sidecar, ns)]));
       const missing = new Map<string, string[]>();
@@ -62,11 +69,10 @@ export const sidecarEgress: Check = {
         }
       };
       for (const [consumerNs, imports] of importers) {
-        for (const vs of index.of('VirtualService')) {
-          if (!isMeshBound(vs) || !visibleIn(exportScopes(vs.spec.exportTo, vs.ns), consumerNs)) continue;
-          const via = (vs.spec.hosts ?? []).map((h: string) => toFqdn(h, vs.ns)).find((h: string) => imports(h, vs.ns));
-          if (!via) continue;
-          for (const d of routeDestinations(vs)) need(toFqdn(d.destination.host ?? '', vs.ns), vs.ns, `VirtualService ${fullName(vs)} (for ${via})`);
+        for (const r of meshRoutes) {
+          if (!visibleIn(r.scopes, consumerNs)) continue;
+          const via = r.hosts.find((h) => imports(h, r.vs.ns));
+          if (via) for (const host of r.destinations) need(host, r.vs.ns, `VirtualService ${fullName(r.vs)} (for ${via})`);
         }
       }
       for (const w of governedWorkloads(index, sidecar, consumers)) {
