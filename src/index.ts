@@ -27,3 +27,4 @@ export * from './observability/dashboard';
 export * from './mesh/dependency';
 export * from './edge/ingress-gateway';
 export * from './edge/external-service';
+export { MeshWarnings } from './errors';

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
@@ -599,6 +599,8 @@ export class IngressGateway extends Construct implements IWorkloadTarget {
       checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
       checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
       checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
+      // The autoscaler owns the replica count; a count in the manifest would fight it on every sync.
+      ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/replicas'));
       new ApiObject(this, 'Autoscaler', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',

@@ -367,6 +367,7 @@ function checkHeaderOperations(scope: IConstruct, what: string, ops: HeaderOpera
 }
 
 function checkDestinations(scope: TrafficSplit, service: MeshService, destinations: WeightedDestination[]): void {
+  if (destinations.length === 0) return; // a redirect or direct response (checked with the route's actions)
   const seen = new Set<ServiceVersion>();
   for (const { version } of destinations) {
     if (version.service !== service) {

@@ -1,0 +1,140 @@
+import { Chart, Duration, Testing } from 'cdk8s';
+import { Dependency, ExternalPort, ExternalService, Mesh, MeshService, Mirror, Resolution, RetryOn } from '../../src';
+import { Manifest, one } from '../support/manifests';
+
+function setup() {
+  const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+  const mesh = new Mesh(chart, 'mesh');
+  return { chart, mesh };
+}
+
+describe('ExternalService', () => {
+  test('a ServiceEntry for an HTTPS API (the default port)', () => {
+    const { chart, mesh } = setup();
+    new ExternalService(chart, 'stripe', { mesh, hosts: ['api.stripe.com'] });
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'ServiceEntry', 'stripe').spec).toEqual({
+      hosts: ['api.stripe.com'], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], location: 'MESH_EXTERNAL', resolution: 'DNS',
+    });
+    // No timeout, retry or TLS origination: no VirtualService or DestinationRule.
+    expect(manifests.filter((m) => m.metadata.name === 'stripe').map((m) => m.kind)).toEqual(['ServiceEntry']);
+  });
+
+  test('TLS origination: the app calls port 80, the sidecar encrypts to 443 and verifies the server', () => {
+    const { chart, mesh } = setup();
+    new ExternalService(chart, 'googleapis', {
+      mesh, hosts: ['www.googleapis.com'], ports: [ExternalPort.http(80), ExternalPort.https(443)],
+      tlsOrigination: { port: 80 }, timeout: Duration.seconds(5), retry: { attempts: 3, retryOn: [RetryOn.GATEWAY_ERROR] },
+    });
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'VirtualService', 'googleapis').spec).toEqual({
+      hosts: ['www.googleapis.com'],
+      http: [{
+        match: [{ port: 80 }],
+        route: [{ destination: { host: 'www.googleapis.com', port: { number: 443 } } }],
+        timeout: '5s',
+        retries: { attempts: 3, retryOn: 'gateway-error' },
+      }],
+    });
+    expect(one(manifests, 'DestinationRule', 'googleapis').spec).toEqual({
+      host: 'www.googleapis.com',
+      trafficPolicy: {
+        portLevelSettings: [{
+          port: { number: 443 },
+          tls: { mode: 'SIMPLE', sni: 'www.googleapis.com', subjectAltNames: ['www.googleapis.com'], caCertificates: '/etc/ssl/certs/ca-certificates.crt' },
+        }],
+      },
+    });
+  });
+
+  test('several hosts get a VirtualService each; static endpoints and addresses', () => {
+    const { chart, mesh } = setup();
+    new ExternalService(chart, 'apis', { mesh, hosts: ['a.example.com', 'b.example.com'], ports: [ExternalPort.http()], timeout: Duration.seconds(2) });
+    new ExternalService(chart, 'db', {
+      mesh, hosts: ['db.legacy.example.com'], ports: [ExternalPort.tcp(5432)], resolution: Resolution.STATIC,
+      addresses: ['10.1.0.0/24'], endpoints: ['10.1.0.5'],
+    });
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'VirtualService', 'apis-a-example-com').spec.hosts).toEqual(['a.example.com']);
+    expect(one(manifests, 'VirtualService', 'apis-b-example-com').spec.hosts).toEqual(['b.example.com']);
+    expect(one(manifests, 'ServiceEntry', 'db').spec).toMatchObject({ resolution: 'STATIC', addresses: ['10.1.0.0/24'], endpoints: [{ address: '10.1.0.5' }] });
+  });
+
+  describe('bad input', () => {
+    test('CM510: host "*"', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'all', { mesh, hosts: ['*'] }))
+        .toThrow(/\[shop\/all\] CM510 .*host "\*" would capture every host.*Fix: list the host names/);
+    });
+    test('CM510: a wildcard with DNS resolution, a short name', () => {
+      expect(() => new ExternalService(setup().chart, 'x', { mesh: setup().mesh, hosts: ['*.example.com'] })).toThrow(/CM510 .*wildcard, which DNS resolution cannot look up/);
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['localhost'] })).toThrow(/CM510 .*"localhost" is not a fully qualified domain name/);
+    });
+    test('CM511: duplicate ports, TCP shared by several hosts', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], ports: [ExternalPort.http(80), ExternalPort.tcp(80)] }))
+        .toThrow(/CM511 .*port 80 is listed twice/);
+      const s = setup();
+      expect(() => new ExternalService(s.chart, 'x', { mesh: s.mesh, hosts: ['a.example.com', 'b.example.com'], ports: [ExternalPort.tcp(5432)] }))
+        .toThrow(/CM511 .*TCP port 5432 is shared by 2 hosts/);
+    });
+    test('CM512: a timeout without an HTTP port', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], timeout: Duration.seconds(1) }))
+        .toThrow(/CM512 .*needs an HTTP port.*Fix: add an HTTP port with tlsOrigination/);
+    });
+    test('CM513: TLS origination from a port that is not HTTP', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], tlsOrigination: { port: 80 } }))
+        .toThrow(/CM513 .*port 80, which is not an HTTP port.*Fix: add ExternalPort.http\(80\)/);
+    });
+    test('CM514: an address that is not an IP or CIDR; static without endpoints', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], addresses: ['db.local'] })).toThrow(/CM514 .*"db.local" is not an IP address/);
+      const s = setup();
+      expect(() => new ExternalService(s.chart, 'x', { mesh: s.mesh, hosts: ['a.example.com'], resolution: Resolution.STATIC })).toThrow(/CM514 .*static resolution needs endpoints/);
+    });
+  });
+});
+
+describe('declared dependencies scope each proxy (Sidecar)', () => {
+  test("a Sidecar's egress hosts are the service's declared dependencies plus the control plane", () => {
+    // GIVEN
+    const { chart, mesh } = setup();
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    const cart = new MeshService(chart, 'cart', { mesh, image: 'cart:1', port: 80 });
+    const catalog = new MeshService(chart, 'catalog', { mesh, image: 'catalog:1', port: 80 });
+    const shadow = new MeshService(chart, 'catalog-shadow', { mesh, image: 'catalog:2', port: 80 });
+    const stripe = new ExternalService(chart, 'stripe', { mesh, hosts: ['api.stripe.com'] });
+    // catalog mirrors its traffic: whoever calls catalog also sends the copies.
+    catalog.routeTraffic({ destinations: [{ version: catalog.defaultVersion }], mirror: Mirror.toVersion(shadow.defaultVersion) });
+    // WHEN
+    web.callsTo(cart, catalog, Dependency.host('kubernetes.default.svc.cluster.local', 'default'));
+    cart.callsTo(stripe);
+    // THEN
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'Sidecar', 'web').spec).toEqual({
+      workloadSelector: { labels: { app: 'web' } },
+      egress: [{
+        hosts: [
+          'default/kubernetes.default.svc.cluster.local',
+          'shop/cart.shop.svc.cluster.local',
+          'shop/catalog-shadow.shop.svc.cluster.local',
+          'shop/catalog.shop.svc.cluster.local',
+          'istio-system/*',
+        ],
+      }],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
+    expect(one(manifests, 'Sidecar', 'cart').spec.egress).toEqual([{ hosts: ['shop/api.stripe.com', 'istio-system/*'] }]);
+    expect(one(manifests, 'Sidecar', 'catalog').spec.egress).toEqual([{ hosts: ['istio-system/*'] }]);
+    expect(web.dependencies).toEqual([cart, catalog, expect.anything()]);
+  });
+
+  test('CM241: a service calling itself', () => {
+    const { chart, mesh } = setup();
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    expect(() => web.callsTo(web)).toThrow(/CM241 .*service "web" declares a call to itself/);
+  });
+});

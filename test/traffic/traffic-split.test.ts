@@ -1,0 +1,325 @@
+import { Chart, Duration, Testing } from 'cdk8s';
+import {
+  Acknowledgement, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, MeshWarnings, Mirror, PathMatch, Protocol, QueryParamMatch,
+  RetryOn, TrafficSplit, TrafficSplitOptions,
+} from '../../src';
+import { Manifest, one } from '../support/manifests';
+
+function setup() {
+  const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+  const mesh = new Mesh(chart, 'mesh');
+  const api = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080 });
+  const v2 = api.addVersion('v2', { image: 'api:2' });
+  return { chart, mesh, api, v1: api.defaultVersion, v2 };
+}
+const httpRoutes = (chart: Chart, name = 'api') => one(Testing.synth(chart) as Manifest[], 'VirtualService', name).spec.http;
+const HOST = 'api.shop.svc.cluster.local';
+
+describe('TrafficSplit', () => {
+  test('routes of one host merge into ONE VirtualService, most specific first, catch-all last', () => {
+    // GIVEN
+    const { chart, api, v1, v2 } = setup();
+    // WHEN: declared broad-first
+    api.routeTraffic({ destinations: [{ version: v1, weight: 90 }, { version: v2, weight: 10 }] });
+    api.routeTraffic({ name: 'api', matches: [{ path: PathMatch.prefix('/api') }], destinations: [{ version: v1 }] });
+    api.routeTraffic({ name: 'api-v2', matches: [{ path: PathMatch.prefix('/api/v2') }], destinations: [{ version: v2 }] });
+    api.routeTraffic({ name: 'beta', matches: [{ headers: [HeaderMatch.exact('x-beta', 'true')] }], destinations: [{ version: v2 }] });
+    // THEN: /api/v2 moves before /api, which would shadow it; unrelated routes keep their order
+    const http = httpRoutes(chart);
+    expect(http.map((r: any) => r.name ?? 'catch-all')).toEqual(['api-v2', 'api', 'beta', 'catch-all']);
+    expect(http[3].route).toEqual([
+      { destination: { host: HOST, subset: 'v1' }, weight: 90 },
+      { destination: { host: HOST, subset: 'v2' }, weight: 10 },
+    ]);
+    expect(Testing.synth(chart).filter((m: any) => m.kind === 'VirtualService')).toHaveLength(1);
+    expect(http).toMatchSnapshot();
+  });
+
+  test('matches: fields of one match are ANDed, several matches are ORed', () => {
+    const { chart, api, v2 } = setup();
+    api.routeTraffic({
+      matches: [
+        { path: PathMatch.regex('/items/[0-9]+'), method: HttpMethod.GET, headers: [HeaderMatch.prefix('user-agent', 'Mozilla'), HeaderMatch.absent('x-internal')] },
+        { queryParams: [QueryParamMatch.exact('preview', 'true'), QueryParamMatch.present('debug')], ignoreUriCase: true, name: 'preview' },
+        { headers: [HeaderMatch.present('x-canary'), HeaderMatch.regex('cookie', '.*session=canary.*')] },
+      ],
+      destinations: [{ version: v2 }],
+    });
+    expect(httpRoutes(chart)[0].match).toEqual([
+      { uri: { regex: '/items/[0-9]+' }, method: { exact: 'GET' }, headers: { 'user-agent': { prefix: 'Mozilla' } }, withoutHeaders: { 'x-internal': {} } },
+      { name: 'preview', queryParams: { preview: { exact: 'true' }, debug: {} }, ignoreUriCase: true },
+      { headers: { 'x-canary': {}, 'cookie': { regex: '.*session=canary.*' } } },
+    ]);
+  });
+
+  test('a source workload match becomes sourceLabels (and sourceNamespace across namespaces)', () => {
+    const { chart, mesh, api, v2 } = setup();
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    const other = new Mesh(new Chart(chart.node.root as any, 'other'), 'mesh', { namespaceName: 'other' });
+    const batch = new MeshService(other.node.scope as Chart, 'batch', { mesh: other, image: 'b:1', port: 80 });
+    api.routeTraffic({ matches: [{ sourceWorkload: web.defaultVersion }], destinations: [{ version: v2 }] });
+    api.routeTraffic({ matches: [{ sourceWorkload: batch }], destinations: [{ version: v2 }] });
+    expect(httpRoutes(chart).slice(0, 2).map((r: any) => r.match)).toEqual([
+      [{ sourceLabels: { app: 'web', version: 'v1' } }],
+      [{ sourceLabels: { app: 'batch' }, sourceNamespace: 'other' }],
+    ]);
+  });
+
+  test('retries are always explicit: Istio defaults, safe conditions for POST/PATCH-only routes, none with a fault', () => {
+    const { chart, api, v1 } = setup();
+    api.routeTraffic({ name: 'create', matches: [{ method: HttpMethod.POST }, { method: HttpMethod.PATCH }], destinations: [{ version: v1 }] });
+    api.routeTraffic({ name: 'create-retried', matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/idempotent') }], destinations: [{ version: v1 }], retry: { attempts: 5 } });
+    api.routeTraffic({ name: 'opt-in', matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/upsert') }], destinations: [{ version: v1 }],
+      retry: { attempts: 3, retryOn: [RetryOn.FIVE_XX] }, allowNonIdempotentRetries: true });
+    api.routeTraffic({ name: 'chaos', matches: [{ headers: [HeaderMatch.exact('x-chaos', '1')] }], destinations: [{ version: v1 }], fault: Fault.abort(503, 50) });
+    const byName = Object.fromEntries(httpRoutes(chart).map((r: any) => [r.name ?? 'default', r.retries]));
+    expect(byName).toEqual({
+      'create': { attempts: 2, retryOn: 'connect-failure,refused-stream' },
+      'create-retried': { attempts: 5, retryOn: 'connect-failure,refused-stream' },
+      'opt-in': { attempts: 3, retryOn: '5xx' },
+      'chaos': { attempts: 0 },
+      'default': { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+    });
+  });
+
+  test('retry settings: per-try timeout, status codes, backoff, remote localities', () => {
+    const { chart, api, v1 } = setup();
+    api.routeTraffic({
+      destinations: [{ version: v1 }], timeout: Duration.seconds(10),
+      retry: { attempts: 3, perTryTimeout: Duration.millis(2500), retryOn: [RetryOn.CONNECT_FAILURE], retryOnStatusCodes: [503, 429], backoff: Duration.millis(50), retryRemoteLocalities: true },
+    });
+    expect(httpRoutes(chart)[0]).toMatchObject({
+      timeout: '10s',
+      retries: { attempts: 3, perTryTimeout: '2.5s', retryOn: 'connect-failure,503,429', backoff: '0.05s', retryRemoteLocalities: true },
+    });
+  });
+
+  test('faults, mirroring, rewrite and header operations', () => {
+    const { chart, mesh, api, v1, v2 } = setup();
+    const shadow = new MeshService(chart, 'shadow', { mesh, image: 's:1', port: 8080 });
+    api.routeTraffic({
+      destinations: [{ version: v1 }],
+      fault: Fault.combine(Fault.delay(Duration.millis(1500), 5), Fault.abort(503, 0.5)),
+      mirror: Mirror.toVersion(v2), mirrorPercent: 10,
+      rewrite: { uri: '/v1', authority: 'api.internal' },
+      requestHeaders: { set: { 'x-route': 'main' }, remove: ['x-debug'] },
+      responseHeaders: { add: { 'x-served-by': 'api' } },
+      acknowledge: [Acknowledgement.FAULT_DISABLES_RETRIES],
+    });
+    api.routeTraffic({ matches: [{ path: PathMatch.prefix('/shadow') }], destinations: [{ version: v1 }], mirror: Mirror.toHost(shadow.host, { port: 8080 }) });
+    const [shadowRoute, main] = httpRoutes(chart);
+    expect(main).toMatchObject({
+      fault: { delay: { fixedDelay: '1.5s', percentage: { value: 5 } }, abort: { httpStatus: 503, percentage: { value: 0.5 } } },
+      mirror: { host: HOST, subset: 'v2' },
+      mirrorPercentage: { value: 10 },
+      rewrite: { uri: '/v1', authority: 'api.internal' },
+      headers: { request: { set: { 'x-route': 'main' }, remove: ['x-debug'] }, response: { add: { 'x-served-by': 'api' } } },
+    });
+    expect(shadowRoute.mirror).toEqual({ host: 'shadow.shop.svc.cluster.local', port: { number: 8080 } });
+  });
+
+  test('redirects and direct responses answer without forwarding (no retries)', () => {
+    const { chart, api } = setup();
+    api.routeTraffic({ matches: [{ path: PathMatch.exact('/old') }], redirect: { uri: '/new', redirectCode: 308 } });
+    api.routeTraffic({ matches: [{ path: PathMatch.exact('/healthz') }], directResponse: { status: 200, body: 'ok' } });
+    const [redirect, direct] = httpRoutes(chart);
+    expect(redirect).toEqual({ match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', redirectCode: 308 } });
+    expect(direct).toEqual({ match: [{ uri: { exact: '/healthz' } }], directResponse: { status: 200, body: { string: 'ok' } } });
+  });
+
+  test('TCP and TLS services split connections by weight', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh');
+    const db = new MeshService(chart, 'db', { mesh, image: 'db:1', port: 5432, protocol: Protocol.TCP });
+    const tls = new MeshService(chart, 'tls', { mesh, image: 't:1', port: 443, protocol: Protocol.TLS });
+    db.routeTraffic({ destinations: [{ version: db.defaultVersion, weight: 70 }, { version: db.addVersion('v2'), weight: 30 }] });
+    tls.routeTraffic({ destinations: [{ version: tls.addVersion('v2') }] });
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'VirtualService', 'db').spec.tcp).toEqual([{ route: [
+      { destination: { host: 'db.shop.svc.cluster.local', subset: 'v1' }, weight: 70 },
+      { destination: { host: 'db.shop.svc.cluster.local', subset: 'v2' }, weight: 30 },
+    ] }]);
+    expect(one(manifests, 'VirtualService', 'tls').spec.tls).toEqual([{
+      match: [{ sniHosts: ['tls.shop.svc.cluster.local'], port: 443 }],
+      route: [{ destination: { host: 'tls.shop.svc.cluster.local', subset: 'v2' } }],
+    }]);
+  });
+
+  test('new TrafficSplit() is the same as routeTraffic()', () => {
+    const { chart, api, v2 } = setup();
+    const split = new TrafficSplit(chart, 'canary', { service: api, destinations: [{ version: api.defaultVersion, weight: 95 }, { version: v2, weight: 5 }] });
+    expect(split.isCatchAll).toBe(true);
+    expect(httpRoutes(chart)).toHaveLength(1);
+  });
+
+  describe('resilience budget (reported, not fatal; can be acknowledged)', () => {
+    let warn: jest.SpyInstance;
+    beforeEach(() => { warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
+    afterEach(() => warn.mockRestore());
+
+    test('CM250: retries that exceed the route timeout', () => {
+      const { api, v1 } = setup();
+      api.routeTraffic({ destinations: [{ version: v1 }], timeout: Duration.seconds(3), retry: { attempts: 3, perTryTimeout: Duration.seconds(1) } });
+      expect(MeshWarnings.of(api)).toEqual([expect.stringMatching(
+        /^\[shop\/api\/Route1\] CM250 .*3 retries after the first try, each up to 1 second, need up to 4000ms, but the route times out after 3 seconds.*Fix: .*Acknowledgement.RETRIES_EXCEED_TIMEOUT/)]);
+      expect(warn).toHaveBeenCalledTimes(1);
+    });
+
+    test('CM251: fault injection with retries or a timeout', () => {
+      const { api, v1 } = setup();
+      api.routeTraffic({ destinations: [{ version: v1 }], fault: Fault.delay(Duration.seconds(1), 10), retry: { attempts: 2 }, timeout: Duration.seconds(5) });
+      expect(MeshWarnings.of(api)).toEqual([expect.stringMatching(/CM251 .*Istio then does not apply its retries or the timeout/)]);
+    });
+
+    test('acknowledged findings are not reported', () => {
+      const { api, v1 } = setup();
+      api.routeTraffic({
+        destinations: [{ version: v1 }], timeout: Duration.seconds(3), retry: { attempts: 3, perTryTimeout: Duration.seconds(1) },
+        acknowledge: [Acknowledgement.RETRIES_EXCEED_TIMEOUT],
+      });
+      expect(MeshWarnings.of(api)).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('bad input', () => {
+    /** A route to v1 with `options`, built when the returned function runs. */
+    const route = (options: Partial<TrafficSplitOptions>) => () => {
+      const { api, v1 } = setup();
+      return api.routeTraffic({ destinations: [{ version: v1 }], ...options });
+    };
+
+    test('CM201: weights not summing to 100', () => {
+      const { api, v1, v2 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1, weight: 80 }, { version: v2, weight: 30 }] }))
+        .toThrow(/\[shop\/api\/Route1\] CM201 Weights do not sum to 100: the weights sum to 110 \(v1=80, v2=30\). Fix: make them sum to 100/);
+    });
+
+    test('CM202: negative or fractional weight', () => {
+      const { api, v1, v2 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1, weight: 110 }, { version: v2, weight: -10 }] }))
+        .toThrow(/CM202 .*weight of version "v1" is 110. Fix: use a whole number from 0 to 100/);
+      expect(() => setup().api.routeTraffic({ destinations: [{ version: setup().v1, weight: -5 }, { version: setup().v2, weight: 105 }] })).toThrow(/CM20[24]/);
+    });
+
+    test('CM203: all weights zero', () => {
+      const { api, v1, v2 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1, weight: 0 }, { version: v2, weight: 0 }] }))
+        .toThrow(/CM203 .*every destination has weight 0.*Fix: give at least one version a positive weight/);
+    });
+
+    test('CM222: several destinations without weights', () => {
+      const { api, v1, v2 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1 }, { version: v2 }] })).toThrow(/CM222 .*version "v1" has no weight/);
+    });
+
+    test('CM204: a version of another service', () => {
+      const { chart, mesh, api } = setup();
+      const other = new MeshService(chart, 'other', { mesh, image: 'o:1', port: 80 });
+      expect(() => api.routeTraffic({ destinations: [{ version: other.defaultVersion }] }))
+        .toThrow(/CM204 .*destination version "v1" belongs to service "other", not "api".*Fix: route other's traffic with other.routeTraffic\(\)/);
+    });
+
+    test('CM205: duplicate destinations', () => {
+      const { api, v1 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1, weight: 50 }, { version: v1, weight: 50 }] }))
+        .toThrow(/CM205 .*version "v1" is listed twice.*Fix: list each version once/);
+    });
+
+    test('CM206: two catch-all routes', () => {
+      const { api, v1, v2 } = setup();
+      api.routeTraffic({ destinations: [{ version: v1 }] });
+      expect(() => api.routeTraffic({ destinations: [{ version: v2 }] }))
+        .toThrow(/\[shop\/api\/Route2\] CM206 .*service "api" already has a catch-all route \(shop\/api\/Route1\).*Fix: give this route matches/);
+    });
+
+    test('CM207: invalid header names', () => {
+      expect(route({ matches: [{ headers: [HeaderMatch.exact('End-User', 'jason')] }] }))
+        .toThrow(/CM207 .*"End-User" has upper-case letters.*Fix: write it as "end-user"/);
+      expect(route({ matches: [{ headers: [HeaderMatch.exact('end user', 'jason')] }] }))
+        .toThrow(/CM207 .*"end user" is not an HTTP header name/);
+      expect(route({ matches: [{ headers: [HeaderMatch.prefix('x-a', '')] }] })).toThrow(/CM207 .*empty prefix/);
+    });
+
+    test('CM208: invalid regular expressions', () => {
+      expect(route({ matches: [{ path: PathMatch.regex('/items/(?!admin)') }] })).toThrow(/CM208 .*uses lookaround, which RE2 does not support/);
+      expect(route({ matches: [{ path: PathMatch.regex('/items/([0-9]+') }] })).toThrow(/CM208 .*does not compile/);
+      expect(route({ matches: [{ headers: [HeaderMatch.regex('x-id', '(a)\\1')] }] })).toThrow(/CM208 .*backreference/);
+      expect(route({ matches: [{ path: PathMatch.regex('(?i)/items/[0-9]+') }] })).not.toThrow();
+    });
+
+    test('CM209: attempts < 0', () => {
+      expect(route({ retry: { attempts: -1 } })).toThrow(/\[shop\/api\/Route1\] CM209 .*retry.attempts is -1. Fix: use a whole number of at least 0/);
+    });
+
+    test('CM210: per-try timeout with zero attempts', () => {
+      const { api, v1 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1 }], retry: { attempts: 0, perTryTimeout: Duration.seconds(1) } }))
+        .toThrow(/CM210 .*retry.attempts is 0 \(no retries\) but perTryTimeout is set.*Fix: remove perTryTimeout, or allow at least one retry/);
+    });
+
+    test('CM211: durations under 1ms or not whole milliseconds', () => {
+      const { api, v1 } = setup();
+      expect(() => api.routeTraffic({ destinations: [{ version: v1 }], timeout: Duration.millis(0.5) }))
+        .toThrow(/CM211 .*timeout .* shorter than Istio's minimum of 1ms/);
+      expect(() => setup().api.routeTraffic({ destinations: [{ version: setup().v1 }], timeout: Duration.millis(1.5) }))
+        .toThrow(/CM211 .*not a whole number of milliseconds/);
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], fault: Fault.delay(Duration.millis(0), 10) }))
+        .toThrow(/CM211 .*fault delay/);
+    });
+
+    test('CM212: fault percentage outside 0–100', () => {
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], fault: Fault.delay(Duration.seconds(1), 150) }))
+        .toThrow(/CM212 .*fault delay percent is 150.*Fix: use a percentage from 0 to 100/);
+      const t = setup();
+      expect(() => t.api.routeTraffic({ destinations: [{ version: t.v1 }], fault: Fault.abort(500, -1) })).toThrow(/CM212 .*abort percent is -1/);
+    });
+
+    test('CM213: abort status outside 200–599', () => {
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], fault: Fault.abort(600) }))
+        .toThrow(/CM213 .*fault abort status is 600. Fix: use a whole number from 200 to 599/);
+    });
+
+    test('CM214: no action, or two', () => {
+      const { api } = setup();
+      expect(() => api.routeTraffic({ matches: [{ path: PathMatch.exact('/x') }] })).toThrow(/CM214 .*no destinations, redirect or directResponse/);
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], redirect: { uri: '/y' } })).toThrow(/CM214 .*sets destinations and redirect/);
+      const t = setup();
+      expect(() => t.api.routeTraffic({ redirect: { uri: '/y' }, timeout: Duration.seconds(1) })).toThrow(/CM214 .*timeout has no effect on a route that answers with a redirect/);
+    });
+
+    test('CM215: retrying POST on conditions where the upstream may have processed it', () => {
+      const s = setup();
+      expect(() => s.api.routeTraffic({ matches: [{ method: HttpMethod.POST }], destinations: [{ version: s.v1 }], retry: { attempts: 2, retryOn: [RetryOn.FIVE_XX] } }))
+        .toThrow(/CM215 .*matches only POST\/PATCH requests and retries on 5xx.*Fix: .*allowNonIdempotentRetries: true/);
+    });
+
+    test('CM216: HTTP features on a TCP service', () => {
+      const chart = new Chart(Testing.app(), 'c', { namespace: 'shop' });
+      const mesh = new Mesh(chart, 'mesh');
+      const db = new MeshService(chart, 'db', { mesh, image: 'db:1', port: 5432, protocol: Protocol.TCP });
+      expect(() => db.routeTraffic({ destinations: [{ version: db.defaultVersion }], timeout: Duration.seconds(1) }))
+        .toThrow(/CM216 .*service "db" speaks tcp, which Istio routes per connection, so timeout cannot apply/);
+    });
+
+    test('CM217: an empty match', () => {
+      expect(route({ matches: [{}] })).toThrow(/CM217 .*matches\[0\] has no conditions/);
+    });
+
+    test('CM218/CM219/CM220/CM223/CM224/CM225/CM226: malformed actions', () => {
+      const { api } = setup();
+      expect(() => api.routeTraffic({ matches: [{ path: PathMatch.exact('/a') }], redirect: { redirectCode: 200, uri: '/b' } })).toThrow(/CM218 .*redirectCode is 200/);
+      expect(route({ rewrite: {} })).toThrow(/CM219 .*rewrite changes nothing/);
+      expect(route({ requestHeaders: { set: { ':path': '/x' } } })).toThrow(/CM220 .*sets pseudo-header ":path"/);
+      expect(route({ matches: [{ path: PathMatch.prefix('api') }] })).toThrow(/CM223 .*"api" is not an absolute request path.*Fix: start it with "\/", e.g. "\/api"/);
+      expect(route({ fault: Fault.grpcAbort('NOPE') })).toThrow(/CM224 .*"NOPE" is not a gRPC status name/);
+      const s = setup();
+      expect(() => s.api.routeTraffic({ matches: [{ path: PathMatch.exact('/a') }], directResponse: { status: 99 } })).toThrow(/CM225 .*status is 99/);
+      expect(route({ mirrorPercent: 10 })).toThrow(/CM226 .*mirrorPercent is set without a mirror/);
+    });
+  });
+});
