@@ -11,6 +11,7 @@ import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
+import { IPeer, PeerConfig } from '../security/peer';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
@@ -348,7 +349,7 @@ interface GatewayRoute {
  *   listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-cert') }), GatewayListener.http({ httpsRedirect: true })] });
  * productpage.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
  */
-export class IngressGateway extends Construct implements IWorkloadTarget {
+export class IngressGateway extends Construct implements IWorkloadTarget, IPeer {
   /** The mesh the gateway serves. */
   public readonly mesh: Mesh;
   /** Name of the Istio Gateway (and of the gateway workload). */
@@ -412,6 +413,11 @@ export class IngressGateway extends Construct implements IWorkloadTarget {
       this.deployment = workload.deployment;
       this.service = workload.service;
     }
+  }
+
+  /** As a caller: the gateway pods' mesh identity. */
+  public toPeerConfig(): PeerConfig {
+    return { principals: [this.principal] };
   }
 
   /** Selects the gateway pods. */
