@@ -42,13 +42,13 @@ export interface RegistryEntry {
 
 /** Pod-template locations of the workload kinds that carry one. */
 const POD_TEMPLATES: Record<string, string> = {
-  'Deployment': 'spec.template',
-  'StatefulSet': 'spec.template',
-  'DaemonSet': 'spec.template',
-  'ReplicaSet': 'spec.template',
-  'Job': 'spec.template',
-  'Rollout': 'spec.template',
-  'CronJob': 'spec.jobTemplate.spec.template',
+  Deployment: 'spec.template',
+  StatefulSet: 'spec.template',
+  DaemonSet: 'spec.template',
+  ReplicaSet: 'spec.template',
+  Job: 'spec.template',
+  Rollout: 'spec.template',
+  CronJob: 'spec.jobTemplate.spec.template',
 };
 
 export function getPath(obj: any, dotted: string): any {

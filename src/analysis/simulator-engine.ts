@@ -199,13 +199,17 @@ export class SimulatorEngine {
     notes.push(conn.note);
     if (mode === 'STRICT' && !conn.principal) {
       return {
-        allowed: false, verdict: 'CONNECTION_REFUSED', policy: paPolicy,
+        allowed: false,
+        verdict: 'CONNECTION_REFUSED',
+        policy: paPolicy,
         explanation: `${notes.join('; ')}; ${paPolicy ? name(paPolicy) : 'mTLS'} requires STRICT mTLS on port ${t.port}, so the connection is refused`,
       };
     }
     if (mode === 'DISABLE' && conn.explicitMtls) {
       return {
-        allowed: false, verdict: 'CONNECTION_REFUSED', policy: paPolicy,
+        allowed: false,
+        verdict: 'CONNECTION_REFUSED',
+        policy: paPolicy,
         explanation: `${notes.join('; ')}, but ${paPolicy ? name(paPolicy) : 'the server'} disables mTLS on port ${t.port}: the server cannot terminate it`,
       };
     }
@@ -339,7 +343,9 @@ export class SimulatorEngine {
       if (i >= 0) return { allowed: true, verdict: 'ALLOW', policy: p, ruleIndex: i, explanation: `${notes.join('; ')}; allowed by rule ${i} of ${name(p)}` };
     }
     return {
-      allowed: false, verdict: 'DENY', policy: allows[0],
+      allowed: false,
+      verdict: 'DENY',
+      policy: allows[0],
       explanation: `${notes.join('; ')}; ALLOW policies apply (${allows.map(name).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP traffic: rules with HTTP-only fields never match)'}`,
     };
   }

@@ -1,8 +1,8 @@
+import { clusterServiceOf } from './hosts';
+import { Res } from './manifests';
 import { MeshIndex, Workload, fullName } from './model';
 import { AnalysisOptions } from './options';
 import { resolveOptions } from './run';
-import { clusterServiceOf } from './hosts';
-import { Res } from './manifests';
 import { Call, Caller, SimulatorEngine } from './simulator-engine';
 
 /** What the destination does with a request. */

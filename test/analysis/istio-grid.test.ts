@@ -3,8 +3,8 @@
 // analyzer under test as Istio's harness does. The data is read from the shared folder, never copied.
 import * as fs from 'fs';
 import * as path from 'path';
-import { runChecks } from '../../src/analysis/run';
 import { parseManifestText } from '../../src/analysis/manifests';
+import { runChecks } from '../../src/analysis/run';
 
 const TESTDATA = process.env.MESH_ISTIO_TESTDATA ?? path.resolve(__dirname, '../../../shared/istio-testdata');
 const EXPECTATIONS = path.join(TESTDATA, 'analyzer-expectations.json');
@@ -42,7 +42,9 @@ const NOT_TRIED: Record<string, string> = {
 const HARNESS_OBJECTS = [
   { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istio-ingressgateway-dummypod', namespace: 'istio-system', labels: { istio: 'ingressgateway' } }, spec: {} },
   {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'istio-ingressgateway', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
     spec: { selector: { istio: 'ingressgateway' }, ports: [80, 443, 31400, 15443].map((port) => ({ port, targetPort: port, protocol: 'TCP' })) },
   },
 ];

@@ -20,22 +20,30 @@ export function syntheticMesh(services: number, namespaces = 20): any[] {
       { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
       // Per-version Services, as bookinfo-versions.yaml has them.
       ...['v1', 'v2'].map((version) => ({
-        apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${version}`, namespace: ns },
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `${name}-${version}`, namespace: ns },
         spec: { selector: { app: name, version }, ports: [{ name: 'http', port: 8080 }] },
       })),
       ...['v1', 'v2'].map((version) => ({
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `${name}-${version}`, namespace: ns },
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: `${name}-${version}`, namespace: ns },
         spec: {
           selector: { matchLabels: { app: name, version } },
           template: { metadata: { labels: { app: name, version } }, spec: { serviceAccountName: name, containers: [{ name, image: `${name}:${version}`, ports: [{ containerPort: 8080 }] }] } },
         },
       })),
       {
-        apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: ns },
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name, namespace: ns },
         spec: { host, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
       },
       {
-        apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace: ns },
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name, namespace: ns },
         spec: {
           hosts: [host],
           http: [
@@ -45,7 +53,9 @@ export function syntheticMesh(services: number, namespaces = 20): any[] {
         },
       },
       {
-        apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: ns },
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name, namespace: ns },
         spec: { selector: { matchLabels: { app: name } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${callerNs}/sa/${caller}`] } }], to: [{ operation: { methods: ['GET'] } }] }] },
       },
     );

@@ -23,7 +23,7 @@ export const namespaceInjection: Check = {
       if (!injection && !('istio.io/rev' in ns.labels)) {
         ctx.report('IST0102', ns, 'metadata.labels',
           `Namespace ${ns.name} is not enabled for sidecar injection: its pods join the mesh only if they opt in.`,
-          `Label it istio-injection=enabled (or istio.io/rev=<revision>, or istio.io/dataplane-mode=ambient); label it istio-injection=disabled to say it stays out of the mesh.`);
+          'Label it istio-injection=enabled (or istio.io/rev=<revision>, or istio.io/dataplane-mode=ambient); label it istio-injection=disabled to say it stays out of the mesh.');
       }
     }
   },

@@ -119,13 +119,15 @@ export const conflictingMeshHosts: Check = {
         }
       });
     }
+    const everywhereWildcards = everywhere.filter((e) => isWildcard(e.fqdn));
     const reported = new Set<Res>();
     for (const key of [...groups.keys()].sort()) {
       const members = [...groups.get(key)!];
       const { scope, fqdn } = members[0];
       if (scope !== '*') {
-        const exact = groups.get(`*/${fqdn}`) ?? [];
-        members.push(...exact, ...everywhere.filter((e) => !exact.includes(e) && (isWildcard(e.fqdn) || isWildcard(fqdn)) && hostsOverlap(fqdn, e.fqdn)));
+        // Exported everywhere and the same name, or overlapping through a wildcard (rare, so scanned).
+        const candidates = isWildcard(fqdn) ? everywhere : everywhereWildcards;
+        members.push(...(groups.get(`*/${fqdn}`) ?? []), ...candidates.filter((e) => e.fqdn !== fqdn && hostsOverlap(fqdn, e.fqdn)));
       }
       const vss = [...new Set(members.map((m) => m.vs))];
       if (vss.length < 2) continue;
@@ -285,7 +287,10 @@ function coveredPrefixes(ctx: CheckContext, vs: Res, rules: any[]): void {
       const prefix = match?.uri?.prefix;
       if (!prefix) return;
       prefixes.push({
-        ruleIndex: i, matchIndex: j, label: match.name ? `"${match.name}"` : `#${j}`, prefix,
+        ruleIndex: i,
+        matchIndex: j,
+        label: match.name ? `"${match.name}"` : `#${j}`,
+        prefix,
         port: match.port ?? 0,
         method: exactOrPrefix(match.method) || 'exact:GET',
         authority: exactOrPrefix(match.authority),

@@ -1,0 +1,103 @@
+import { MeshAnalysis, TopologyGraph } from '../../src/analysis';
+
+const MESH = MeshAnalysis.parseYaml(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: shop }
+spec: { selector: { app: reviews }, ports: [{ name: http, port: 9080 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-v1, namespace: shop }
+spec: { template: { metadata: { labels: { app: reviews, version: v1 } }, spec: { serviceAccountName: reviews, containers: [{ name: r, image: r }] } } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-v2, namespace: shop }
+spec: { template: { metadata: { labels: { app: reviews, version: v2 } }, spec: { serviceAccountName: reviews, containers: [{ name: r, image: r }] } } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec: { template: { metadata: { labels: { app: web } }, spec: { serviceAccountName: web, containers: [{ name: w, image: w }] } } }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec: { host: reviews, subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 80 }
+    - { destination: { host: reviews, subset: v2 }, weight: 20 }
+    mirror: { host: reviews, subset: v2 }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: shop }
+spec: { selector: { istio: ingressgateway }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: [shop.example.com] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edge, namespace: shop }
+spec: { hosts: [shop.example.com], gateways: [edge], http: [{ route: [{ destination: { host: web } }] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: payments, namespace: shop }
+spec: { hosts: [api.payments.example], ports: [{ number: 443, name: https, protocol: HTTPS }], resolution: DNS, location: MESH_EXTERNAL }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }] }]
+`);
+
+test('Mermaid: services, versions, weighted routes, gateways, external hosts and allowed calls', () => {
+  const text = TopologyGraph.mermaid(MESH);
+  expect(text.split('\n')).toEqual(expect.arrayContaining([
+    'flowchart LR',
+    '  ext_api_payments_example[/"api.payments.example"/]',
+    '  subgraph ns_shop["namespace shop"]',
+    '    gw_shop__edge{{"gateway edge"}}',
+    '    svc_shop__reviews__v_v2(["reviews v2"])',
+    '  svc_shop__reviews -->|"80%"| svc_shop__reviews__v_v1',
+    '  svc_shop__reviews -->|"20%"| svc_shop__reviews__v_v2',
+    '  svc_shop__reviews -.->|"mirror"| svc_shop__reviews__v_v2',
+    '  gw_shop__edge --> svc_shop__web',
+    '  svc_shop__web -.->|"allowed"| svc_shop__reviews',
+  ]));
+  // reviews is under default-deny and only web may call it; web has no policy, so no access edges point to it.
+  expect(text).not.toContain('svc_shop__reviews -.->|"allowed"| svc_shop__reviews');
+  expect(text).not.toMatch(/-\.->\|"allowed"\| svc_shop__web/);
+  expect(text).toMatchSnapshot();
+});
+
+test('DOT: the same picture as a Graphviz digraph; access edges can be left out', () => {
+  const text = TopologyGraph.dot(MESH, { includeAccess: false });
+  expect(text).toContain('  subgraph "cluster_shop" {\n    label="namespace shop";');
+  expect(text).toContain('  "svc_shop__reviews" -> "svc_shop__reviews__v_v1" [label="80%"];');
+  expect(text).toContain('  "ext_api_payments_example" [label="api.payments.example", shape=parallelogram];');
+  expect(text).not.toContain('allowed');
+  expect(text).toMatchSnapshot();
+});
+
+test('the text is deterministic', () => {
+  expect(TopologyGraph.mermaid([...MESH].reverse())).toBe(TopologyGraph.mermaid(MESH));
+});
