@@ -3,7 +3,7 @@ import { isIP } from 'net';
 import { IConstruct } from 'constructs';
 import { ErrorCode, meshError } from '../errors';
 import type { MtlsPolicy } from './mtls-policy';
-import { suggestDnsLabel } from '../internal/names';
+import { isDnsLabel, suggestDnsLabel } from '../internal/names';
 import type { Mesh } from '../mesh/mesh';
 import { MeshService } from '../mesh/mesh-service';
 import { ServiceVersion } from '../mesh/service-version';
@@ -56,6 +56,8 @@ export function serviceOf(target: IWorkloadTarget | undefined): MeshService | un
 export function targetLabel(target: IWorkloadTarget): string {
   if (target instanceof MeshService) return target.name;
   if (target instanceof ServiceVersion) return `${target.service.name}-${target.name}`;
+  const named = (target as { name?: unknown }).name;
+  if (typeof named === 'string' && isDnsLabel(named)) return named;
   const construct = target as Partial<IConstruct>;
   if (construct.node?.id) return suggestDnsLabel(construct.node.id);
   const labels = target.toWorkloadSelector().matchLabels;

@@ -37,6 +37,9 @@ describe('least privilege from the service graph', () => {
       { from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } }] },
     ]);
     expect(policy.name).toBe('ratings-allow');
+    // A calling service also declares the call, so its proxy knows the callee.
+    expect(reviews.dependencies).toEqual([ratings]);
+    expect(productpage.dependencies).toEqual([details, reviews]);
     expect(ratings.allowFrom(mesh)).toBe(policy);
     expect(manifests.filter((m) => m.kind === 'AuthorizationPolicy')).toMatchSnapshot();
   });
