@@ -2,9 +2,11 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
 import { promDuration, sortedObject } from './util';
+import { HttpMethod } from '../mesh/http-method';
 import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import { MtlsMode } from '../security/mtls-mode';
+import { IPeer } from '../security/peer';
 
 /** How Prometheus finds the proxies and workloads to scrape. */
 export enum ScrapeMethod {
@@ -94,6 +96,16 @@ export interface PrometheusScrapingProps {
    * @default { release: 'istio' } (the label Istio's sample uses)
    */
   readonly monitorLabels?: { [key: string]: string };
+
+  /**
+   * Prometheus's mesh identity. With `ScrapeMethod.PROMETHEUS_OPERATOR`, each scraped workload
+   * then allows it to GET its metrics path (`allowFrom`): needed when the mesh denies by
+   * default, since Prometheus calls the workloads through their sidecars. (Envoy's own port
+   * 15090 and Istio's merged port 15020 are outside authorization.)
+   *
+   * @default - no AuthorizationPolicy: allow Prometheus yourself if the mesh denies by default
+   */
+  readonly prometheus?: IPeer;
 }
 
 /** Where Istio's documented Prometheus TLS setup mounts the workload certificates. */
@@ -117,6 +129,7 @@ export class PrometheusScraping extends Construct {
   private readonly interval: string;
   private readonly labels: { [key: string]: string };
   private readonly _serviceMonitors: ApiObject[] = [];
+  private readonly prometheus?: IPeer;
 
   public constructor(scope: Construct, id: string, props: PrometheusScrapingProps) {
     super(scope, id);
@@ -130,6 +143,7 @@ export class PrometheusScraping extends Construct {
     }
     this.interval = promDuration(ms);
     this.labels = sortedObject(props.monitorLabels ?? { release: 'istio' });
+    this.prometheus = props.prometheus;
 
     if (this.method === ScrapeMethod.PROMETHEUS_OPERATOR && (props.envoyMetrics ?? true)) {
       this.envoyMonitor = this.createEnvoyMonitor(props.meshWide ?? false);
@@ -166,6 +180,7 @@ export class PrometheusScraping extends Construct {
         'serve the metrics on the service port, or use ScrapeMethod.ANNOTATIONS (Istio merges them into the sidecar\'s metrics)');
     }
     this._serviceMonitors.push(this.createServiceMonitor(service, path));
+    if (this.prometheus) service.allowFrom(this.prometheus, { methods: [HttpMethod.GET], paths: [path] });
   }
 
   /** Istio's prometheus-operator `envoy-stats-monitor`, scraping the proxies' port 15090. */

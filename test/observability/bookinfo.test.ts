@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
+import { expectValidPromQL, interpolateGrafana } from './promql';
 import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
 import { Manifest, ofKind, one } from '../support/manifests';
-import { expectValidPromQL, interpolateGrafana } from './promql';
 
 /** The observability section of examples/bookinfo: what it writes, and that Istio, Prometheus and Grafana can use it. */
 describe('examples/bookinfo observability', () => {
@@ -20,7 +20,7 @@ describe('examples/bookinfo observability', () => {
     }]);
   });
 
-  test("the MeshConfig to install Istio with declares the jaeger provider the Telemetry names", () => {
+  test('the MeshConfig to install Istio with declares the jaeger provider the Telemetry names', () => {
     expect(chart.mesh.meshConfig()).toEqual({
       defaultProviders: { metrics: ['prometheus'] },
       extensionProviders: [{ name: 'jaeger', zipkin: { service: 'zipkin.istio-system.svc.cluster.local', port: 9411 } }],

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { Mesh, TelemetryProvider, TelemetrySignal } from '../../src';
@@ -61,6 +63,14 @@ describe('Mesh telemetry providers and MeshConfig', () => {
     expect(values).toMatch(/helm upgrade istiod istio\/istiod -n istio-system --reuse-values -f/);
     expect(YAML.parse(values)).toEqual({ meshConfig: config });
     expect(values).toMatchSnapshot();
+  });
+
+  test('docs/observability.md shows exactly what meshConfigValues() writes for its example', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'observability.md'), 'utf8');
+    const shown = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
+    const jaeger = TelemetryProvider.zipkin({ name: 'jaeger', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
+    const mesh = new Mesh(Testing.chart(), 'mesh', { namespaceName: 'shop', telemetryProviders: [jaeger] });
+    expect(mesh.meshConfigValues()).toBe(shown);
   });
 
   test('by default only metrics have a default provider, and no extension provider is needed', () => {

@@ -1,5 +1,5 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
-import { Mesh, MeshProps, MeshService, MtlsMode, PrometheusScraping, ScrapeMethod } from '../../src';
+import { Mesh, MeshProps, MeshService, MtlsMode, Peer, PrometheusScraping, ScrapeMethod } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
 import { schemaErrors } from '../support/schema';
 
@@ -81,6 +81,22 @@ describe('PrometheusScraping', () => {
     expect(one(manifests, 'ServiceMonitor', 'ratings-metrics', 'shop').spec.endpoints[0].path).toBe('/q/metrics');
     expect(scraping.serviceMonitors.map((m) => m.name)).toEqual(['reviews-metrics', 'ratings-metrics']);
     expect(monitors(manifests)).toMatchSnapshot();
+  });
+
+  test("prometheus: the scraped workloads allow Prometheus's identity to GET their metrics path", () => {
+    const { chart, mesh, reviews } = setup();
+    new PrometheusScraping(chart, 'scraping', {
+      mesh, envoyMetrics: false, prometheus: Peer.serviceAccount('monitoring', 'prometheus'), workloads: [{ service: reviews, path: '/q/metrics' }],
+    });
+    const policy = one(synth(chart), 'AuthorizationPolicy', 'reviews-allow', 'shop');
+    expect(policy.spec).toEqual({
+      selector: { matchLabels: { app: 'reviews' } },
+      action: 'ALLOW',
+      rules: [{
+        from: [{ source: { serviceAccounts: ['monitoring/prometheus'] } }],
+        to: [{ operation: { methods: ['GET'], paths: ['/q/metrics'] } }],
+      }],
+    });
   });
 
   test('prometheus-operator: plain HTTP when the namespace disables mutual TLS', () => {
