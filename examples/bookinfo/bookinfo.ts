@@ -1,10 +1,12 @@
 // Istio's bookinfo sample application as a cdk8s-mesh chart.
 // (Inside this repository the library is imported from its sources; in your own app write
 // `from 'cdk8s-mesh'`.)
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { HttpMethod, JwtAuth, Mesh, MeshService, MeshServiceOptions, Peer } from '../../src';
+import {
+  HttpMethod, JwtAuth, Mesh, MeshDashboard, MeshService, MeshServiceOptions, Peer, PrometheusScraping, Telemetry, TelemetryProvider,
+} from '../../src';
 
 /** Properties of the bookinfo chart. */
 export interface BookinfoProps extends ChartProps {
@@ -75,6 +77,26 @@ export class BookinfoChart extends Chart {
     });
     this.jwt.protect(this.productpage, { paths: ['/api/*'] });
     // ---- end of security ------------------------------------------------------------------
+
+    // ---- observability (issue #5) ---------------------------------------------------------
+    // Traces go to the Zipkin API of Istio's Jaeger addon (samples/addons/jaeger.yaml, Service
+    // `zipkin` in istio-system). Istio ignores a provider its MeshConfig lacks, so install Istio
+    // with `this.mesh.meshConfigValues()` (Helm values for istiod).
+    const jaeger = TelemetryProvider.zipkin({ name: 'jaeger', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
+    this.mesh.addTelemetryProvider(jaeger);
+    // The namespace's one selector-less Telemetry: trace 10% of requests, log failed ones.
+    new Telemetry(this, 'telemetry', {
+      mesh: this.mesh,
+      tracing: { providers: [jaeger], randomSamplingPercent: 10 },
+      accessLogging: { providers: [TelemetryProvider.ENVOY], filter: 'response.code >= 400' },
+    });
+    // Envoy metrics of every proxy through prometheus-operator (Istio's envoy-stats-monitor).
+    new PrometheusScraping(this, 'scraping', { mesh: this.mesh });
+    // Objectives become PrometheusRule alerts; the dashboards draw them as thresholds.
+    this.productpage.addObjective({ availabilityPercent: 99.5, latency: Duration.millis(500) });
+    this.reviews.addObjective({ availabilityPercent: 99.9, latency: Duration.millis(300), latencyPercentile: 95 });
+    new MeshDashboard(this, 'dashboards', { mesh: this.mesh, perService: true });
+    // ---- end of observability -------------------------------------------------------------
   }
 }
 
