@@ -214,7 +214,7 @@ export class JwtAuth extends Construct implements IPeer {
     // required claim refuses requests whose token lacks it ("deny unless claim" = DENY with the
     // claim's values negated; a missing claim matches notValues, so it is refused too).
     const rules: AuthorizationRule[] = [
-      { sources: [Peer.not(this._issuerPeer())], operations },
+      { sources: [Peer.noneOf(this._issuerPeer())], operations },
       ...(requiredClaims ?? []).map((claim) => {
         if (!claim.key.startsWith('request.auth.')) {
           throw meshError(this, 'CM321', `requiredClaims has a condition on "${claim.key}", which is not an attribute of the token`,

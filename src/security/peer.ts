@@ -106,7 +106,7 @@ export interface AuthenticatedPeerOptions {
  * @example
  * svc.allowFrom(Peer.namespace('monitoring'));
  * new AuthorizationPolicy(chart, 'deny-outside', { mesh, action: AuthorizationAction.DENY,
- *   rules: [{ sources: [Peer.not(Peer.namespace('shop'), Peer.namespace('istio-system'))] }] });
+ *   rules: [{ sources: [Peer.noneOf(Peer.namespace('shop'), Peer.namespace('istio-system'))] }] });
  */
 export class Peer implements IPeer {
   /**
@@ -168,17 +168,17 @@ export class Peer implements IPeer {
    * Any caller that is none of `peers`: their attributes, negated (`notPrincipals`,
    * `notNamespaces`, ...). Each peer must have a single kind of attribute and no negation.
    *
-   * @example Peer.not(Peer.namespace('shop'))   // callers outside namespace shop
+   * @example Peer.noneOf(Peer.namespace('shop'))   // callers outside namespace shop
    */
-  public static not(...peers: IPeer[]): IPeer {
+  public static noneOf(...peers: IPeer[]): IPeer {
     return new Peer(() => {
       const merged: Record<string, string[]> = {};
       for (const peer of peers) {
         const config = peer.toPeerConfig() as Record<string, string[] | undefined>;
         const fields = PEER_FIELDS.filter(([yes, no]) => config[yes]?.length || config[no]?.length);
         if (fields.length !== 1 || config[fields[0][1]]?.length) {
-          throw new RuleProblem('CM325', `Peer.not() got a peer with ${describePeer(config)}, whose negation is not one Istio source`,
-            'negate one kind of attribute at a time, e.g. Peer.not(Peer.namespace("a")), and combine with Peer.allOf()');
+          throw new RuleProblem('CM325', `Peer.noneOf() got a peer with ${describePeer(config)}, whose negation is not one Istio source`,
+            'negate one kind of attribute at a time, e.g. Peer.noneOf(Peer.namespace("a")), and combine with Peer.allOf()');
         }
         const [yes, no] = fields[0];
         merged[no] = [...(merged[no] ?? []), ...config[yes]!];
@@ -189,7 +189,7 @@ export class Peer implements IPeer {
 
   /**
    * A caller that matches ALL of `peers` at once (one Istio source), e.g. a namespace except one
-   * service: `Peer.allOf(Peer.namespace('shop'), Peer.not(legacy))`. Two peers may not set the
+   * service: `Peer.allOf(Peer.namespace('shop'), Peer.noneOf(legacy))`. Two peers may not set the
    * same attribute (that would need one value to equal two).
    */
   public static allOf(...peers: IPeer[]): IPeer {

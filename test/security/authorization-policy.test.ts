@@ -232,7 +232,7 @@ describe('AuthorizationPolicy', () => {
         mesh,
         action: AuthorizationAction.DENY,
         rules: [{
-          sources: [a, b, Peer.not(Peer.namespace('foo', 'istio-system')), Peer.allOf(mesh, Peer.not(a)), Peer.serviceAccount('ops', 'robot')],
+          sources: [a, b, Peer.noneOf(Peer.namespace('foo', 'istio-system')), Peer.allOf(mesh, Peer.noneOf(a)), Peer.serviceAccount('ops', 'robot')],
         }],
       });
       expect(specOf(synth(chart), 'AuthorizationPolicy', 'p').rules[0].from).toEqual([
@@ -510,9 +510,9 @@ describe('AuthorizationPolicy', () => {
     test('CM325: peer negations and combinations Istio cannot express', () => {
       const { chart, mesh } = meshChart();
       const policy = new AuthorizationPolicy(chart, 'p', { mesh });
-      expect(() => policy.addRule({ sources: [Peer.not(Peer.allOf(Peer.namespace('a'), Peer.ipBlock('10.0.0.0/8')))] }))
-        .toThrow(/\[test\/p\] CM325 .*Peer\.not\(\) got a peer with namespaces \[a\] and ipBlocks \[10.0.0.0\/8\]/);
-      expect(() => policy.addRule({ sources: [Peer.not(Peer.not(Peer.namespace('a')))] })).toThrow(/CM325 /);
+      expect(() => policy.addRule({ sources: [Peer.noneOf(Peer.allOf(Peer.namespace('a'), Peer.ipBlock('10.0.0.0/8')))] }))
+        .toThrow(/\[test\/p\] CM325 .*Peer\.noneOf\(\) got a peer with namespaces \[a\] and ipBlocks \[10.0.0.0\/8\]/);
+      expect(() => policy.addRule({ sources: [Peer.noneOf(Peer.noneOf(Peer.namespace('a')))] })).toThrow(/CM325 /);
       expect(() => policy.addRule({ sources: [Peer.allOf(Peer.namespace('a'), Peer.namespace('b'))] }))
         .toThrow(/CM325 .*both set namespaces.*Fix: to accept either, list them as separate sources/);
     });

@@ -26,7 +26,7 @@ new AuthorizationPolicy(chart, 'deny-foreign', {
   target: httpbin,
   action: AuthorizationAction.DENY,
   dryRun: true,
-  rules: [{ sources: [Peer.not(Peer.namespace('foo', 'istio-system'))] }],
+  rules: [{ sources: [Peer.noneOf(Peer.namespace('foo', 'istio-system'))] }],
 });
 
 // Reads of the API for one team's workloads, from the office network.
@@ -34,7 +34,7 @@ new AuthorizationPolicy(chart, 'team-read', {
   mesh,
   target: httpbin,
   rules: [{
-    sources: [Peer.allOf(Peer.namespace('team-a'), Peer.not(Peer.principal('cluster.local/ns/team-a/sa/batch')))],
+    sources: [Peer.allOf(Peer.namespace('team-a'), Peer.noneOf(Peer.principal('cluster.local/ns/team-a/sa/batch')))],
     operations: [Operation.of({ methods: [HttpMethod.GET], paths: ['/api/{**}'], ports: [8000] })],
     conditions: [Condition.remoteIp().oneOf('203.0.113.0/24')],
   }],
