@@ -7,7 +7,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
 import { ServiceObjective } from './objective';
-import { errorRatio, hasRequestMetrics, latencyQuantile, promString, regexLiteral, requestRate } from './promql';
+import { errorBudget, errorRatio, hasRequestMetrics, latencyQuantile, promString, regexLiteral, requestRate } from './promql';
 import { sortedObject } from './util';
 import { requireDnsSubdomain } from '../internal/names';
 import { Mesh } from '../mesh/mesh';
@@ -175,7 +175,7 @@ export class MeshDashboard extends Construct {
     const objectives = this.node.root.node.findAll()
       .filter((c): c is ServiceObjective => c instanceof ServiceObjective && c.service === service);
     const budget = objectives.map((o) => o.availabilityPercent).filter((p): p is number => p !== undefined)
-      .map((p) => Number(((100 - p) / 100).toPrecision(12)));
+      .map(errorBudget);
     const latency = objectives.map((o) => o.latency?.toMilliseconds({ integral: false })).filter((ms): ms is number => ms !== undefined);
     const cluster = `outbound\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
     return [

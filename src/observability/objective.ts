@@ -1,7 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
-import { errorRatio, hasRequestMetrics, latencyQuantile, promNumber } from './promql';
+import { errorBudget, errorRatio, hasRequestMetrics, latencyQuantile, promNumber } from './promql';
 import { compact, sortedObject } from './util';
 import { requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
@@ -140,7 +140,7 @@ export class ServiceObjective extends Construct {
           `use a percentage above 0 and below 100, e.g. ${what === 'availabilityPercent' ? '99.9' : '99'}`);
       }
     }
-    if (props.availabilityPercent !== undefined && 14.4 * budget(props.availabilityPercent) >= 1) {
+    if (props.availabilityPercent !== undefined && 14.4 * errorBudget(props.availabilityPercent) >= 1) {
       throw meshError(this, 'CM404', `availabilityPercent ${props.availabilityPercent} leaves an error budget so large that the 14.4× burn-rate page could never fire`,
         'use an objective of at least 93.1%, or alert on the error ratio yourself');
     }
@@ -161,9 +161,9 @@ export class ServiceObjective extends Construct {
 
   private availabilityRules(percent: number, props: ServiceObjectiveOptions): any[] {
     const service = this.service;
-    const errorBudget = promNumber(budget(percent));
+    const budget = promNumber(errorBudget(percent));
     const burn = (factor: number, long: string, short: string) =>
-      `(${errorRatio(service, long)}) > (${factor} * ${errorBudget})\nand\n(${errorRatio(service, short)}) > (${factor} * ${errorBudget})`;
+      `(${errorRatio(service, long)}) > (${factor} * ${budget})\nand\n(${errorRatio(service, short)}) > (${factor} * ${budget})`;
     const who = `${service.name}.${service.mesh.namespaceName}`;
     return [
       this.alert(props, 'ServiceErrorBudgetFastBurn', 'critical', '2m', burn(14.4, '1h', '5m'), {
@@ -210,9 +210,4 @@ export class ServiceObjective extends Construct {
       annotations: { summary: text.summary, description: text.description, runbook_url: runbook },
     };
   }
-}
-
-/** The error budget of an availability objective, as a ratio (99.9 → 0.001). */
-function budget(percent: number): number {
-  return Number(((100 - percent) / 100).toPrecision(12));
 }

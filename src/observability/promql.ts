@@ -18,6 +18,11 @@ export function promNumber(value: number): string {
   return String(Number(value.toPrecision(12)));
 }
 
+/** The error budget of an availability objective, as a ratio (99.9 → 0.001). */
+export function errorBudget(availabilityPercent: number): number {
+  return Number(((100 - availabilityPercent) / 100).toPrecision(12));
+}
+
 /** Label matchers selecting the requests a service's own proxies received. */
 export function serverSide(service: MeshService, extra = ''): string {
   return `{reporter="destination",destination_service=${promString(service.host)}${extra}}`;

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { expectValidPromQL, interpolateGrafana } from './promql';
+import { dashboardQueries, expectValidPromQL } from './promql';
 import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
 import { Manifest, ofKind, one } from '../support/manifests';
 
@@ -52,11 +52,8 @@ describe('examples/bookinfo observability', () => {
       'mesh-bookinfo-details.json', 'mesh-bookinfo-productpage.json', 'mesh-bookinfo-ratings.json',
       'mesh-bookinfo-reviews.json', 'mesh-bookinfo.json',
     ]);
-    const expressions = Object.values(configMap.data).flatMap((text) => {
-      const dashboard = JSON.parse(text as string);
-      return dashboard.panels.flatMap((p: any) => [p, ...(p.panels ?? [])]).flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
-    });
+    const expressions = Object.values(configMap.data).flatMap((text) => dashboardQueries(JSON.parse(text as string)));
     expect(expressions.length).toBeGreaterThan(40);
-    expectValidPromQL(expressions.map(interpolateGrafana));
+    expectValidPromQL(expressions);
   });
 });

@@ -1,5 +1,5 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { expectValidPromQL, interpolateGrafana } from './promql';
+import { dashboardPanels as panels, dashboardQueries as queries, expectValidPromQL } from './promql';
 import { Mesh, MeshDashboard, MeshService, Protocol } from '../../src';
 import { Manifest, one } from '../support/manifests';
 
@@ -11,15 +11,6 @@ function setup() {
   return { chart, mesh, reviews };
 }
 const synth = (chart: Chart) => Testing.synth(chart) as Manifest[];
-
-/** Every panel of a dashboard, rows' panels included. */
-function panels(dashboard: any): any[] {
-  return dashboard.panels.flatMap((p: any) => (p.type === 'row' ? [p, ...(p.panels ?? [])] : [p]));
-}
-/** Every PromQL query of a dashboard, as Prometheus receives it after Grafana interpolation. */
-function queries(dashboard: any): string[] {
-  return panels(dashboard).flatMap((p) => (p.targets ?? []).map((t: any) => interpolateGrafana(t.expr)));
-}
 
 describe('MeshDashboard', () => {
   test('a ConfigMap the Grafana sidecar loads, with a dashboard generated from the model', () => {

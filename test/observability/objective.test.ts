@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import { expectValidPromQL } from './promql';
 import { Mesh, MeshService, Protocol, ServiceObjective } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
+import { schemaErrors } from '../support/schema';
 
 function setup() {
   const chart = new Chart(Testing.app(), 'chart');
@@ -86,6 +87,17 @@ describe('ServiceObjective', () => {
     expect(expressions.join('\n')).toContain('(6 * 0.05)');
     expect(expressions.join('\n')).toContain('histogram_quantile(0.9, ');
     expectValidPromQL(expressions);
+  });
+
+  test("prometheus-operator's PrometheusRule schema checks these objects: a bad `for` or an unknown field fails", () => {
+    const { chart, reviews } = setup();
+    reviews.addObjective({ availabilityPercent: 99 });
+    const rule = one(synth(chart), 'PrometheusRule', 'reviews-slo');
+    expect(schemaErrors([rule])).toEqual([]);
+    const broken = JSON.parse(JSON.stringify(rule));
+    broken.spec.groups[0].rules[0].for = '2 minutes';
+    broken.spec.groups[0].rules[1].severity = 'page';
+    expect(schemaErrors([broken]).join('\n')).toMatch(/for[\s\S]*severity|severity[\s\S]*for/);
   });
 
   describe('bad input', () => {

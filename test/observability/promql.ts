@@ -26,6 +26,16 @@ export function promqlErrors(expr: string): string[] {
   return errors;
 }
 
+/** Every panel of a Grafana dashboard, rows' panels included. */
+export function dashboardPanels(dashboard: any): any[] {
+  return dashboard.panels.flatMap((p: any) => (p.type === 'row' ? [p, ...(p.panels ?? [])] : [p]));
+}
+
+/** Every PromQL query of a dashboard, as Prometheus receives it after Grafana's interpolation. */
+export function dashboardQueries(dashboard: any): string[] {
+  return dashboardPanels(dashboard).flatMap((p) => (p.targets ?? []).map((t: any) => interpolateGrafana(t.expr)));
+}
+
 /** Fails the test unless every expression parses as PromQL. */
 export function expectValidPromQL(expressions: string[]): void {
   expect(expressions.length).toBeGreaterThan(0);

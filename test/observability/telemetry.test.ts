@@ -3,6 +3,7 @@ import {
   CustomTag, IstioMetric, Mesh, MeshProps, MeshService, TagOverride, Telemetry, TelemetryMode, TelemetryProvider,
 } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
+import { schemaErrors } from '../support/schema';
 
 const ZIPKIN = TelemetryProvider.zipkin({ name: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
 
@@ -173,6 +174,16 @@ describe('Telemetry', () => {
     new Telemetry(chart, 'v1', { mesh, target: reviews.defaultVersion, accessLogging: { disabled: true } });
     new Telemetry(chart, 'v2', { mesh, target: v2, accessLogging: { disabled: true } });
     expect(telemetries(chart).map((t) => t.metadata.name)).toEqual(['namespace', 'v1', 'v2']);
+  });
+
+  test("Istio's Telemetry schema checks these objects: a misspelt field fails", () => {
+    const { chart, mesh } = setup({ telemetryProviders: [ZIPKIN] });
+    new Telemetry(chart, 't', { mesh, tracing: { providers: [ZIPKIN], randomSamplingPercent: 10 } });
+    const [telemetry] = telemetries(chart);
+    expect(schemaErrors([telemetry])).toEqual([]);
+    const broken = JSON.parse(JSON.stringify(telemetry));
+    broken.spec.tracing[0].randomSamplingPercent = 10;
+    expect(schemaErrors([broken]).join('\n')).toMatch(/randomSamplingPercent/);
   });
 
   test('output is byte-identical across two runs', () => {
