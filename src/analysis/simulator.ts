@@ -122,26 +122,26 @@ export class PolicySimulator {
   }
 
   /**
-   * Decides a request from `from` (a workload, a Service — all its workloads must be allowed — or a ServiceAccount;
-   * `name` or `namespace/name`) to `to` (a Service, or a workload). `request` adds the port, method, path, token...
+   * Decides a request from `source` (a workload, a Service — all its workloads must be allowed — or a ServiceAccount;
+   * `name` or `namespace/name`) to `destination` (a Service, or a workload). `request` adds the port, method, path, token...
    */
-  public call(from: string, to: string, request: SimulatedRequest = {}): Decision {
-    const [fromNs, fromName] = split(from, this.index.options.defaultNamespace);
-    const [toNs, toName] = split(to, this.index.options.defaultNamespace);
+  public call(source: string, destination: string, request: SimulatedRequest = {}): Decision {
+    const [fromNs, fromName] = split(source, this.index.options.defaultNamespace);
+    const [toNs, toName] = split(destination, this.index.options.defaultNamespace);
     const fromService = this.index.get('Service', fromNs, fromName);
     const workload = this.workloads.get(`${fromNs}/${fromName}`);
     const callers: Caller[] = workload ? [{ workload, ip: request.sourceIp }]
       : fromService ? this.index.serviceWorkloads(fromService).map((w) => ({ workload: w, ip: request.sourceIp }))
         : this.index.get('ServiceAccount', fromNs, fromName) ? [{ serviceAccount: fromName, namespaceName: fromNs, ip: request.sourceIp }]
-          : fail(`No workload, Service or ServiceAccount ${qualified(from, fromNs)}`);
-    if (callers.length === 0) fail(`Service "${from}" selects no workload`);
-    const destination: SimulatedRequest = this.service(toName, toNs) ? { destinationService: `${toNs}/${toName}` } : { destinationWorkload: `${toNs}/${toName}` };
-    return this.decideFrom(callers, { ...request, ...destination });
+          : fail(`No workload, Service or ServiceAccount ${qualified(source, fromNs)}`);
+    if (callers.length === 0) fail(`Service ${qualified(source, fromNs)} selects no workload`);
+    const target: SimulatedRequest = this.service(toName, toNs) ? { destinationService: `${toNs}/${toName}` } : { destinationWorkload: `${toNs}/${toName}` };
+    return this.decideFrom(callers, { ...request, ...target });
   }
 
-  /** `call(from, to, request).allowed`. */
-  public canCall(from: string, to: string, request?: SimulatedRequest): boolean {
-    return this.call(from, to, request).allowed;
+  /** `call(source, destination, request).allowed`. */
+  public canCall(source: string, destination: string, request?: SimulatedRequest): boolean {
+    return this.call(source, destination, request).allowed;
   }
 
   /** Service × service: may every workload of a Service send `GET /` to the first port of another? */

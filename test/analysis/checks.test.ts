@@ -376,7 +376,7 @@ const CASES: Case[] = [
     bad: route('{ host: reviews }', '    timeout: 1s\n    retries: { attempts: 3, perTryTimeout: 500ms }\n'),
     good: route('{ host: reviews }', '    timeout: 1s\n    retries: { attempts: 2, perTryTimeout: 0.5s }\n'),
     at: 'VirtualService shop/reviews spec.http[0].retries',
-    message: /3 attempts × perTryTimeout 500ms = 1500ms exceeds the route timeout 1s/,
+    message: /3 attempts × perTryTimeout 500ms = 1\.5s exceeds the route timeout 1s/,
   },
   {
     code: 'CMA104',

@@ -31,5 +31,5 @@ export const retriesAndFaults: Check = {
 };
 
 function format(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
 }
