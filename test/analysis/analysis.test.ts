@@ -1,4 +1,5 @@
 // How the analysis reads manifests: host resolution, namespaces, Lists, determinism and scale.
+import { deployment, docs, namespace, service } from './fixtures';
 import { syntheticMesh } from './synthetic-mesh';
 import { Finding, MeshAnalysis, Severity } from '../../src/analysis';
 
@@ -15,7 +16,7 @@ spec:
 `;
 
 describe('host resolution', () => {
-  const service = (annotations = '') => `
+  const reviewsService = (annotations = '') => `
 apiVersion: v1
 kind: Service
 metadata: { name: reviews, namespace: shop${annotations} }
@@ -23,15 +24,15 @@ spec: { ports: [{ name: http, port: 9080 }] }
 `;
 
   test('short names are relative to the object\'s namespace, FQDNs are absolute', () => {
-    const found = analyze([service(), routeTo('shop', 'reviews', 'short'), routeTo('web', 'reviews', 'wrong-ns'), routeTo('web', 'reviews.shop.svc.cluster.local', 'fqdn')].join('---'));
+    const found = analyze([reviewsService(), routeTo('shop', 'reviews', 'short'), routeTo('web', 'reviews', 'wrong-ns'), routeTo('web', 'reviews.shop.svc.cluster.local', 'fqdn')].join('---'));
     expect(summary(found, 'IST0101')).toEqual(['VirtualService web/wrong-ns spec.http[0].route[0].destination.host']);
   });
 
   test('the networking.istio.io/exportTo annotation limits where a Service is visible', () => {
-    const local = service(', annotations: { networking.istio.io/exportTo: "." }');
+    const local = reviewsService(', annotations: { networking.istio.io/exportTo: "." }');
     expect(summary(analyze([local, routeTo('web', 'reviews.shop.svc.cluster.local')].join('---')), 'IST0101')).toHaveLength(1);
     expect(summary(analyze([local, routeTo('shop', 'reviews')].join('---')), 'IST0101')).toEqual([]);
-    const named = service(', annotations: { networking.istio.io/exportTo: "web" }');
+    const named = reviewsService(', annotations: { networking.istio.io/exportTo: "web" }');
     expect(summary(analyze([named, routeTo('web', 'reviews.shop.svc.cluster.local')].join('---')), 'IST0101')).toEqual([]);
   });
 
@@ -64,10 +65,10 @@ describe('manifests', () => {
   });
 
   test('findings come in the same order whatever the order of the input', () => {
-    const docs = MeshAnalysis.parseYaml(syntheticYaml());
-    const forward = MeshAnalysis.analyze(docs);
+    const objects = MeshAnalysis.parseYaml(syntheticYaml());
+    const forward = MeshAnalysis.analyze(objects);
     expect(forward.length).toBeGreaterThan(3);
-    expect(MeshAnalysis.analyze([...docs].reverse())).toEqual(forward);
+    expect(MeshAnalysis.analyze([...objects].reverse())).toEqual(forward);
   });
 
   test('format groups findings by object, with severity, code, path, message and fix', () => {
@@ -93,21 +94,7 @@ describe('manifests', () => {
 });
 
 describe('security checks, beyond the fixtures', () => {
-  const base = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: cart, namespace: shop }
-spec: { selector: { app: cart }, ports: [{ name: http, port: 80 }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: cart, namespace: shop }
-spec: { template: { metadata: { labels: { app: cart } }, spec: { serviceAccountName: cart, containers: [{ name: cart, image: cart }] } } }
----
+  const base = `${docs(namespace('shop'), service('shop', 'cart'), deployment('shop', 'cart', { serviceAccount: 'cart' }))}---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: cart, namespace: shop }
@@ -125,16 +112,7 @@ spec:
   });
 
   test('CMA107: a policy attached to an ambient Service without a waypoint is not enforced', () => {
-    const found = analyze(`
-apiVersion: v1
-kind: Namespace
-metadata: { name: mall, labels: { istio.io/dataplane-mode: ambient } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: cart, namespace: mall }
-spec: { selector: { app: cart }, ports: [{ name: http, port: 80 }] }
----
+    const found = analyze(`${docs(namespace('mall', 'istio.io/dataplane-mode: ambient'), service('mall', 'cart'))}---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: cart, namespace: mall }
@@ -146,20 +124,7 @@ spec:
   });
 
   test('CMA108: calls a workload declares (cdk8s-mesh.dev/calls) must be imported by its Sidecar', () => {
-    const yaml = (hosts: string) => `
-apiVersion: v1
-kind: Service
-metadata: { name: payments, namespace: billing }
-spec: { selector: { app: payments }, ports: [{ name: http, port: 80 }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  template:
-    metadata: { labels: { app: web }, annotations: { cdk8s-mesh.dev/calls: "payments.billing.svc.cluster.local" } }
-    spec: { containers: [{ name: web, image: web }] }
----
+    const yaml = (hosts: string) => `${docs(service('billing', 'payments'), deployment('shop', 'web', { annotations: 'cdk8s-mesh.dev/calls: "payments.billing.svc.cluster.local"' }))}---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: { name: web, namespace: shop }

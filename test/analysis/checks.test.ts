@@ -1,45 +1,16 @@
 // Every check: a manifest that has the problem (asserting the code, object and field path) and its good twin
 // (asserting the check stays silent).
+import { deployment, docs, namespace, service } from './fixtures';
 import { Finding, MeshAnalysis, Severity } from '../../src/analysis';
 
 /** Namespace shop (sidecar-injected): Service reviews (port 9080) with version v1 and subset v1, and a caller web. */
-const BASE = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 9080 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v1, namespace: shop }
-spec:
-  selector: { matchLabels: { app: reviews, version: v1 } }
-  template:
-    metadata: { labels: { app: reviews, version: v1 } }
-    spec: { serviceAccountName: reviews, containers: [{ name: reviews, image: reviews:1, ports: [{ containerPort: 9080 }] }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { serviceAccountName: web, containers: [{ name: web, image: web:1 }] }
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: shop }
-spec:
-  host: reviews.shop.svc.cluster.local
-  subsets: [{ name: v1, labels: { version: v1 } }]
-`;
+const BASE = docs(
+  namespace('shop'),
+  service('shop', 'reviews', '[{ name: http, port: 9080 }]'),
+  deployment('shop', 'reviews-v1', { labels: 'app: reviews, version: v1', serviceAccount: 'reviews', containerPort: 9080 }),
+  deployment('shop', 'web', { serviceAccount: 'web' }),
+  'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: reviews, namespace: shop }\nspec: { host: reviews.shop.svc.cluster.local, subsets: [{ name: v1, labels: { version: v1 } }] }\n',
+);
 
 const vs = (spec: string, name = 'reviews', extra = '') => `
 apiVersion: networking.istio.io/v1
@@ -54,9 +25,9 @@ const RA = 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetad
 const STRICT = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: default, namespace: shop }\nspec: { mtls: { mode: STRICT } }\n';
 const drTls = (mode: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: reviews-tls, namespace: shop }\nspec: { host: reviews, trafficPolicy: { tls: { mode: ${mode} } } }\n`;
 const viewer = (principal: string) => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: reviews-viewer, namespace: shop }\nspec: { selector: { matchLabels: { app: reviews } }, rules: [{ from: [{ source: { principals: ["${principal}"] } }] }] }\n`;
-const AMBIENT = 'apiVersion: v1\nkind: Namespace\nmetadata: { name: mall, labels: { istio.io/dataplane-mode: ambient } }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: cart, namespace: mall }\nspec: { template: { metadata: { labels: { app: cart } }, spec: { containers: [{ name: cart, image: cart }] } } }\n';
+const AMBIENT = docs(namespace('mall', 'istio.io/dataplane-mode: ambient'), deployment('mall', 'cart'));
 const cartPolicy = (rule: string) => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: cart, namespace: mall }\nspec: { selector: { matchLabels: { app: cart } }, rules: [${rule}] }\n`;
-const RATINGS = `apiVersion: v1\nkind: Service\nmetadata: { name: ratings, namespace: other }\nspec: { selector: { app: ratings }, ports: [{ name: http, port: 9080 }] }\n---${route('{ host: ratings.other.svc.cluster.local }')}\n`;
+const RATINGS = `${service('other', 'ratings', '[{ name: http, port: 9080 }]')}---${route('{ host: ratings.other.svc.cluster.local }')}\n`;
 const sidecar = (hosts: string) => `apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: { name: default, namespace: shop }\nspec: { egress: [{ hosts: ${hosts} }] }\n`;
 
 interface Case {

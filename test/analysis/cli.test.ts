@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { deployment, docs, namespace, service } from './fixtures';
 import { main } from '../../src/analysis/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -17,39 +18,18 @@ spec:
   - route:
     - destination: { host: reviews, subset: v9 }
 `;
-const SERVICE = `
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 9080 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v1, namespace: shop }
-spec:
-  selector: { matchLabels: { app: reviews } }
-  template: { metadata: { labels: { app: reviews, version: v1 } }, spec: { containers: [{ name: reviews, image: reviews }] } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template: { metadata: { labels: { app: web } }, spec: { serviceAccountName: web, containers: [{ name: web, image: web }] } }
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: security.istio.io/v1
+const SERVICE = docs(
+  service('shop', 'reviews', '[{ name: http, port: 9080 }]'),
+  deployment('shop', 'reviews-v1', { labels: 'app: reviews, version: v1' }),
+  deployment('shop', 'web', { serviceAccount: 'web' }),
+  namespace('shop'),
+  `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: reviews, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews } }
   rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }], to: [{ operation: { methods: ["GET"] } }] }]
-`;
+`);
 
 let dir: string;
 beforeAll(() => {

@@ -1,35 +1,14 @@
+import { deployment, docs, namespace, service } from './fixtures';
 import { MeshAnalysis, TopologyGraph } from '../../src/analysis';
 
-const MESH = MeshAnalysis.parseYaml(`
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec: { selector: { app: reviews }, ports: [{ name: http, port: 9080 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v1, namespace: shop }
-spec: { template: { metadata: { labels: { app: reviews, version: v1 } }, spec: { serviceAccountName: reviews, containers: [{ name: r, image: r }] } } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v2, namespace: shop }
-spec: { template: { metadata: { labels: { app: reviews, version: v2 } }, spec: { serviceAccountName: reviews, containers: [{ name: r, image: r }] } } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec: { template: { metadata: { labels: { app: web } }, spec: { serviceAccountName: web, containers: [{ name: w, image: w }] } } }
----
+const MESH = MeshAnalysis.parseYaml(`${docs(
+  namespace('shop'),
+  service('shop', 'reviews', '[{ name: http, port: 9080 }]'),
+  service('shop', 'web'),
+  deployment('shop', 'reviews-v1', { labels: 'app: reviews, version: v1', serviceAccount: 'reviews' }),
+  deployment('shop', 'reviews-v2', { labels: 'app: reviews, version: v2', serviceAccount: 'reviews' }),
+  deployment('shop', 'web', { serviceAccount: 'web' }),
+)}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews, namespace: shop }

@@ -1,74 +1,19 @@
 // The policy simulator against the truth tables of Istio's security tasks (authz-http, authz-deny, authz-jwt,
 // authz-tcp) and the AuthorizationPolicy reference, plus mTLS, ambient and CUSTOM semantics.
+import { deployment, docs, namespace, service } from './fixtures';
 import { DecisionKind, MeshAnalysis, PolicySimulator } from '../../src/analysis';
 
-/** httpbin and sleep in namespace foo (sidecar-injected), as in Istio's authorization tasks. */
-const WORKLOADS = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: foo, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: httpbin, namespace: foo }
----
-apiVersion: v1
-kind: Service
-metadata: { name: httpbin, namespace: foo }
-spec:
-  selector: { app: httpbin }
-  ports: [{ name: http, port: 8000, targetPort: 8080 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: httpbin, namespace: foo }
-spec:
-  selector: { matchLabels: { app: httpbin, version: v1 } }
-  template:
-    metadata: { labels: { app: httpbin, version: v1 } }
-    spec:
-      serviceAccountName: httpbin
-      containers: [{ name: httpbin, image: kennethreitz/httpbin, ports: [{ containerPort: 8080 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: sleep, namespace: foo }
-spec:
-  selector: { app: sleep }
-  ports: [{ name: http, port: 80 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: sleep, namespace: foo }
-spec:
-  selector: { matchLabels: { app: sleep } }
-  template:
-    metadata: { labels: { app: sleep } }
-    spec:
-      serviceAccountName: sleep
-      containers: [{ name: sleep, image: curlimages/curl }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: curl, namespace: foo }
-spec:
-  selector: { matchLabels: { app: curl } }
-  template:
-    metadata: { labels: { app: curl } }
-    spec:
-      serviceAccountName: curl
-      containers: [{ name: curl, image: curlimages/curl }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: legacy, namespace: foo }
-spec:
-  selector: { matchLabels: { app: legacy } }
-  template:
-    metadata: { labels: { app: legacy }, annotations: { sidecar.istio.io/inject: "false" } }
-    spec:
-      containers: [{ name: legacy, image: curlimages/curl }]
-`;
+/** httpbin and sleep in namespace foo (sidecar-injected), as in Istio's authorization tasks; curl; legacy without sidecar. */
+const WORKLOADS = docs(
+  namespace('foo'),
+  'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: httpbin, namespace: foo }\n',
+  service('foo', 'httpbin', '[{ name: http, port: 8000, targetPort: 8080 }]'),
+  deployment('foo', 'httpbin', { labels: 'app: httpbin, version: v1', serviceAccount: 'httpbin', containerPort: 8080 }),
+  service('foo', 'sleep'),
+  deployment('foo', 'sleep', { serviceAccount: 'sleep' }),
+  deployment('foo', 'curl', { serviceAccount: 'curl' }),
+  deployment('foo', 'legacy', { annotations: 'sidecar.istio.io/inject: "false"' }),
+);
 
 const simulator = (policies: string) => new PolicySimulator(MeshAnalysis.parseYaml(`${WORKLOADS}\n---\n${policies}`));
 const get = { destinationService: 'foo/httpbin', sourceWorkload: 'foo/sleep', method: 'GET', path: '/ip' };
@@ -211,26 +156,8 @@ ${DENY_GET}`);
 });
 
 describe('TCP traffic (authz-tcp task)', () => {
-  const TCP_ECHO = `
-apiVersion: v1
-kind: Service
-metadata: { name: tcp-echo, namespace: foo }
-spec:
-  selector: { app: tcp-echo }
-  ports:
-  - { name: tcp, port: 9000 }
-  - { name: tcp-other, port: 9001 }
-  - { name: tcp-third, port: 9002 }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: tcp-echo, namespace: foo }
-spec:
-  selector: { matchLabels: { app: tcp-echo } }
-  template:
-    metadata: { labels: { app: tcp-echo } }
-    spec: { containers: [{ name: tcp-echo, image: istio/tcp-echo-server }] }
----
+  const TCP_ECHO = `${service('foo', 'tcp-echo', '[{ name: tcp, port: 9000 }, { name: tcp-other, port: 9001 }, { name: tcp-third, port: 9002 }]')}---
+${deployment('foo', 'tcp-echo')}---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: tcp-policy, namespace: foo }
@@ -423,30 +350,12 @@ spec: { host: httpbin.foo.svc.cluster.local, trafficPolicy: { tls: { mode: DISAB
   });
 
   test('ambient: ztunnel enforces L4 only, a waypoint enforces attached L7 policies', () => {
-    const AMBIENT = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio.io/dataplane-mode: ambient } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: cart, namespace: shop }
-spec: { selector: { app: cart }, ports: [{ name: http, port: 80 }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: cart, namespace: shop }
-spec:
-  selector: { matchLabels: { app: cart } }
-  template: { metadata: { labels: { app: cart } }, spec: { containers: [{ name: cart, image: cart }] } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template: { metadata: { labels: { app: web } }, spec: { serviceAccountName: web, containers: [{ name: web, image: web }] } }
-`;
+    const AMBIENT = docs(
+      namespace('shop', 'istio.io/dataplane-mode: ambient'),
+      service('shop', 'cart'),
+      deployment('shop', 'cart'),
+      deployment('shop', 'web', { serviceAccount: 'web' }),
+    );
     const selectorL7 = simulator(`${AMBIENT}---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
