@@ -23,20 +23,11 @@ export interface Workload {
   readonly dataplane: Dataplane;
 }
 
-export interface PortInfo {
-  readonly number: number;
-  readonly name?: string;
-  /** Kubernetes `protocol` (TCP/UDP/...) for Services, Istio protocol for ServiceEntries. */
-  readonly protocol?: string;
-  readonly appProtocol?: string;
-  readonly targetPort?: number | string;
-}
-
 /** A Service or ServiceEntry as a destination registry entry (Istio converts Services to ServiceEntries for this). */
 export interface RegistryEntry {
   readonly res: Res;
-  readonly hosts: string[];
-  readonly ports: PortInfo[];
+  /** Port numbers (the Service ports, not target ports). */
+  readonly ports: number[];
   readonly workloadSelector?: Record<string, string>;
 }
 
@@ -51,7 +42,7 @@ const POD_TEMPLATES: Record<string, string> = {
   CronJob: 'spec.jobTemplate.spec.template',
 };
 
-export function getPath(obj: any, dotted: string): any {
+function getPath(obj: any, dotted: string): any {
   return dotted.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
 }
 
@@ -59,10 +50,6 @@ export function getPath(obj: any, dotted: string): any {
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
   return true;
-}
-
-export function refOf(res: Res): string {
-  return res.ns ? `${res.kind} ${res.ns}/${res.name}` : `${res.kind} ${res.name}`;
 }
 
 export function fullName(res: Res): string {
@@ -84,7 +71,6 @@ const compareRes = (a: Res, b: Res) => a.ns.localeCompare(b.ns) || a.name.locale
  * the destination registry by scoped FQDN, so checks never scan all objects per object.
  */
 export class MeshIndex {
-  readonly resources: Res[];
   readonly workloads: Workload[] = [];
   readonly registry: ServiceRegistry;
   private readonly byKind = new Map<string, Res[]>();
@@ -96,15 +82,15 @@ export class MeshIndex {
   private drsByHost?: Map<string, Res[]>;
 
   constructor(manifests: any[], readonly options: ResolvedOptions) {
-    this.resources = toResources(manifests, { defaultNamespace: options.defaultNamespace });
-    for (const r of this.resources) {
+    const resources = toResources(manifests, { defaultNamespace: options.defaultNamespace });
+    for (const r of resources) {
       const kind = kindKey(r);
       push(this.byKind, kind, r);
       this.byKey.set(`${kind}/${r.ns}/${r.name}`, r);
       if (r.ns) this.namespacesInUse.add(r.ns);
     }
     for (const list of this.byKind.values()) list.sort(compareRes);
-    for (const r of this.resources) {
+    for (const r of resources) {
       const templatePath = r.kind === 'Pod' ? '' : POD_TEMPLATES[r.kind];
       if (templatePath === undefined) continue;
       this.addWorkload(r, templatePath);
@@ -175,6 +161,14 @@ export class MeshIndex {
     return this.drsByHost.get(fqdn) ?? [];
   }
 
+  /**
+   * A workload-shaped stand-in for the pods `labels` select in the namespace of `res` (a Service or policy), for
+   * when no workload in the manifests matches: policies still apply by those labels.
+   */
+  standIn(res: Res, labels: Record<string, string>): Workload {
+    return { res, ns: res.ns, labels, annotations: {}, podSpec: {}, podSpecPath: 'spec', serviceAccount: 'default', dataplane: this.dataplaneOf(res.ns, labels, {}, {}) };
+  }
+
   /** `cluster.local/ns/<ns>/sa/<sa>`: the SPIFFE identity (without `spiffe://`) a workload's mTLS certificate carries. */
   principalOf(ns: string, serviceAccount: string): string {
     return `${this.options.trustDomain}/ns/${ns}/sa/${serviceAccount}`;
@@ -237,24 +231,17 @@ export class ServiceRegistry {
     for (const se of index.of('ServiceEntry')) {
       const entry: RegistryEntry = {
         res: se,
-        hosts: se.spec.hosts ?? [],
-        ports: (se.spec.ports ?? []).map((p: any) => ({ number: p.number, name: p.name, protocol: p.protocol, targetPort: p.targetPort })),
+        ports: (se.spec.ports ?? []).map((p: any) => p.number),
         workloadSelector: se.spec.workloadSelector?.labels,
       };
       const scopes = exportScopes(se.spec.exportTo, se.ns);
-      for (const h of entry.hosts) {
+      for (const h of se.spec.hosts ?? []) {
         for (const scope of scopes ? [...scopes] : ['*']) this.add(scope, toFqdn(h, se.ns), entry);
       }
     }
     for (const svc of index.of('Service')) {
       const fqdn = toFqdn(svc.name, svc.ns);
-      const entry: RegistryEntry = {
-        res: svc,
-        hosts: [fqdn],
-        ports: (svc.spec.ports ?? []).map((p: any) => ({
-          number: p.port, name: p.name, protocol: p.protocol, appProtocol: p.appProtocol, targetPort: p.targetPort,
-        })),
-      };
+      const entry: RegistryEntry = { res: svc, ports: (svc.spec.ports ?? []).map((p: any) => p.port) };
       const anno = svc.annotations['networking.istio.io/exportTo'];
       const scopes = anno ? anno.split(',').map((s) => (s.trim() === '.' ? svc.ns : s.trim())) : ['*'];
       for (const scope of scopes) this.add(scope, fqdn, entry);

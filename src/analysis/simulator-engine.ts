@@ -41,7 +41,8 @@ export interface Call {
   readonly externalAuthorizerAllows: boolean;
 }
 
-export interface Verdicts {
+/** The decision on one call, with the policy and rule that made it. */
+export interface Outcome {
   readonly allowed: boolean;
   readonly verdict: Verdict;
   readonly policy?: Res;
@@ -104,8 +105,10 @@ class PolicyScopes {
   }
 }
 
+/** The policy's `selector.matchLabels`; undefined when it selects the whole namespace (no selector, or an empty one). */
 function selectorOf(p: Res): Record<string, string> | undefined {
-  return p.spec.selector?.matchLabels;
+  const labels = p.spec.selector?.matchLabels;
+  return labels && Object.keys(labels).length > 0 ? labels : undefined;
 }
 
 const targeted = (p: Res) => p.spec.targetRef !== undefined || p.spec.targetRefs !== undefined;
@@ -126,7 +129,7 @@ export class SimulatorEngine {
     this.requestAuthn = new PolicyScopes(index.of('RequestAuthentication'), root, true);
   }
 
-  decide(call: Call): Verdicts {
+  decide(call: Call): Outcome {
     const targets = this.targets(call);
     const results = targets.map((t) => this.decideFor(call, t));
     const denied = results.find((r) => !r.allowed);
@@ -170,13 +173,11 @@ export class SimulatorEngine {
     const workloads = this.index.serviceWorkloads(svc);
     if (workloads.length > 0) return workloads.map((w) => this.target(call, w, svc));
     // No backend in the manifests: policies still select by the Service's pod labels.
-    const labels: Record<string, string> = svc.spec.selector ?? {};
-    const dataplane = this.index.dataplaneOf(svc.ns, labels, {}, {});
-    return [this.target(call, { res: svc, ns: svc.ns, labels, annotations: {}, podSpec: {}, podSpecPath: 'spec', serviceAccount: 'default', dataplane }, svc)];
+    return [this.target(call, this.index.standIn(svc, svc.spec.selector ?? {}), svc)];
   }
 
   private target(call: Call, w: Workload, svc: Res | undefined): Target {
-    const ports: any[] = svc && svc !== w.res ? svc.spec.ports ?? [] : [];
+    const ports: any[] = svc?.spec.ports ?? [];
     // `port` is the Service port when calling a Service, the workload port when calling a workload.
     const samePort = (p: any) => (call.workload ? targetPortOf(w, p) : p.port) === call.port;
     const servicePort = call.port === undefined ? ports[0] : ports.find(samePort);
@@ -187,7 +188,7 @@ export class SimulatorEngine {
     return { workload: w, service: svc, servicePort, port, http: protocol === undefined || HTTP_PROTOCOLS.has(protocol), host };
   }
 
-  private decideFor(call: Call, t: Target): Verdicts {
+  private decideFor(call: Call, t: Target): Outcome {
     const w = t.workload;
     const notes: string[] = [];
     if (w.dataplane === 'none') {
@@ -282,8 +283,7 @@ export class SimulatorEngine {
   /** Client TLS mode from the DestinationRule for the host: the caller's namespace first, then the service's, then root. */
   private clientTlsMode(t: Target, callerNs: string): { mode: string; rule: Res } | undefined {
     const rules = this.index.destinationRulesFor(t.host).filter((dr) => visibleIn(exportScopes(dr.spec.exportTo, dr.ns), callerNs));
-    const svcNs = t.servicePort ? t.workload.ns : undefined;
-    const rule = [callerNs, svcNs, this.index.options.rootNamespace].map((ns) => rules.find((dr) => dr.ns === ns)).find((dr) => dr);
+    const rule = [callerNs, t.service?.ns, this.index.options.rootNamespace].map((ns) => rules.find((dr) => dr.ns === ns)).find((dr) => dr);
     if (!rule) return undefined;
     const portLevel = (rule.spec.trafficPolicy?.portLevelSettings ?? []).find((p: any) => p?.port?.number === t.servicePort.port);
     const mode = portLevel?.tls?.mode ?? rule.spec.trafficPolicy?.tls?.mode;
@@ -316,37 +316,36 @@ export class SimulatorEngine {
     return { rejected: true, policy: ras[0], note: `JWT issuer ${token.issuer} is not configured by ${ras.map(name).join(', ')}: the token is invalid (401)` };
   }
 
-  private authorize(req: RequestAttributes, policies: Res[], call: Call, notes: string[]): Verdicts {
+  private authorize(req: RequestAttributes, policies: Res[], call: Call, notes: string[]): Outcome {
     const match = (p: Res): number => (p.spec.rules ?? []).findIndex((rule: any) => {
       // On TCP an ALLOW (or CUSTOM) rule with HTTP-only fields never matches; DENY ignores those fields.
       if (!req.http && actionOf(p) !== 'DENY' && ruleUsesHttpOnly(rule)) return false;
       return ruleMatches(rule, req, p.ns);
     });
-    const prefix = notes.join('; ');
+    const trail = [...notes];
+    const because = (text: string) => [...trail, text].join('; ');
     for (const p of policies.filter((x) => actionOf(x) === 'CUSTOM')) {
       const i = match(p);
       if (i < 0) continue;
-      const provider = p.spec.provider?.name ?? 'the external authorizer';
-      if (!call.externalAuthorizerAllows) {
-        return { allowed: false, verdict: 'DENY', policy: p, ruleIndex: i, explanation: `${prefix}; rule ${i} of ${name(p)} (CUSTOM) sends it to ${provider}, which denies it` };
-      }
-      notes.push(`rule ${i} of ${name(p)} (CUSTOM) sends it to ${provider}, assumed to allow it`);
+      const sent = `rule ${i} of ${name(p)} (CUSTOM) sends it to ${p.spec.provider?.name ?? 'the external authorizer'}`;
+      if (!call.externalAuthorizerAllows) return { allowed: false, verdict: 'DENY', policy: p, ruleIndex: i, explanation: because(`${sent}, which denies it`) };
+      trail.push(`${sent}, assumed to allow it`);
     }
     for (const p of policies.filter((x) => actionOf(x) === 'DENY')) {
       const i = match(p);
-      if (i >= 0) return { allowed: false, verdict: 'DENY', policy: p, ruleIndex: i, explanation: `${notes.join('; ')}; denied by rule ${i} of ${name(p)} (DENY)` };
+      if (i >= 0) return { allowed: false, verdict: 'DENY', policy: p, ruleIndex: i, explanation: because(`denied by rule ${i} of ${name(p)} (DENY)`) };
     }
     const allows = policies.filter((x) => actionOf(x) === 'ALLOW');
-    if (allows.length === 0) return { allowed: true, verdict: 'ALLOW', explanation: `${notes.join('; ')}; no ALLOW policy applies, so it is allowed` };
+    if (allows.length === 0) return { allowed: true, verdict: 'ALLOW', explanation: because('no ALLOW policy applies, so it is allowed') };
     for (const p of allows) {
       const i = match(p);
-      if (i >= 0) return { allowed: true, verdict: 'ALLOW', policy: p, ruleIndex: i, explanation: `${notes.join('; ')}; allowed by rule ${i} of ${name(p)}` };
+      if (i >= 0) return { allowed: true, verdict: 'ALLOW', policy: p, ruleIndex: i, explanation: because(`allowed by rule ${i} of ${name(p)}`) };
     }
     return {
       allowed: false,
       verdict: 'DENY',
       policy: allows[0],
-      explanation: `${notes.join('; ')}; ALLOW policies apply (${allows.map(name).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP traffic: rules with HTTP-only fields never match)'}`,
+      explanation: because(`ALLOW policies apply (${allows.map(name).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP traffic: rules with HTTP-only fields never match)'}`),
     };
   }
 }

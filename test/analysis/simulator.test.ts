@@ -310,6 +310,11 @@ describe('scopes and mTLS', () => {
     expect(selected.decide({ ...get, destinationService: 'foo/sleep' }).allowed).toBe(true);
   });
 
+  test('an empty selector selects the whole namespace', () => {
+    const sim = simulator('apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: deny-all, namespace: foo }\nspec: { selector: { matchLabels: {} }, action: DENY, rules: [{}] }\n');
+    expect(sim.decide(get)).toMatchObject({ allowed: false, policy: { name: 'deny-all' } });
+  });
+
   const STRICT = `
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication

@@ -15,12 +15,6 @@ function scopedWorkloads(index: MeshIndex, policy: Res): Workload[] {
   return index.workloadsMatching(selector, policy.ns === index.options.rootNamespace ? undefined : policy.ns);
 }
 
-/** A workload-shaped stand-in for a policy's selector when no workload in the manifests matches it. */
-function standIn(index: MeshIndex, policy: Res): Workload {
-  const labels = policy.spec.selector?.matchLabels ?? {};
-  return { res: policy, ns: policy.ns, labels, annotations: {}, podSpec: {}, podSpecPath: 'spec', serviceAccount: 'default', dataplane: index.dataplaneOf(policy.ns, labels, {}, {}) };
-}
-
 const looksAtRequestPrincipal = (p: Res) => (p.spec.rules ?? []).some((rule: any) =>
   (rule?.from ?? []).some((f: any) => f?.source?.requestPrincipals || f?.source?.notRequestPrincipals)
   || (rule?.when ?? []).some((c: any) => (c?.key ?? '').startsWith('request.auth.')));
@@ -36,7 +30,7 @@ export const unenforcedJwt: Check = {
     for (const ra of ctx.index.of('RequestAuthentication')) {
       if (ra.spec.targetRef || ra.spec.targetRefs) continue;
       const matched = scopedWorkloads(ctx.index, ra);
-      const workloads = matched.length > 0 ? matched : [standIn(ctx.index, ra)];
+      const workloads = matched.length > 0 ? matched : [ctx.index.standIn(ra, ra.spec.selector?.matchLabels ?? {})];
       const open = workloads.filter((w) => !engine.authorizationPoliciesFor(w).some(looksAtRequestPrincipal));
       if (open.length === 0) continue;
       const who = matched.length > 0 ? `${list(open.slice(0, 5).map((w) => `${w.res.kind} ${fullName(w.res)}`))}${open.length > 5 ? ` and ${open.length - 5} more` : ''}` : 'the workloads it selects';
@@ -267,7 +261,7 @@ export const ambientL7Policies: Check = {
       const l7 = (ap.spec.rules ?? []).findIndex((r: any) => ruleUsesHttpOnly(r));
       if (l7 < 0) continue;
       const workloads = scopedWorkloads(index, ap);
-      const ambient = workloads.length > 0 ? workloads.some((w) => w.dataplane === 'ambient') : standIn(index, ap).dataplane === 'ambient';
+      const ambient = workloads.length > 0 ? workloads.some((w) => w.dataplane === 'ambient') : index.standIn(ap, ap.spec.selector?.matchLabels ?? {}).dataplane === 'ambient';
       if (!ambient) continue;
       const fields = l7Fields(ap.spec.rules[l7]);
       ctx.report('CMA107', ap, `spec.rules[${l7}]`,

@@ -28,7 +28,7 @@ export const destinationHosts: Check = {
 
 function checkPort(ctx: CheckContext, vs: Res, d: RouteDestination, entry: RegistryEntry): void {
   const host: string = d.destination.host;
-  const ports = entry.ports.map((p) => p.number);
+  const { ports } = entry;
   const port = d.destination.port?.number;
   if (port === undefined) {
     if (ports.length > 1) {
@@ -45,7 +45,7 @@ function checkPort(ctx: CheckContext, vs: Res, d: RouteDestination, entry: Regis
   }
 }
 
-/** FQDN → mesh VirtualServices that route that same host by subset (the routes ingress traffic bypasses). */
+/** FQDN → VirtualServices that route a host they define by subset (routing that ingress traffic bypasses). */
 function meshSubsetRoutes(index: MeshIndex): Map<string, Res[]> {
   const out = new Map<string, Res[]>();
   for (const vs of index.of('VirtualService')) {
@@ -53,9 +53,9 @@ function meshSubsetRoutes(index: MeshIndex): Map<string, Res[]> {
     for (const d of routeDestinations(vs)) {
       const fqdn = toFqdn(d.destination.host ?? '', vs.ns);
       if (d.protocol !== 'http' || d.mirror || !d.destination.subset || !hosts.has(fqdn)) continue;
-      const list_ = out.get(fqdn) ?? [];
-      if (!list_.includes(vs)) list_.push(vs);
-      out.set(fqdn, list_);
+      const routes = out.get(fqdn) ?? [];
+      if (!routes.includes(vs)) routes.push(vs);
+      out.set(fqdn, routes);
     }
   }
   return out;
