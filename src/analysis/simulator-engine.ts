@@ -1,7 +1,7 @@
-import { portProtocol } from './checks/service';
 import { exportScopes, toFqdn, visibleIn } from './hosts';
 import { Res } from './manifests';
 import { fullName, matchesSelector, MeshIndex, Workload } from './model';
+import { isHttpPort } from './protocols';
 import { RequestAttributes, ruleMatches, ruleUsesHttpOnly } from './simulator-rules';
 
 export type Verdict = 'ALLOW' | 'DENY' | 'UNAUTHENTICATED' | 'CONNECTION_REFUSED';
@@ -49,8 +49,6 @@ export interface Outcome {
   readonly ruleIndex?: number;
   readonly explanation: string;
 }
-
-const HTTP_PROTOCOLS = new Set(['http', 'http2', 'grpc', 'grpc-web', 'http_proxy']);
 
 type Mode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -183,9 +181,9 @@ export class SimulatorEngine {
     const servicePort = call.port === undefined ? ports[0] : ports.find(samePort);
     const port = servicePort ? targetPortOf(w, servicePort)
       : call.port ?? (w.podSpec.containers ?? []).flatMap((c: any) => c?.ports ?? [])[0]?.containerPort ?? 0;
-    const protocol = servicePort ? portProtocol(servicePort) : undefined;
     const host = call.host ?? (svc ? toFqdn(svc.name, svc.ns) : w.res.name);
-    return { workload: w, service: svc, servicePort, port, http: protocol === undefined || HTTP_PROTOCOLS.has(protocol), host };
+    // A workload called without a Service port: the request is taken as HTTP, as sniffing would see it.
+    return { workload: w, service: svc, servicePort, port, http: servicePort ? isHttpPort(servicePort) : true, host };
   }
 
   private decideFor(call: Call, t: Target): Outcome {

@@ -2,10 +2,10 @@ import { Severity } from '../finding';
 import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, Workload } from '../model';
+import { isHttpPort } from '../protocols';
 import { SimulatorEngine, targetPortOf } from '../simulator-engine';
 import { isHttpOnlyKey, ruleUsesHttpOnly, sourceMatches } from '../simulator-rules';
 import { Check, list } from './check';
-import { portProtocol } from './service';
 
 const PRINCIPAL = /^([^/*]+)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 
@@ -148,7 +148,7 @@ export const uncallableServices: Check = {
     for (const svc of index.of('Service')) {
       const workloads = index.serviceWorkloads(svc).filter((w) => w.dataplane !== 'none');
       if (workloads.length === 0) continue;
-      const http = (svc.spec.ports ?? []).some((p: any) => ['http', 'http2', 'grpc', 'grpc-web', 'http_proxy', undefined].includes(portProtocol(p)));
+      const http = (svc.spec.ports ?? []).some(isHttpPort);
       const reasons = workloads.map((w) => unreachableBecause(engine.authorizationPoliciesFor(w), http, callers));
       if (reasons.some((r) => r === undefined)) continue;
       ctx.report('CMA106', svc, 'metadata.name',

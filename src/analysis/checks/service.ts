@@ -1,23 +1,7 @@
 import { Res } from '../manifests';
 import { fullName } from '../model';
+import { portProtocol } from '../protocols';
 import { Check, list } from './check';
-
-const KNOWN_PROTOCOLS = new Set(['http', 'http2', 'https', 'grpc', 'grpc-web', 'tcp', 'tls', 'mongo', 'mysql', 'redis', 'udp', 'http_proxy', 'hbone']);
-/** Ports Istio treats as TCP without a protocol in the name (SMTP, DNS, MySQL, MongoDB). */
-const WELL_KNOWN_PORTS = new Set([25, 53, 3306, 27017]);
-
-/**
- * Istio's protocol for a Service port (pkg/config/kube ConvertProtocol): UDP by `protocol`, else `appProtocol`, else
- * the port name up to the first `-`; undefined when unknown (Istio then sniffs the protocol).
- */
-export function portProtocol(port: any): string | undefined {
-  if (port?.protocol === 'UDP') return 'udp';
-  const name: string = (port?.appProtocol ?? port?.name ?? '').toLowerCase();
-  if (name.startsWith('grpc-web')) return 'grpc-web';
-  const prefix = name.split('-')[0];
-  if (KNOWN_PROTOCOLS.has(prefix)) return prefix;
-  return WELL_KNOWN_PORTS.has(port?.port) ? 'tcp' : undefined;
-}
 
 /** Labels of Services Istio creates for Gateway API gateways and waypoints. */
 const MANAGED_GATEWAY = new Set(['istio.io-gateway-controller', 'istio.io-mesh-controller', 'istio.io-eastwest-controller']);
