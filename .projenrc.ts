@@ -87,6 +87,11 @@ project.addTask('import:istio', {
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-istio.ts',
 });
 project.eslint?.addIgnorePattern('src/imports/');
+// Docs snippets import the package by its name, resolved through test/tsconfig.json's paths.
+project.eslint?.addOverride({
+  files: ['test/**/*.ts'],
+  settings: { 'import/resolver': { node: {}, typescript: { project: './test/tsconfig.json', alwaysTryTypes: true } } },
+} as any);
 project.eslint?.addIgnorePattern('examples/*/dist/');
 project.eslint?.addIgnorePattern('examples/*/imports/');
 
@@ -94,6 +99,11 @@ project.eslint?.addIgnorePattern('examples/*/imports/');
 // before running them: a misspelled property must fail, not be silently ignored.
 project.tryFindObjectFile('test/tsconfig.json')?.addOverride('compilerOptions.paths', { 'cdk8s-mesh': ['../src'] });
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json', { name: 'typecheck tests, examples and docs snippets' });
+
+project.addTask('docs:snippets', {
+  description: 'Copy test/docs/snippets/*.ts into the Markdown fences that quote them',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/sync-snippets.ts',
+});
 
 // Every example is a cdk8s app synthesized with the cdk8s CLI, as a user would.
 const examples = project.addTask('examples', {

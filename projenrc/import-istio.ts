@@ -22,6 +22,30 @@ if (!fs.existsSync(crdFile)) {
   throw new Error(`Istio CRD bundle not found at ${crdFile}; set ISTIO_CRDS to its path`);
 }
 
+/**
+ * Istio keeps deprecated snake_case aliases next to some fields (`jwks_uri` / `jwksUri`,
+ * `mirror_percent` / `mirrorPercent`). cdk8s import camel-cases both to one TypeScript name and
+ * would write the deprecated spelling (cdk8s-team/cdk8s#2158); drop each alias whose
+ * camelCase twin exists.
+ */
+function dropSnakeCaseAliases(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(dropSnakeCaseAliases);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: any = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = dropSnakeCaseAliases(value);
+  if (out.properties && typeof out.properties === 'object') {
+    for (const name of Object.keys(out.properties)) {
+      const camel = name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+      if (camel !== name && camel in out.properties) {
+        delete out.properties[name];
+        dropped.add(name);
+      }
+    }
+  }
+  return out;
+}
+const dropped = new Set<string>();
+
 const kept: string[] = [];
 const docs = YAML.parseAllDocuments(fs.readFileSync(crdFile, 'utf8'))
   .map((d) => d.toJS())
@@ -30,7 +54,8 @@ const docs = YAML.parseAllDocuments(fs.readFileSync(crdFile, 'utf8'))
     const versions: any[] = crd.spec.versions;
     const chosen = versions.find((v) => v.name === 'v1' && v.served) ?? versions.find((v) => v.storage);
     kept.push(`${crd.spec.names.kind} ${crd.spec.group}/${chosen.name}`);
-    return { ...crd, spec: { ...crd.spec, versions: [{ ...chosen, storage: true }] } };
+    const version = { ...chosen, storage: true, schema: dropSnakeCaseAliases(chosen.schema) };
+    return { ...crd, spec: { ...crd.spec, versions: [version] } };
   });
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'istio-crds-'));
@@ -56,3 +81,4 @@ for (const file of fs.readdirSync(out)) {
 }
 
 console.log(`imported ${kept.length} kinds from ${crdFile}:\n  ${kept.sort().join('\n  ')}`);
+console.log(`dropped deprecated snake_case aliases: ${[...dropped].sort().join(', ')}`);

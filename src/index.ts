@@ -28,3 +28,4 @@ export * from './mesh/dependency';
 export * from './edge/ingress-gateway';
 export * from './edge/external-service';
 export { MeshWarnings } from './errors';
+export * from './analysis';

@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { checkExternalHost } from './hosts';
 import {
   DestinationRule, DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode, ServiceEntry, ServiceEntrySpecLocation,
   ServiceEntrySpecResolution, VirtualService, VirtualServiceSpecHttp,
@@ -13,7 +14,6 @@ import { Protocol, isHttpProtocol } from '../mesh/protocol';
 import { renderRetries } from '../render/http-route';
 import { RetryPolicy } from '../traffic/resilience';
 import { checkDuration, checkWholeNumber } from '../traffic/validation';
-import { checkExternalHost } from './hosts';
 
 /** How the proxy finds the addresses of an external host. */
 export enum Resolution {

@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { checkExternalHost, hostCovers } from './hosts';
 import {
   Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecTcp, VirtualServiceSpecTls,
 } from '../imports/networking.istio.io';
@@ -11,14 +12,15 @@ import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
-import { IPeer, PeerConfig } from '../security/peer';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
+import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
+import { Operation } from '../security/operation';
+import { IPeer, PeerConfig } from '../security/peer';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
 import { UriRewrite } from '../traffic/route-actions';
 import { WeightedDestination } from '../traffic/traffic-split';
 import { checkDuration, checkPath, checkRegex, checkWholeNumber } from '../traffic/validation';
-import { checkExternalHost, hostCovers } from './hosts';
 
 /** TLS settings of an HTTPS or TLS gateway listener. */
 export class GatewayTls {
@@ -114,7 +116,8 @@ export interface HttpsListenerOptions extends GatewayListenerOptions {
 export class GatewayListener {
   /** Plain HTTP (default port 8080, Service port 80). */
   public static http(options: HttpListenerOptions = {}): GatewayListener {
-    return new GatewayListener(GatewayProtocol.HTTP, options.port ?? 8080, options.servicePort ?? 80, options, undefined, options.httpsRedirect ?? false);
+    const httpsRedirect = options.httpsRedirect ?? false;
+    return new GatewayListener(GatewayProtocol.HTTP, options.port ?? 8080, options.servicePort ?? 80, options, undefined, httpsRedirect);
   }
 
   /** HTTPS terminated at the gateway (default port 8443, Service port 443). */
@@ -129,7 +132,8 @@ export class GatewayListener {
 
   /** TLS passed through to the service, routed by SNI, on `options.port`. */
   public static tlsPassthrough(options: GatewayListenerOptions): GatewayListener {
-    return new GatewayListener(GatewayProtocol.TLS, options.port ?? 0, options.servicePort ?? options.port ?? 0, options, GatewayTls.passthrough(), false);
+    const port = options.port ?? 0;
+    return new GatewayListener(GatewayProtocol.TLS, port, options.servicePort ?? port, options, GatewayTls.passthrough(), false);
   }
 
   /** The listener's protocol. */
@@ -413,6 +417,17 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       this.deployment = workload.deployment;
       this.service = workload.service;
     }
+    if (this.mesh.authorization === AuthorizationMode.DEFAULT_DENY && this.podNamespace === namespace) {
+      // The namespace's allow-nothing selects the gateway pods too, which would refuse every
+      // client: the gateway accepts anyone on its listener ports (the services behind it
+      // decide who gets in).
+      new AuthorizationPolicy(this, 'AllowIngress', {
+        mesh: this.mesh,
+        name: `${this.name}-ingress`,
+        target: this,
+        rules: [{ operations: [Operation.of({ ports: this.listeners.map((l) => l.port) })] }],
+      });
+    }
   }
 
   /** As a caller: the gateway pods' mesh identity. */
@@ -465,6 +480,14 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       this.routeGroups.set(key, group);
     }
     group.routes.push({ service, options, hosts, listener });
+    if (service.mesh.authorization === AuthorizationMode.DEFAULT_DENY) {
+      // Exposing a service means the gateway may call it, for the exposed paths only. A
+      // rewritten or regex path cannot be expressed as an authorization path: the gateway is
+      // then allowed on every path.
+      const paths = listener.protocol === GatewayProtocol.HTTP || listener.protocol === GatewayProtocol.HTTPS
+        ? authorizationPaths(options) : undefined;
+      service.allowFrom(this, paths ? { paths } : {});
+    }
   }
 
   /** The gateway-bound VirtualServices, one per distinct host set of the routes. */
@@ -632,6 +655,14 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     }
     return { deployment, service };
   }
+}
+
+/** The exposed paths as AuthorizationPolicy paths (`/static*` for a prefix), if they can be. */
+function authorizationPaths(options: ExposeViaGatewayOptions): string[] | undefined {
+  if (options.rewrite?.uri !== undefined || options.rewrite?.uriRegex !== undefined) return undefined;
+  const paths = options.matches ? options.matches.map((m) => m.path) : options.paths ?? [PathMatch.prefix('/')];
+  if (paths.some((p) => p === undefined || p.kind === StringMatchKind.REGEX || p.kind === StringMatchKind.PREFIX && p.value === '/')) return undefined;
+  return paths.map((p) => (p!.kind === StringMatchKind.PREFIX ? `${p!.value}*` : p!.value));
 }
 
 function servicePortPrefix(protocol: GatewayProtocol): string {

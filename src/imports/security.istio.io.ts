@@ -1129,10 +1129,9 @@ export interface RequestAuthenticationSpecJwtRules {
   /**
    * URL of the provider's public key set to validate signature of the JWT.
    *
-   * @schema RequestAuthenticationSpecJwtRules#jwks_uri
+   * @schema RequestAuthenticationSpecJwtRules#jwksUri
    */
   readonly jwksUri?: string;
-
 
   /**
    * This field specifies a list of operations to copy the claim to HTTP headers on a successfully verified token.
@@ -1177,7 +1176,7 @@ export function toJson_RequestAuthenticationSpecJwtRules(obj: RequestAuthenticat
     'fromParams': obj.fromParams?.map(y => y),
     'issuer': obj.issuer,
     'jwks': obj.jwks,
-    'jwks_uri': obj.jwksUri,
+    'jwksUri': obj.jwksUri,
     'outputClaimToHeaders': obj.outputClaimToHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesOutputClaimToHeaders(y)),
     'outputPayloadToHeader': obj.outputPayloadToHeader,
     'spaceDelimitedClaims': obj.spaceDelimitedClaims?.map(y => y),

@@ -1,10 +1,15 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { ExposeViaGatewayOptions, IngressGateway } from '../edge/ingress-gateway';
 import { meshError } from '../errors';
+import { CallTarget, ICallable } from './dependency';
+import { Mesh } from './mesh';
+import { Protocol } from './protocol';
+import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
+import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
-import type { ExposeViaGatewayOptions, IngressGateway } from '../edge/ingress-gateway';
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
 import { allowFrom } from '../security/allow-from';
@@ -13,11 +18,6 @@ import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
 import { TrafficSplit, TrafficSplitOptions } from '../traffic/traffic-split';
-import { CallTarget, ICallable } from './dependency';
-import { Mesh } from './mesh';
-import { Protocol } from './protocol';
-import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
-import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 
 /** Options of a {@link MeshService}. */
 export interface MeshServiceOptions extends WorkloadOptions {
@@ -197,9 +197,11 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', this.protocol));
 
     // Everything that is not about the Service itself is a workload setting versions inherit.
-    const { mesh: _m, name: _n, port: _p, targetPort: _t, protocol: _pr, portNameSuffix: _s,
+    const {
+      mesh: _m, name: _n, port: _p, targetPort: _t, protocol: _pr, portNameSuffix: _s,
       serviceAccountName: _a, version: _v, serviceLabels: _l, virtualServiceName: _vs, destinationRuleName: _dr,
-      ...workload } = props;
+      ...workload
+    } = props;
     this._workloadDefaults = workload;
     this._routing = new HostRouting(this);
     this.defaultVersion = this.addVersion(props.version ?? 'v1');

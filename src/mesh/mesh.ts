@@ -2,6 +2,9 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
+import { Dataplane } from './dataplane';
+import type { MeshService } from './mesh-service';
+import { analyzeOnSynth } from './synth-analysis';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
@@ -10,8 +13,6 @@ import { DefaultTelemetryProviders, TelemetryProvider } from '../observability/t
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { MtlsMode } from '../security/mtls-mode';
 import { IPeer, PeerConfig } from '../security/peer';
-import { Dataplane } from './dataplane';
-import type { MeshService } from './mesh-service';
 
 /** Properties of a {@link Mesh}. */
 export interface MeshProps {
@@ -66,6 +67,15 @@ export interface MeshProps {
    * @default 'istio-system'
    */
   readonly rootNamespace?: string;
+
+  /**
+   * Analyze everything the app synthesizes when it is synthesized (the checks of
+   * `istioctl analyze` that manifests can decide, and cdk8s-mesh's own): an error finding fails
+   * `cdk8s synth` with the object's construct path, a warning is printed.
+   *
+   * @default true
+   */
+  readonly analyzeOnSynth?: boolean;
 
   /**
    * What workloads may call outside the service registry. REGISTRY_ONLY blocks calls to hosts
@@ -246,6 +256,8 @@ export class Mesh extends Construct implements IPeer {
         });
       }
     }
+
+    if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
 
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
     if (this.authorization === AuthorizationMode.DEFAULT_DENY) {

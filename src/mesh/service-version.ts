@@ -1,9 +1,9 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
-import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
 import type { MeshService } from './mesh-service';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
+import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
 
 /**
  * The workload settings shared by a service and each of its versions. A version inherits

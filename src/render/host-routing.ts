@@ -1,11 +1,14 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { renderDestinations, renderHttpRoute } from './http-route';
+import { orderRoutes } from './route-order';
 import {
   DestinationRule, DestinationRuleSpec, DestinationRuleSpecSubsetsTrafficPolicy, DestinationRuleSpecTrafficPolicy,
   DestinationRuleSpecTrafficPolicyConnectionPool, DestinationRuleSpecTrafficPolicyConnectionPoolHttp,
   DestinationRuleSpecTrafficPolicyConnectionPoolTcp, DestinationRuleSpecTrafficPolicyLoadBalancer,
   DestinationRuleSpecTrafficPolicyLoadBalancerSimple, DestinationRuleSpecTrafficPolicyOutlierDetection,
+  DestinationRuleSpecTrafficPolicyTls, DestinationRuleSpecTrafficPolicyTlsMode,
   VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp,
 } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
@@ -13,11 +16,17 @@ import { requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import type { ServiceVersion } from '../mesh/service-version';
+import { _clientTlsMode, _effectiveMtls } from '../security/effective-mtls';
+import { MtlsMode } from '../security/mtls-mode';
 import type { CircuitBreaker } from '../traffic/circuit-breaker';
 import type { LoadBalancing } from '../traffic/load-balancing';
 import type { TrafficSplit, WeightedDestination } from '../traffic/traffic-split';
-import { renderDestinations, renderHttpRoute } from './http-route';
-import { orderRoutes } from './route-order';
+
+/** Names of a host's VirtualService and DestinationRule. */
+export interface HostObjectNames {
+  readonly virtualServiceName: string;
+  readonly destinationRuleName: string;
+}
 
 /**
  * Everything the library knows about traffic to one service host: the routes of every
@@ -33,7 +42,7 @@ export class HostRouting {
   public constructor(private readonly service: MeshService) {}
 
   /** Creates the host's VirtualService and DestinationRule, rendered lazily at synth. */
-  public createObjects(scope: Construct, names: { virtualServiceName: string; destinationRuleName: string }): { virtualService: ApiObject; destinationRule: ApiObject } {
+  public createObjects(scope: Construct, names: HostObjectNames): { virtualService: ApiObject; destinationRule: ApiObject } {
     const namespace = this.service.mesh.namespaceName;
     requireDnsSubdomain(scope, 'VirtualService name', names.virtualServiceName);
     requireDnsSubdomain(scope, 'DestinationRule name', names.destinationRuleName);
@@ -118,10 +127,14 @@ export class HostRouting {
   private renderTrafficPolicy(version: ServiceVersion | undefined): DestinationRuleSpecTrafficPolicy | undefined {
     const breaker = this.breakers.get(version);
     const balancing = this.balancers.get(version)?.options;
-    if (!breaker && !balancing) return undefined;
+    const tls = this.clientTls(version);
+    if (!breaker && !balancing && !tls) return undefined;
     const pool = breaker?.connectionPool;
     const outlier = breaker?.outlierDetection;
-    const tcp = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolTcp>({ maxConnections: pool.maxConnections, connectTimeout: pool.connectTimeout && istioDuration(pool.connectTimeout) });
+    const tcp = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolTcp>({
+      maxConnections: pool.maxConnections,
+      connectTimeout: pool.connectTimeout && istioDuration(pool.connectTimeout),
+    });
     const http = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolHttp>({
       http1MaxPendingRequests: pool.maxPendingRequests,
       http2MaxRequests: pool.maxRequests,
@@ -137,7 +150,11 @@ export class HostRouting {
       simple: lb?.simple as DestinationRuleSpecTrafficPolicyLoadBalancerSimple | undefined,
       consistentHash: hash && {
         httpHeaderName: hash.httpHeaderName,
-        httpCookie: hash.httpCookie && { name: hash.httpCookie.name, ttl: hash.httpCookie.ttl && istioDuration(hash.httpCookie.ttl), path: hash.httpCookie.path },
+        httpCookie: hash.httpCookie && {
+          name: hash.httpCookie.name,
+          ttl: hash.httpCookie.ttl && istioDuration(hash.httpCookie.ttl),
+          path: hash.httpCookie.path,
+        },
         useSourceIp: hash.useSourceIp,
         httpQueryParameterName: hash.httpQueryParameterName,
       },
@@ -149,6 +166,7 @@ export class HostRouting {
       warmup: balancing.warmup && { duration: istioDuration(balancing.warmup) },
     });
     return compact<DestinationRuleSpecTrafficPolicy>({
+      tls,
       connectionPool: pool && compact<DestinationRuleSpecTrafficPolicyConnectionPool>({ tcp, http }),
       outlierDetection: outlier && compact<DestinationRuleSpecTrafficPolicyOutlierDetection>({
         consecutive5XxErrors: outlier.consecutive5xxErrors,
@@ -160,6 +178,18 @@ export class HostRouting {
       }),
       loadBalancer,
     });
+  }
+
+  /**
+   * Client TLS, derived from the server's mTLS mode so the two can never disagree: written only
+   * where the workloads accept plaintext only (DISABLE); everywhere else Istio's auto-mTLS picks
+   * mutual TLS. At the host level when every version agrees, else per subset.
+   */
+  private clientTls(version: ServiceVersion | undefined): DestinationRuleSpecTrafficPolicyTls | undefined {
+    const service = this.service;
+    const hostMode = _effectiveMtls(service, service.port);
+    const mode = version === undefined ? hostMode : (hostMode === undefined ? _effectiveMtls(service, service.port, version) : undefined);
+    return mode === MtlsMode.DISABLE ? { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } : undefined;
   }
 
   private renderVirtualService(): VirtualServiceSpec {

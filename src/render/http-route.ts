@@ -37,8 +37,11 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
     match: o.matches?.length ? o.matches.map((m) => renderMatch(service, m)) : undefined,
     route: forwards ? renderDestinations(o.destinations!) : undefined,
     redirect: o.redirect && {
-      uri: o.redirect.uri, authority: o.redirect.authority, scheme: o.redirect.scheme,
-      port: o.redirect.port, redirectCode: o.redirect.redirectCode,
+      uri: o.redirect.uri,
+      authority: o.redirect.authority,
+      scheme: o.redirect.scheme,
+      port: o.redirect.port,
+      redirectCode: o.redirect.redirectCode,
     },
     directResponse: o.directResponse && {
       status: o.directResponse.status,

@@ -1,4 +1,4 @@
-import { HeaderMatch, HttpMatch, StringMatchKind } from '../traffic/match';
+import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
 import type { TrafficSplit } from '../traffic/traffic-split';
 
 /**
@@ -47,7 +47,8 @@ export function covers(a: HttpMatch, b: HttpMatch): boolean {
   }
   if (a.method !== undefined && a.method !== b.method) return false;
   if (!(a.headers ?? []).every((ha) => (b.headers ?? []).some((hb) => headerCovers(ha, hb)))) return false;
-  if (!(a.queryParams ?? []).every((qa) => (b.queryParams ?? []).some((qb) => qa.name === qb.name && qa.kind === qb.kind && qa.value === qb.value))) return false;
+  const sameParam = (qa: QueryParamMatch, qb: QueryParamMatch) => qa.name === qb.name && qa.kind === qb.kind && qa.value === qb.value;
+  if (!(a.queryParams ?? []).every((qa) => (b.queryParams ?? []).some((qb) => sameParam(qa, qb)))) return false;
   if (a.sourceWorkload) {
     const sa = a.sourceWorkload.toWorkloadSelector();
     const sb = b.sourceWorkload?.toWorkloadSelector();

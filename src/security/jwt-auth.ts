@@ -183,7 +183,7 @@ export class JwtAuth extends Construct implements IPeer {
       throw meshError(this, 'CM318', `issuer "${duplicate}" is listed twice`, 'list each issuer once, with all its settings');
     }
 
-    this.requestAuthentication = new JwksUriRequestAuthentication(this, 'Resource', {
+    this.requestAuthentication = new RequestAuthentication(this, 'Resource', {
       metadata: { name: this.name, namespace: this.namespaceName },
       spec: { selector: attachment.selector, targetRefs: attachment.targetRefs, jwtRules },
     });
@@ -271,22 +271,6 @@ export class JwtAuth extends Construct implements IPeer {
     if (this.required || this.tokenOptional) return [];
     return [formatMessage('CM319', `JwtAuth "${this.name}" validates tokens but nothing requires one, so requests without a token pass`,
       'call jwt.protect(service) to require a token, use the JwtAuth as a rule source, or set tokenOptional: true if anonymous requests are intended')];
-  }
-}
-
-/**
- * The generated binding writes `jwksUri` under its proto name `jwks_uri` (cdk8s import merges the
- * two spellings the CRD lists). Istio reads both, but its documentation, `istioctl` output and
- * every reviewer expect `jwksUri`, so the object is written with that spelling.
- */
-class JwksUriRequestAuthentication extends RequestAuthentication {
-  public override toJson(): any {
-    const json = super.toJson();
-    const rules: object[] | undefined = json.spec?.jwtRules;
-    if (rules) {
-      json.spec.jwtRules = rules.map((rule) => Object.fromEntries(Object.entries(rule).map(([k, v]) => [k === 'jwks_uri' ? 'jwksUri' : k, v])));
-    }
-    return json;
   }
 }
 

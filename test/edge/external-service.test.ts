@@ -23,8 +23,12 @@ describe('ExternalService', () => {
   test('TLS origination: the app calls port 80, the sidecar encrypts to 443 and verifies the server', () => {
     const { chart, mesh } = setup();
     new ExternalService(chart, 'googleapis', {
-      mesh, hosts: ['www.googleapis.com'], ports: [ExternalPort.http(80), ExternalPort.https(443)],
-      tlsOrigination: { port: 80 }, timeout: Duration.seconds(5), retry: { attempts: 3, retryOn: [RetryOn.GATEWAY_ERROR] },
+      mesh,
+      hosts: ['www.googleapis.com'],
+      ports: [ExternalPort.http(80), ExternalPort.https(443)],
+      tlsOrigination: { port: 80 },
+      timeout: Duration.seconds(5),
+      retry: { attempts: 3, retryOn: [RetryOn.GATEWAY_ERROR] },
     });
     const manifests = Testing.synth(chart) as Manifest[];
     expect(one(manifests, 'VirtualService', 'googleapis').spec).toEqual({
@@ -51,8 +55,12 @@ describe('ExternalService', () => {
     const { chart, mesh } = setup();
     new ExternalService(chart, 'apis', { mesh, hosts: ['a.example.com', 'b.example.com'], ports: [ExternalPort.http()], timeout: Duration.seconds(2) });
     new ExternalService(chart, 'db', {
-      mesh, hosts: ['db.legacy.example.com'], ports: [ExternalPort.tcp(5432)], resolution: Resolution.STATIC,
-      addresses: ['10.1.0.0/24'], endpoints: ['10.1.0.5'],
+      mesh,
+      hosts: ['db.legacy.example.com'],
+      ports: [ExternalPort.tcp(5432)],
+      resolution: Resolution.STATIC,
+      addresses: ['10.1.0.0/24'],
+      endpoints: ['10.1.0.5'],
     });
     const manifests = Testing.synth(chart) as Manifest[];
     expect(one(manifests, 'VirtualService', 'apis-a-example-com').spec.hosts).toEqual(['a.example.com']);

@@ -16,9 +16,11 @@ describe('IngressGateway', () => {
     const { chart, mesh, web } = setup();
     // WHEN
     const gateway = new IngressGateway(chart, 'edge', {
-      mesh, hosts: ['shop.example.com'],
+      mesh,
+      hosts: ['shop.example.com'],
       listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-cert') }), GatewayListener.http({ httpsRedirect: true })],
-      autoscaling: { minReplicas: 2, maxReplicas: 5 }, minAvailable: 1,
+      autoscaling: { minReplicas: 2, maxReplicas: 5 },
+      minAvailable: 1,
       serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
     });
     web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')], timeout: Duration.seconds(15) });
@@ -98,7 +100,8 @@ describe('IngressGateway', () => {
   test('an existing gateway: only the Gateway and routes, no workload', () => {
     const { chart, mesh, web } = setup();
     const gateway = new IngressGateway(chart, 'shared', {
-      mesh, hosts: ['*.example.com'],
+      mesh,
+      hosts: ['*.example.com'],
       existingGateway: { selector: { istio: 'ingressgateway' }, namespaceName: 'istio-system' },
       listeners: [GatewayListener.https({ tls: GatewayTls.mutual('wildcard-cert'), port: 443 })],
     });

@@ -37,8 +37,10 @@ describe('MeshService', () => {
     expect(deployment.metadata.labels).toEqual({ app: 'reviews', version: 'v2' });
     expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'reviews', version: 'v2' } });
     expect(deployment.spec.template.metadata.labels).toMatchObject({
-      'app': 'reviews', 'version': 'v2',
-      'service.istio.io/canonical-name': 'reviews', 'service.istio.io/canonical-revision': 'v2',
+      'app': 'reviews',
+      'version': 'v2',
+      'service.istio.io/canonical-name': 'reviews',
+      'service.istio.io/canonical-revision': 'v2',
     });
     expect(deployment.spec.template.spec.serviceAccountName).toBe('bookinfo-reviews');
     expect(deployment.spec.template.spec.containers[0]).toMatchObject({ name: 'reviews', image: 'reviews:2', ports: [{ containerPort: 9080 }] });
@@ -101,8 +103,14 @@ describe('MeshService', () => {
   test('versions inherit service settings and override them', () => {
     const { chart, mesh } = setup();
     const svc = new MeshService(chart, 'api', {
-      mesh, image: 'api:1', port: 80, replicas: 3, env: { A: '1', B: '2' }, podAnnotations: { x: 'y' },
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT, scratchDirectories: ['/tmp'],
+      mesh,
+      image: 'api:1',
+      port: 80,
+      replicas: 3,
+      env: { A: '1', B: '2' },
+      podAnnotations: { x: 'y' },
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      scratchDirectories: ['/tmp'],
     });
     svc.addVersion('v2', { env: { B: 'two' }, replicas: 1 });
     const v2 = one(synth(chart), 'Deployment', 'api-v2');
@@ -119,7 +127,10 @@ describe('MeshService', () => {
   test('sidecar proxy resources and holdApplicationUntilProxyStarts become Istio pod annotations', () => {
     const { chart, mesh } = setup();
     new MeshService(chart, 'api', {
-      mesh, image: 'api:1', port: 80, holdApplicationUntilProxyStarts: true,
+      mesh,
+      image: 'api:1',
+      port: 80,
+      holdApplicationUntilProxyStarts: true,
       proxyResources: {
         cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
@@ -218,7 +229,10 @@ describe('MeshService', () => {
     test('CM110: proxy resources also set as annotations', () => {
       const { chart, mesh } = setup();
       expect(() => new MeshService(chart, 'svc', {
-        mesh, image: 'x', port: 80, proxyResources: { cpu: { request: kplus.Cpu.millis(100) } },
+        mesh,
+        image: 'x',
+        port: 80,
+        proxyResources: { cpu: { request: kplus.Cpu.millis(100) } },
         podAnnotations: { 'sidecar.istio.io/proxyCPU': '200m' },
       })).toThrow(/CM110 .*proxyResources and podAnnotations both set "sidecar.istio.io\/proxyCPU"/);
     });

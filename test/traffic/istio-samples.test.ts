@@ -188,7 +188,10 @@ describe('Istio samples: ingress and egress', () => {
     const mesh = new Mesh(chart, 'mesh');
     const productpage = new MeshService(chart, 'productpage', { mesh, image: 'productpage:1', port: 9080 });
     const gateway = new IngressGateway(chart, 'gateway', {
-      mesh, name: 'bookinfo-gateway', virtualServiceName: 'bookinfo', hosts: ['*'],
+      mesh,
+      name: 'bookinfo-gateway',
+      virtualServiceName: 'bookinfo',
+      hosts: ['*'],
       listeners: [GatewayListener.http({ port: 8080, name: 'http' })],
       existingGateway: { selector: { istio: 'ingressgateway' }, namespaceName: 'istio-system' },
     });
@@ -210,7 +213,9 @@ describe('Istio samples: ingress and egress', () => {
     });
     const v2 = tcpEcho.addVersion('v2');
     const gateway = new IngressGateway(chart, 'gateway', {
-      mesh, name: 'tcp-echo-gateway', virtualServiceName: 'tcp-echo',
+      mesh,
+      name: 'tcp-echo-gateway',
+      virtualServiceName: 'tcp-echo',
       listeners: [GatewayListener.tcp({ port: 31400, name: 'tcp' })],
       existingGateway: { selector: { istio: 'ingressgateway' }, namespaceName: 'istio-system' },
     });

@@ -1,5 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { CircuitBreaker, LoadBalancer, LoadBalancerAlgorithm, Mesh, MeshService } from '../../src';
+import { CircuitBreaker, LoadBalancer, LoadBalancerAlgorithm, Mesh, MeshService, MtlsMode, MtlsPolicy } from '../../src';
 import { Manifest, one } from '../support/manifests';
 
 function setup() {
@@ -16,12 +16,21 @@ describe('CircuitBreaker', () => {
     const { chart, api } = setup();
     api.addCircuitBreaker({
       connectionPool: {
-        maxConnections: 100, connectTimeout: Duration.millis(250), maxPendingRequests: 10, maxRequests: 200,
-        maxRequestsPerConnection: 0, maxRetries: 3, idleTimeout: Duration.minutes(5),
+        maxConnections: 100,
+        connectTimeout: Duration.millis(250),
+        maxPendingRequests: 10,
+        maxRequests: 200,
+        maxRequestsPerConnection: 0,
+        maxRetries: 3,
+        idleTimeout: Duration.minutes(5),
       },
       outlierDetection: {
-        consecutive5xxErrors: 5, consecutiveGatewayErrors: 3, interval: Duration.seconds(10),
-        baseEjectionTime: Duration.seconds(30), maxEjectionPercent: 50, minHealthPercent: 25,
+        consecutive5xxErrors: 5,
+        consecutiveGatewayErrors: 3,
+        interval: Duration.seconds(10),
+        baseEjectionTime: Duration.seconds(30),
+        maxEjectionPercent: 50,
+        minHealthPercent: 25,
       },
     });
     expect(destinationRule(chart).trafficPolicy).toEqual({
@@ -76,6 +85,30 @@ describe('CircuitBreaker', () => {
       expect(() => api.addCircuitBreaker({ version: other.defaultVersion, outlierDetection: {} as any, connectionPool: { maxConnections: 1 } }))
         .toThrow(/CM204 .*version "v1" belongs to service "other"/);
     });
+  });
+});
+
+describe('client TLS is derived from the mTLS policies, never declared', () => {
+  test('STRICT or PERMISSIVE servers: no DestinationRule TLS (auto-mTLS); a DISABLE server: tls DISABLE', () => {
+    const { chart, mesh, api } = setup();
+    const legacy = new MeshService(chart, 'legacy', { mesh, image: 'legacy:1', port: 80 });
+    new MtlsPolicy(chart, 'legacy-plaintext', { mesh, target: legacy, mode: MtlsMode.DISABLE });
+    const manifests = Testing.synth(chart) as Manifest[];
+    expect(one(manifests, 'DestinationRule', 'api').spec.trafficPolicy).toBeUndefined();
+    expect(one(manifests, 'DestinationRule', 'legacy').spec.trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
+    expect(api.host).toBeDefined();
+  });
+
+  test('versions that disagree get the TLS on their subset', () => {
+    const { chart, mesh, api, v2 } = setup();
+    new MtlsPolicy(chart, 'v2-plaintext', { mesh, target: v2, mode: MtlsMode.DISABLE });
+    const dr = one(Testing.synth(chart) as Manifest[], 'DestinationRule', 'api').spec;
+    expect(dr.trafficPolicy).toBeUndefined();
+    expect(dr.subsets).toEqual([
+      { name: 'v1', labels: { version: 'v1' } },
+      { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+    ]);
+    expect(api.versions).toHaveLength(2);
   });
 });
 

@@ -69,8 +69,13 @@ describe('TrafficSplit', () => {
     const { chart, api, v1 } = setup();
     api.routeTraffic({ name: 'create', matches: [{ method: HttpMethod.POST }, { method: HttpMethod.PATCH }], destinations: [{ version: v1 }] });
     api.routeTraffic({ name: 'create-retried', matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/idempotent') }], destinations: [{ version: v1 }], retry: { attempts: 5 } });
-    api.routeTraffic({ name: 'opt-in', matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/upsert') }], destinations: [{ version: v1 }],
-      retry: { attempts: 3, retryOn: [RetryOn.FIVE_XX] }, allowNonIdempotentRetries: true });
+    api.routeTraffic({
+      name: 'opt-in',
+      matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/upsert') }],
+      destinations: [{ version: v1 }],
+      retry: { attempts: 3, retryOn: [RetryOn.FIVE_XX] },
+      allowNonIdempotentRetries: true,
+    });
     api.routeTraffic({ name: 'chaos', matches: [{ headers: [HeaderMatch.exact('x-chaos', '1')] }], destinations: [{ version: v1 }], fault: Fault.abort(503, 50) });
     const byName = Object.fromEntries(httpRoutes(chart).map((r: any) => [r.name ?? 'default', r.retries]));
     expect(byName).toEqual({
@@ -85,8 +90,16 @@ describe('TrafficSplit', () => {
   test('retry settings: per-try timeout, status codes, backoff, remote localities', () => {
     const { chart, api, v1 } = setup();
     api.routeTraffic({
-      destinations: [{ version: v1 }], timeout: Duration.seconds(10),
-      retry: { attempts: 3, perTryTimeout: Duration.millis(2500), retryOn: [RetryOn.CONNECT_FAILURE], retryOnStatusCodes: [503, 429], backoff: Duration.millis(50), retryRemoteLocalities: true },
+      destinations: [{ version: v1 }],
+      timeout: Duration.seconds(10),
+      retry: {
+        attempts: 3,
+        perTryTimeout: Duration.millis(2500),
+        retryOn: [RetryOn.CONNECT_FAILURE],
+        retryOnStatusCodes: [503, 429],
+        backoff: Duration.millis(50),
+        retryRemoteLocalities: true,
+      },
     });
     expect(httpRoutes(chart)[0]).toMatchObject({
       timeout: '10s',
@@ -100,7 +113,8 @@ describe('TrafficSplit', () => {
     api.routeTraffic({
       destinations: [{ version: v1 }],
       fault: Fault.combine(Fault.delay(Duration.millis(1500), 5), Fault.abort(503, 0.5)),
-      mirror: Mirror.toVersion(v2), mirrorPercent: 10,
+      mirror: Mirror.toVersion(v2),
+      mirrorPercent: 10,
       rewrite: { uri: '/v1', authority: 'api.internal' },
       requestHeaders: { set: { 'x-route': 'main' }, remove: ['x-debug'] },
       responseHeaders: { add: { 'x-served-by': 'api' } },
@@ -135,10 +149,12 @@ describe('TrafficSplit', () => {
     db.routeTraffic({ destinations: [{ version: db.defaultVersion, weight: 70 }, { version: db.addVersion('v2'), weight: 30 }] });
     tls.routeTraffic({ destinations: [{ version: tls.addVersion('v2') }] });
     const manifests = Testing.synth(chart) as Manifest[];
-    expect(one(manifests, 'VirtualService', 'db').spec.tcp).toEqual([{ route: [
-      { destination: { host: 'db.shop.svc.cluster.local', subset: 'v1' }, weight: 70 },
-      { destination: { host: 'db.shop.svc.cluster.local', subset: 'v2' }, weight: 30 },
-    ] }]);
+    expect(one(manifests, 'VirtualService', 'db').spec.tcp).toEqual([{
+      route: [
+        { destination: { host: 'db.shop.svc.cluster.local', subset: 'v1' }, weight: 70 },
+        { destination: { host: 'db.shop.svc.cluster.local', subset: 'v2' }, weight: 30 },
+      ],
+    }]);
     expect(one(manifests, 'VirtualService', 'tls').spec.tls).toEqual([{
       match: [{ sniHosts: ['tls.shop.svc.cluster.local'], port: 443 }],
       route: [{ destination: { host: 'tls.shop.svc.cluster.local', subset: 'v2' } }],
@@ -167,14 +183,18 @@ describe('TrafficSplit', () => {
 
     test('CM251: fault injection with retries or a timeout', () => {
       const { api, v1 } = setup();
-      api.routeTraffic({ destinations: [{ version: v1 }], fault: Fault.delay(Duration.seconds(1), 10), retry: { attempts: 2 }, timeout: Duration.seconds(5) });
+      api.routeTraffic({
+        destinations: [{ version: v1 }], fault: Fault.delay(Duration.seconds(1), 10), retry: { attempts: 2 }, timeout: Duration.seconds(5),
+      });
       expect(MeshWarnings.of(api)).toEqual([expect.stringMatching(/CM251 .*Istio then does not apply its retries or the timeout/)]);
     });
 
     test('acknowledged findings are not reported', () => {
       const { api, v1 } = setup();
       api.routeTraffic({
-        destinations: [{ version: v1 }], timeout: Duration.seconds(3), retry: { attempts: 3, perTryTimeout: Duration.seconds(1) },
+        destinations: [{ version: v1 }],
+        timeout: Duration.seconds(3),
+        retry: { attempts: 3, perTryTimeout: Duration.seconds(1) },
         acknowledge: [Acknowledgement.RETRIES_EXCEED_TIMEOUT],
       });
       expect(MeshWarnings.of(api)).toEqual([]);
@@ -294,7 +314,8 @@ describe('TrafficSplit', () => {
 
     test('CM215: retrying POST on conditions where the upstream may have processed it', () => {
       const s = setup();
-      expect(() => s.api.routeTraffic({ matches: [{ method: HttpMethod.POST }], destinations: [{ version: s.v1 }], retry: { attempts: 2, retryOn: [RetryOn.FIVE_XX] } }))
+      const retry = { attempts: 2, retryOn: [RetryOn.FIVE_XX] };
+      expect(() => s.api.routeTraffic({ matches: [{ method: HttpMethod.POST }], destinations: [{ version: s.v1 }], retry }))
         .toThrow(/CM215 .*matches only POST\/PATCH requests and retries on 5xx.*Fix: .*allowNonIdempotentRetries: true/);
     });
 
