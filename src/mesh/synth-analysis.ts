@@ -30,8 +30,8 @@ export function analyzeOnSynth(mesh: Mesh): string[] {
   const namespaces = new Set(meshes.map((m) => m.namespaceName));
   const mine = (f: Finding) => f.namespaceName === mesh.namespaceName
     || (meshes[0] === mesh && (f.namespaceName === undefined || !namespaces.has(f.namespaceName)));
-  const findings = MeshAnalysis.analyze(manifests, { rootNamespace: mesh.rootNamespace, trustDomain: mesh.trustDomain, defaultNamespace: mesh.namespaceName })
-    .filter((f) => mine(f) && !REPORTED_BY_CONSTRUCTS.has(f.code));
+  const options = { rootNamespace: mesh.rootNamespace, trustDomain: mesh.trustDomain, defaultNamespace: mesh.namespaceName };
+  const findings = MeshAnalysis.analyze(manifests, options).filter((f) => mine(f) && !REPORTED_BY_CONSTRUCTS.has(f.code));
 
   const describe = (f: Finding) => {
     const path = paths.get(key(f.kind, f.namespaceName, f.name));
