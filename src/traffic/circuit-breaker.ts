@@ -1,9 +1,9 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { checkDuration, checkPercent, checkWholeNumber } from './validation';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
-import { checkDuration, checkPercent, checkWholeNumber } from './validation';
 
 /**
  * Limits on connections and requests to the service: what overflows is failed fast with a 503

@@ -1,10 +1,10 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
+import { checkDuration, checkHeaderName } from './validation';
 import { LoadBalancerSpec } from '../internal/specs';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
-import { checkDuration, checkHeaderName } from './validation';
 
 /** The simple load-balancing algorithms of Istio. */
 export enum LoadBalancerAlgorithm {

@@ -1,14 +1,14 @@
 import { Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { meshError, meshWarning } from '../errors';
-import { HttpMethod } from '../mesh/http-method';
-import type { MeshService } from '../mesh/mesh-service';
-import { isHttpProtocol } from '../mesh/protocol';
-import type { ServiceVersion } from '../mesh/service-version';
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
 import { DirectResponse, HeaderOperations, HttpRedirect, Mirror, UriRewrite } from './route-actions';
 import { checkDuration, checkHeaderName, checkPath, checkPercent, checkRegex, checkWholeNumber } from './validation';
+import { HttpMethod } from '../mesh/http-method';
+import type { MeshService } from '../mesh/mesh-service';
+import { isHttpProtocol } from '../mesh/protocol';
+import type { ServiceVersion } from '../mesh/service-version';
 
 /** A version of the service and the share of requests it receives. */
 export interface WeightedDestination {
@@ -198,7 +198,8 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
       'give exactly one of destinations (forward), redirect or directResponse');
   }
   if (!options.destinations?.length) {
-    for (const [field, value] of Object.entries({ rewrite: options.rewrite, fault: options.fault, mirror: options.mirror, retry: options.retry, timeout: options.timeout })) {
+    const forwardingOnly = { rewrite: options.rewrite, fault: options.fault, mirror: options.mirror, retry: options.retry, timeout: options.timeout };
+    for (const [field, value] of Object.entries(forwardingOnly)) {
       if (value !== undefined) {
         throw meshError(scope, 'CM214', `${field} has no effect on a route that answers with a ${options.redirect ? 'redirect' : 'direct response'}`, `remove ${field}, or forward the request with destinations`);
       }

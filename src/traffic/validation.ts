@@ -25,7 +25,8 @@ export function checkPercent(scope: IConstruct, what: string, value: number | un
 }
 
 /** Throws `code` unless `value` is a whole number within [min, max]. */
-export function checkWholeNumber(scope: IConstruct, code: ErrorCode, what: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+export function checkWholeNumber(scope: IConstruct, code: ErrorCode, what: string, value: number | undefined,
+  min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
