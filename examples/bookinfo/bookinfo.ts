@@ -5,7 +5,8 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  HttpMethod, JwtAuth, Mesh, MeshDashboard, MeshService, MeshServiceOptions, Peer, PrometheusScraping, Telemetry, TelemetryProvider,
+  ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer, Mesh,
+  MeshDashboard, MeshService, MeshServiceOptions, PathMatch, PrometheusScraping, RetryOn, Telemetry, TelemetryProvider,
 } from '../../src';
 
 /** Properties of the bookinfo chart. */
@@ -24,6 +25,8 @@ export class BookinfoChart extends Chart {
   public readonly details: MeshService;
   public readonly reviews: MeshService;
   public readonly ratings: MeshService;
+  /** The ingress gateway in front of productpage (traffic section). */
+  public readonly gateway: IngressGateway;
   /** End-user JWT validation on productpage (security section). */
   public readonly jwt: JwtAuth;
 
@@ -54,15 +57,69 @@ export class BookinfoChart extends Chart {
     this.reviews.addVersion('v3', { image: image('reviews', 'v3') });
     this.productpage = service('productpage', { scratchDirectories: ['/tmp'] });
 
+    // ---- traffic (issue #3) ---------------------------------------------------------------
+    // Istio's bookinfo-gateway, with its own Envoy in this namespace: the five productpage
+    // paths of samples/bookinfo/networking/bookinfo-gateway.yaml. Exposing productpage also
+    // lets the gateway call it on those paths (the namespace is default-deny).
+    this.gateway = new IngressGateway(this, 'gateway', {
+      mesh: this.mesh,
+      name: 'bookinfo-gateway',
+      virtualServiceName: 'bookinfo',
+      listeners: [GatewayListener.http({ port: 8080, name: 'http' })],
+      autoscaling: { minReplicas: 2, maxReplicas: 5 },
+      minAvailable: 1,
+    });
+    this.productpage.exposeViaGateway(this.gateway, {
+      paths: [PathMatch.exact('/productpage'), PathMatch.prefix('/static'), PathMatch.exact('/login'),
+        PathMatch.exact('/logout'), PathMatch.prefix('/api/v1/products')],
+      timeout: Duration.seconds(15),
+    });
+
+    // reviews: testers (end-user jason) see v2; everyone else is on v1 with a 10% canary of v3.
+    const [reviewsV1, reviewsV2, reviewsV3] = this.reviews.versions;
+    this.reviews.routeTraffic({
+      matches: [{ headers: [HeaderMatch.exact('end-user', 'jason')] }],
+      destinations: [{ version: reviewsV2 }],
+    });
+    this.reviews.routeTraffic({
+      destinations: [{ version: reviewsV1, weight: 90 }, { version: reviewsV3, weight: 10 }],
+      timeout: Duration.seconds(2),
+      retry: { attempts: 2, perTryTimeout: Duration.millis(500), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.GATEWAY_ERROR] },
+    });
+
+    // ratings: fail fast and eject failing pods; stay in the caller's region unless it fails.
+    this.ratings.addCircuitBreaker({
+      connectionPool: { maxConnections: 100, maxPendingRequests: 50, maxRequestsPerConnection: 10 },
+      outlierDetection: { consecutive5xxErrors: 5, interval: Duration.seconds(10), baseEjectionTime: Duration.seconds(30), maxEjectionPercent: 50 },
+    });
+    this.ratings.addLoadBalancing({
+      loadBalancer: LoadBalancer.consistentHashByHeader('end-user'),
+      localityFailover: [{ sourceRegion: 'us-east1', targetRegion: 'us-central1' }],
+    });
+    // Chaos testing of reviews' timeout handling (Istio's fault-injection task): a 7s delay,
+    // only for requests carrying the test header.
+    this.ratings.routeTraffic({
+      matches: [{ headers: [HeaderMatch.exact('x-bookinfo-chaos', 'ratings-delay')] }],
+      destinations: [{ version: this.ratings.defaultVersion }],
+      fault: Fault.delay(Duration.seconds(7), 100),
+    });
+
+    // details v2 fetches book data from Google's API (egress-rule-google-apis.yaml): the app
+    // calls port 80 and the sidecar originates TLS, so the call can be timed out and retried.
+    const googleapis = new ExternalService(this, 'googleapis', {
+      mesh: this.mesh,
+      hosts: ['www.googleapis.com'],
+      ports: [ExternalPort.http(80), ExternalPort.https(443)],
+      tlsOrigination: { port: 80 },
+      timeout: Duration.seconds(5),
+    });
+    this.details.callsTo(googleapis);
+    // ---- end of traffic -------------------------------------------------------------------
+
     // ---- security (issue #4) -------------------------------------------------------------
     // The Mesh defaults give STRICT mTLS and a default-deny namespace (`allow-nothing`): each
-    // service accepts only the callers declared here, identified by their ServiceAccounts.
-    //
-    // The ingress gateway of `istioctl install` runs as
-    // istio-ingressgateway-service-account in istio-system (a Helm-installed gateway runs as
-    // its release name). TODO(edge): replace with the IngressGateway construct once it lands.
-    const ingressGateway = Peer.principal('cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account');
-    this.productpage.allowFrom(ingressGateway);
+    // service accepts only the callers declared here, identified by their ServiceAccounts
+    // (the gateway's permission comes with exposeViaGateway above).
     this.details.allowFrom(this.productpage, { methods: [HttpMethod.GET] });
     this.reviews.allowFrom(this.productpage, { methods: [HttpMethod.GET] });
     this.ratings.allowFrom(this.reviews, { methods: [HttpMethod.GET] });

@@ -26,7 +26,7 @@ describe('examples/bookinfo', () => {
   });
 
   test('a Deployment per version with app/version labels', () => {
-    const deployments = ofKind(manifests, 'Deployment').map((d) => d.metadata.name).sort();
+    const deployments = ofKind(manifests, 'Deployment').filter((d) => d.metadata.labels?.version).map((d) => d.metadata.name).sort();
     expect(deployments).toEqual(['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
     for (const name of deployments) {
       const [app, version] = name.split('-');
@@ -50,8 +50,9 @@ describe('examples/bookinfo', () => {
       expect(ours.spec.ports.map((p: any) => ({ name: p.name, port: p.port }))).toEqual(svc.spec.ports.map((p: any) => ({ name: p.name, port: p.port })));
       expect(ours.metadata.labels).toMatchObject(svc.metadata.labels);
     }
+    // Istio's four accounts, and the example's own ingress gateway's.
     expect(ofKind(manifests, 'ServiceAccount').map((s) => s.metadata.name).sort())
-      .toEqual(ofKind(sample, 'ServiceAccount').map((s) => s.metadata.name).sort());
+      .toEqual([...ofKind(sample, 'ServiceAccount').map((s) => s.metadata.name), 'bookinfo-gateway'].sort());
     for (const dep of ofKind(sample, 'Deployment')) {
       const ours = one(manifests, 'Deployment', dep.metadata.name);
       expect(ours.metadata.labels).toEqual(dep.metadata.labels);
@@ -66,8 +67,9 @@ describe('examples/bookinfo', () => {
     }
   });
 
-  sampleTest("the default VirtualServices are Istio's virtual-service-all-v1", () => {
-    for (const vs of loadSample('bookinfo/networking/virtual-service-all-v1.yaml')) {
+  sampleTest("services without routes of their own keep Istio's virtual-service-all-v1 routing", () => {
+    const unrouted = ['productpage', 'details'];
+    for (const vs of loadSample('bookinfo/networking/virtual-service-all-v1.yaml').filter((v) => unrouted.includes(v.metadata.name))) {
       const ours = one(manifests, 'VirtualService', vs.metadata.name);
       const ns = ours.metadata.namespace;
       expect(ours.spec.hosts).toEqual(vs.spec.hosts.map((h: string) => fqdn(h, ns!)));
@@ -83,6 +85,47 @@ describe('examples/bookinfo', () => {
       expect(ours.spec.host).toBe(fqdn(dr.spec.host, ours.metadata.namespace!));
       expect(dr.spec.subsets).toEqual(expect.arrayContaining(ours.spec.subsets));
     }
+  });
+
+  test('traffic: jason → reviews v2, everyone else 90/10 v1/v3 with a timeout and retries', () => {
+    const http = one(manifests, 'VirtualService', 'reviews').spec.http;
+    expect(http).toHaveLength(2);
+    expect(http[0]).toMatchObject({ match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { subset: 'v2' } }] });
+    expect(http[1]).toMatchObject({
+      route: [{ destination: { subset: 'v1' }, weight: 90 }, { destination: { subset: 'v3' }, weight: 10 }],
+      timeout: '2s',
+      retries: { attempts: 2, perTryTimeout: '0.5s', retryOn: 'connect-failure,refused-stream,gateway-error' },
+    });
+  });
+
+  test('traffic: ratings has a circuit breaker, locality failover and a chaos route', () => {
+    expect(one(manifests, 'DestinationRule', 'ratings').spec.trafficPolicy).toMatchObject({
+      connectionPool: { tcp: { maxConnections: 100 } },
+      outlierDetection: { consecutive5xxErrors: 5 },
+      loadBalancer: { consistentHash: { httpHeaderName: 'end-user' }, localityLbSetting: { failover: [{ from: 'us-east1', to: 'us-central1' }] } },
+    });
+    expect(one(manifests, 'VirtualService', 'ratings').spec.http[0]).toMatchObject({
+      match: [{ headers: { 'x-bookinfo-chaos': { exact: 'ratings-delay' } } }],
+      fault: { delay: { fixedDelay: '7s', percentage: { value: 100 } } },
+      retries: { attempts: 0 },
+    });
+  });
+
+  sampleTest("traffic: the ingress gateway is Istio's bookinfo-gateway, with its own Envoy", () => {
+    const [gateway, vs] = loadSample('bookinfo/networking/bookinfo-gateway.yaml');
+    expect(one(manifests, 'Gateway', 'bookinfo-gateway').spec.servers).toEqual(gateway.spec.servers);
+    expect(one(manifests, 'VirtualService', 'bookinfo').spec.http[0].match).toEqual(vs.spec.http[0].match);
+    for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'Role', 'RoleBinding', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
+      one(manifests, kind, 'bookinfo-gateway');
+    }
+  });
+
+  test('traffic: details reaches Google APIs through a declared ServiceEntry, and only that', () => {
+    expect(one(manifests, 'ServiceEntry', 'googleapis').spec.hosts).toEqual(['www.googleapis.com']);
+    expect(one(manifests, 'Sidecar', 'details').spec.egress).toEqual([{ hosts: ['bookinfo/www.googleapis.com', 'istio-system/*'] }]);
+    expect(one(manifests, 'Sidecar', 'productpage').spec.egress).toEqual([{
+      hosts: ['bookinfo/details.bookinfo.svc.cluster.local', 'bookinfo/reviews.bookinfo.svc.cluster.local', 'istio-system/*'],
+    }]);
   });
 
   test('exposes the services it declares', () => {

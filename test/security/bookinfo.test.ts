@@ -10,15 +10,17 @@ describe('examples/bookinfo security', () => {
   const manifests = Testing.synth(chart) as Manifest[];
   const policy = (name: string) => one(manifests, 'AuthorizationPolicy', name, 'bookinfo').spec;
   const principal = (service: string) => `cluster.local/ns/bookinfo/sa/bookinfo-${service}`;
-  const GATEWAY = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+  // The example's own ingress gateway (IngressGateway `bookinfo-gateway` in the namespace).
+  const GATEWAY = 'cluster.local/ns/bookinfo/sa/bookinfo-gateway';
+  const GATEWAY_PATHS = ['/productpage', '/static*', '/login', '/logout', '/api/v1/products*'];
 
   test('STRICT mTLS and a default-deny namespace', () => {
     expect(one(manifests, 'PeerAuthentication', 'default', 'bookinfo').spec).toEqual({ mtls: { mode: 'STRICT' } });
     expect(policy('allow-nothing')).toEqual({});
   });
 
-  test('the gateway may call productpage; productpage may GET details and reviews; reviews may GET ratings', () => {
-    expect(policy('productpage-allow').rules).toEqual([{ from: [{ source: { principals: [GATEWAY] } }] }]);
+  test('the gateway may call productpage (on the exposed paths); productpage may GET details and reviews; reviews may GET ratings', () => {
+    expect(policy('productpage-allow').rules).toEqual([{ from: [{ source: { principals: [GATEWAY] } }], to: [{ operation: { paths: GATEWAY_PATHS } }] }]);
     const get = (caller: string) => [{ from: [{ source: { principals: [principal(caller)] } }], to: [{ operation: { methods: ['GET'] } }] }];
     expect(policy('details-allow').rules).toEqual(get('productpage'));
     expect(policy('reviews-allow').rules).toEqual(get('productpage'));
@@ -50,6 +52,7 @@ describe('examples/bookinfo security', () => {
     expect(sim.decide({ ...gateway, path: '/api/v1/products', token }).allowed).toBe(true);
     // ...and nothing else does.
     expect(sim.decide({ ...gateway, path: '/api/v1/products' }).allowed).toBe(false);
+    expect(sim.decide({ ...gateway, path: '/admin' }).allowed).toBe(false);
     expect(sim.canCall('productpage', 'details', { method: 'POST' })).toBe(false);
     expect(sim.canCall('details', 'ratings')).toBe(false);
     expect(sim.canCall('ratings', 'reviews')).toBe(false);
