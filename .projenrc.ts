@@ -32,6 +32,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@prometheus-io/lezer-promql@^0.315.0',
     '@lezer/lr@^1.4.2',
     '@lezer/highlight@^1.2.1',
+    // Renders the topology picture (Graphviz compiled to WebAssembly) for the README.
+    '@viz-js/viz@^3.31.0',
   ],
 
   // No GitHub, no release machinery: this repository is built and tested by `.ci/run`.
@@ -103,6 +105,19 @@ project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json', { name: 'type
 project.addTask('docs:snippets', {
   description: 'Copy test/docs/snippets/*.ts into the Markdown fences that quote them',
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/sync-snippets.ts',
+});
+
+// Benchmarks and the long property run are commands, never part of the test task.
+project.addTask('bench', {
+  description: 'Benchmark synthesis and analysis at N = 100, 1,000 and 3,000 services; writes bench/results.json',
+  exec: 'ts-node --transpile-only bench/run.ts',
+  receiveArgs: true,
+});
+project.addTask('fuzz', {
+  description: 'Property-based tests with 10,000 runs per property (the test task runs 200)',
+  exec: 'jest --coverage=false --testPathPatterns test/properties',
+  env: { FC_NUM_RUNS: '10000' },
+  receiveArgs: true,
 });
 
 // Every example is a cdk8s app synthesized with the cdk8s CLI, as a user would.
