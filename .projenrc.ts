@@ -107,6 +107,11 @@ project.addTask('docs:snippets', {
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/sync-snippets.ts',
 });
 
+project.addTask('docs:topology', {
+  description: 'Render the bookinfo topology (Graphviz DOT from the analysis) to docs/bookinfo-topology.svg',
+  exec: 'ts-node --transpile-only projenrc/render-topology.ts',
+});
+
 // Benchmarks and the long property run are commands, never part of the test task.
 project.addTask('bench', {
   description: 'Benchmark synthesis and analysis at N = 100, 1,000 and 3,000 services; writes bench/results.json',
