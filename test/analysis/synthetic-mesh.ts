@@ -1,4 +1,4 @@
-/** A synthetic mesh of `services` services over `namespaces` namespaces, ten objects per service. */
+/** A synthetic mesh of `services` services over `namespaces` namespaces, eleven objects per service. */
 export function syntheticMesh(services: number, namespaces = 20): any[] {
   const out: any[] = [];
   for (let n = 0; n < namespaces; n++) {
@@ -14,6 +14,8 @@ export function syntheticMesh(services: number, namespaces = 20): any[] {
     const name = `svc-${i}`;
     const caller = `svc-${(i + 1) % services}`;
     const callerNs = `team-${((i + 1) % services) % namespaces}`;
+    const callee = `svc-${(i + services - 1) % services}`;
+    const calleeNs = `team-${((i + services - 1) % services) % namespaces}`;
     const host = `${name}.${ns}.svc.cluster.local`;
     out.push(
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } },
@@ -51,6 +53,13 @@ export function syntheticMesh(services: number, namespaces = 20): any[] {
             { timeout: '2s', retries: { attempts: 3, perTryTimeout: '0.5s' }, route: [{ destination: { host, subset: 'v1' }, weight: 90 }, { destination: { host, subset: 'v2' }, weight: 10 }] },
           ],
         },
+      },
+      {
+        // Scoped to what the service calls, as MeshService.callsTo renders it.
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Sidecar',
+        metadata: { name, namespace: ns },
+        spec: { workloadSelector: { labels: { app: name } }, egress: [{ hosts: [`${calleeNs}/${callee}.${calleeNs}.svc.cluster.local`, 'istio-system/*'] }] },
       },
       {
         apiVersion: 'security.istio.io/v1',

@@ -7,8 +7,6 @@ function selectorString(selector: Record<string, string> | undefined): string {
   return Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
-interface ServerRef { readonly gw: Res; readonly hosts: Map<string, string> }
-
 /**
  * IST0145: two Gateways on the same workload (same selector, or selectors one of which contains the other and a
  * pod template both select) and the same port, with a host in common (and the same bind address).
@@ -16,19 +14,16 @@ interface ServerRef { readonly gw: Res; readonly hosts: Map<string, string> }
 export const conflictingGateways: Check = {
   analyzer: 'gateway.ConflictingGatewayAnalyzer',
   run(ctx) {
-    const bySelectorPort = new Map<string, ServerRef[]>();
+    // `selector~port~bind~host` → the Gateways serving it, so each server finds its rivals by lookup.
+    const serving = new Map<string, Set<Res>>();
+    const keyOf = (sel: string, port: number, bind: string, host: string) => `${sel}~${port}~${bind}~${host}`;
     for (const gw of ctx.index.of('Gateway')) {
       const sel = selectorString(gw.spec.selector);
       for (const server of gw.spec.servers ?? []) {
-        const key = `${sel}~${server?.port?.number ?? 0}`;
-        const refs = bySelectorPort.get(key) ?? [];
-        let ref = refs.find((r) => r.gw === gw);
-        if (!ref) {
-          ref = { gw, hosts: new Map() };
-          refs.push(ref);
-          bySelectorPort.set(key, refs);
+        for (const h of server?.hosts ?? []) {
+          const key = keyOf(sel, server?.port?.number ?? 0, server.bind ?? '', h);
+          serving.set(key, (serving.get(key) ?? new Set()).add(gw));
         }
-        for (const h of server?.hosts ?? []) ref.hosts.set(h, server.bind ?? '');
       }
     }
     const selectors = [...new Set(ctx.index.of('Gateway').map((g) => selectorString(g.spec.selector)))];
@@ -38,10 +33,9 @@ export const conflictingGateways: Check = {
       (gw.spec.servers ?? []).forEach((server: any, i: number) => {
         const port = server?.port?.number ?? 0;
         const conflicts = new Set<string>();
-        for (const other of overlapping.get(sel) ?? [sel]) {
-          for (const ref of bySelectorPort.get(`${other}~${port}`) ?? []) {
-            if (ref.gw === gw) continue;
-            if ((server?.hosts ?? []).some((h: string) => ref.hosts.get(h) === (server.bind ?? ''))) conflicts.add(fullName(ref.gw));
+        for (const other of overlapping.get(sel)!) {
+          for (const h of server?.hosts ?? []) {
+            for (const rival of serving.get(keyOf(other, port, server.bind ?? '', h)) ?? []) if (rival !== gw) conflicts.add(fullName(rival));
           }
         }
         if (conflicts.size === 0) return;

@@ -1,4 +1,4 @@
-import { exportScopes, hostCoveredBy, toFqdn, visibleIn } from '../hosts';
+import { exportScopes, hostCoveredBy, isWildcard, toFqdn, visibleIn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, Workload } from '../model';
 import { isMeshBound, routeDestinations } from '../routes';
@@ -27,13 +27,59 @@ export function declaredCalls(w: Workload): string[] {
   return value ? value.split(',').map((h) => toFqdn(h.trim(), w.ns)).filter((h) => h.length > 0) : [];
 }
 
-/** `ns/host` egress entries, with `.` resolved against the namespace of the workloads the Sidecar governs. */
-function egressImports(sidecar: Res, consumerNs: string): (host: string, configNs: string) => boolean {
-  const entries: Array<[string, string]> = (sidecar.spec.egress ?? []).flatMap((l: any) => (l?.hosts ?? []).map((h: string) => {
+interface EgressEntry { readonly ns: string; readonly dns: string }
+
+/** The Sidecar's `ns/host` egress entries; `.` is the namespace of the workloads it governs, `~` imports nothing. */
+function egressEntries(sidecar: Res, consumerNs: string): EgressEntry[] {
+  return (sidecar.spec.egress ?? []).flatMap((l: any) => (l?.hosts ?? []).map((h: string) => {
     const [ns, dns] = h.includes('/') ? h.split('/', 2) : ['*', h];
-    return [ns === '.' ? consumerNs : ns, dns] as [string, string];
-  }));
-  return (host, configNs) => entries.some(([ns, dns]) => ns !== '~' && (ns === '*' || ns === configNs) && (dns === '*' || hostCoveredBy(host, dns)));
+    return { ns: ns === '.' ? consumerNs : ns, dns };
+  })).filter((e: EgressEntry) => e.ns !== '~');
+}
+
+const importedBy = (entries: EgressEntry[]) => (host: string, configNs: string) =>
+  entries.some((e) => (e.ns === '*' || e.ns === configNs) && (e.dns === '*' || hostCoveredBy(host, e.dns)));
+
+interface MeshRoute {
+  readonly vs: Res;
+  readonly scopes?: Set<string>;
+  readonly hosts: string[];
+  readonly destinations: string[];
+}
+
+/**
+ * Mesh VirtualServices indexed by host and by namespace, so a Sidecar finds the ones its egress entries can import
+ * without scanning them all (a Sidecar per service names a few exact hosts).
+ */
+class MeshRoutes {
+  private readonly all: MeshRoute[];
+  private readonly byHost = new Map<string, MeshRoute[]>();
+  private readonly byNs = new Map<string, MeshRoute[]>();
+  private readonly wildcardHosted: MeshRoute[];
+
+  constructor(index: MeshIndex) {
+    this.all = index.of('VirtualService').filter(isMeshBound).map((vs) => ({
+      vs,
+      scopes: exportScopes(vs.spec.exportTo, vs.ns),
+      hosts: (vs.spec.hosts ?? []).map((h: string) => toFqdn(h, vs.ns)),
+      destinations: [...new Set(routeDestinations(vs).map((d) => toFqdn(d.destination.host ?? '', vs.ns)))],
+    }));
+    for (const r of this.all) {
+      this.byNs.set(r.vs.ns, [...(this.byNs.get(r.vs.ns) ?? []), r]);
+      for (const h of r.hosts) this.byHost.set(h, [...(this.byHost.get(h) ?? []), r]);
+    }
+    this.wildcardHosted = this.all.filter((r) => r.hosts.some(isWildcard));
+  }
+
+  /** A superset of the routes the entries import (the caller checks each precisely). */
+  candidates(entries: EgressEntry[]): MeshRoute[] {
+    const found = new Set<MeshRoute>();
+    for (const e of entries) {
+      const matches = isWildcard(e.dns) ? (e.ns === '*' ? this.all : this.byNs.get(e.ns) ?? []) : [...(this.byHost.get(e.dns) ?? []), ...this.wildcardHosted];
+      for (const r of matches) found.add(r);
+    }
+    return [...found];
+  }
 }
 
 /**
@@ -45,37 +91,40 @@ export const sidecarEgress: Check = {
   run(ctx) {
     const { index } = ctx;
     const root = index.options.rootNamespace;
-    const meshRoutes = index.of('VirtualService').filter(isMeshBound).map((vs) => ({
-      vs,
-      scopes: exportScopes(vs.spec.exportTo, vs.ns),
-      hosts: (vs.spec.hosts ?? []).map((h: string) => toFqdn(h, vs.ns)) as string[],
-      destinations: [...new Set(routeDestinations(vs).map((d) => toFqdn(d.destination.host ?? '', vs.ns)))],
-    }));
-    const namespaceWide = new Set(index.of('Sidecar').filter((s) => !s.spec.workloadSelector).map((s) => s.ns));
-    for (const sidecar of index.of('Sidecar')) {
-      if ((sidecar.spec.egress ?? []).length === 0) continue;
+    const routes = new MeshRoutes(index);
+    const sidecars = index.of('Sidecar');
+    const namespaceWide = new Set(sidecars.filter((s) => !s.spec.workloadSelector).map((s) => s.ns));
+    const selected = new Set(sidecars.filter((s) => s.spec.workloadSelector)
+      .flatMap((s) => index.workloadsMatching(s.spec.workloadSelector.labels ?? {}, s.ns)));
+    for (const sidecar of sidecars) {
       const consumers = sidecar.ns === root && !sidecar.spec.workloadSelector
         ? index.namespaces().filter((ns) => ns === root || !namespaceWide.has(ns))
         : [sidecar.ns];
-      const importers = new Map(consumers.map((ns) => [ns, egressImports(sidecar, ns)]));
+      const entries = new Map(consumers.map((ns) => [ns, egressEntries(sidecar, ns)]));
+      // No egress, or `*/*`: every host is imported.
+      if ((sidecar.spec.egress ?? []).length === 0 || [...entries.values()].flat().some((e) => e.ns === '*' && e.dns === '*')) continue;
+      const importers = [...entries].map(([ns, egress]) => ({ ns, egress, imports: importedBy(egress) }));
       const missing = new Map<string, string[]>();
       const need = (host: string, fromNs: string, usedBy: string) => {
         const entry = index.registry.lookup(fromNs, host);
         if (!entry) return;
-        for (const imports of importers.values()) {
+        for (const { imports } of importers) {
           if (imports(host, entry.res.ns)) continue;
           const key = `${entry.res.ns}/${host}`;
           missing.set(key, [...new Set([...(missing.get(key) ?? []), usedBy])]);
         }
       };
-      for (const [consumerNs, imports] of importers) {
-        for (const r of meshRoutes) {
+      for (const { ns: consumerNs, egress, imports } of importers) {
+        for (const r of routes.candidates(egress)) {
           if (!visibleIn(r.scopes, consumerNs)) continue;
           const via = r.hosts.find((h) => imports(h, r.vs.ns));
           if (via) for (const host of r.destinations) need(host, r.vs.ns, `VirtualService ${fullName(r.vs)} (for ${via})`);
         }
       }
-      for (const w of governedWorkloads(index, sidecar, consumers)) {
+      const governed = sidecar.spec.workloadSelector
+        ? index.workloadsMatching(sidecar.spec.workloadSelector.labels ?? {}, sidecar.ns)
+        : consumers.flatMap((ns) => index.workloadsMatching(undefined, ns)).filter((w) => !selected.has(w));
+      for (const w of governed) {
         for (const host of declaredCalls(w)) need(host, w.ns, `${w.res.kind} ${fullName(w.res)} (declared call)`);
       }
       for (const [key, usedBy] of [...missing].sort()) {
@@ -86,11 +135,3 @@ export const sidecarEgress: Check = {
     }
   },
 };
-
-/** Workloads a Sidecar configures: its selector's, or its namespaces' workloads that no selector Sidecar takes. */
-function governedWorkloads(index: MeshIndex, sidecar: Res, consumers: string[]): Workload[] {
-  if (sidecar.spec.workloadSelector) return index.workloadsMatching(sidecar.spec.workloadSelector.labels ?? {}, sidecar.ns);
-  const selected = new Set(index.of('Sidecar').filter((s) => s.spec.workloadSelector)
-    .flatMap((s) => index.workloadsMatching(s.spec.workloadSelector.labels ?? {}, s.ns)));
-  return consumers.flatMap((ns) => index.workloadsMatching(undefined, ns)).filter((w) => !selected.has(w));
-}
