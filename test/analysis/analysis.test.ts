@@ -160,3 +160,12 @@ test('a 1,000-service mesh (11,000 objects) analyzes in well under two seconds',
   expect(findings).toEqual([]);
   expect(ms).toBeLessThan(2000);
 });
+
+test('IST0145: Gateways whose selector strings contain one another conflict only when a pod matches both', () => {
+  const gateway = (name: string, app: string) => `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: ${name}, namespace: edge }\nspec: { selector: { app: ${app} }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: [shop.example.com] }] }\n`;
+  const pods = docs(deployment('edge', 'gw-1', { labels: 'app: gw-1' }), deployment('edge', 'gw-10', { labels: 'app: gw-10' }));
+  expect(summary(analyze(docs(pods, gateway('one', 'gw-1'), gateway('ten', 'gw-10'))), 'IST0145')).toEqual([]);
+  const shared = docs(deployment('edge', 'gw', { labels: 'app: gw, tier: edge' }));
+  const tiered = 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: tiered, namespace: edge }\nspec: { selector: { app: gw, tier: edge }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: [shop.example.com] }] }\n';
+  expect(summary(analyze(docs(shared, gateway('plain', 'gw'), tiered)), 'IST0145')).toEqual(['Gateway edge/plain spec.servers[0]', 'Gateway edge/tiered spec.servers[0]']);
+});

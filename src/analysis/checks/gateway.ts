@@ -56,7 +56,10 @@ function overlappingSelectors(index: MeshIndex, selectors: string[]): Map<string
     const group = [a];
     for (const b of selectors) {
       if (a === b || !(a.includes(b) || b.includes(a))) continue;
-      if (index.workloadsMatching({ ...parse(a), ...parse(b) }).length > 0) group.push(b);
+      // Istio compares selector strings by containment ("app=gw-1" is in "app=gw-10"): a pod must match both.
+      const [pa, pb] = [parse(a), parse(b)];
+      if (Object.entries(pb).some(([k, v]) => k in pa && pa[k] !== v)) continue;
+      if (index.workloadsMatching({ ...pa, ...pb }).length > 0) group.push(b);
     }
     out.set(a, group);
   }
