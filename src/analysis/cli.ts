@@ -8,10 +8,10 @@ import { PolicySimulator } from './simulator';
 const USAGE = `Usage:
   cdk8s-mesh analyze <files or folders...> [--output human|json]
   cdk8s-mesh graph <files or folders...> [--format mermaid|dot] [--no-access]
-  cdk8s-mesh can-call <from> <to> <files or folders...> [--method M] [--path P] [--port N] [--header name:value]...
+  cdk8s-mesh can-call <source> <destination> <files or folders...> [--method M] [--path P] [--port N] [--header name:value]...
 
-Folders are read recursively (*.yaml, *.yml, *.json). <from> is a workload, Service or ServiceAccount and <to> a
-Service or workload, as name or namespace/name.
+Folders are read recursively (*.yaml, *.yml, *.json). <source> is a workload, Service or ServiceAccount and
+<destination> a Service or workload, as name or namespace/name.
 
 Common options:
   --default-namespace NS   namespace of objects that name none (default: default)
@@ -59,7 +59,7 @@ function one(p: Parsed, name: string, choices?: string[]): string | undefined {
   return value;
 }
 
-function graphOptions(p: Parsed): GraphOptions {
+function optionsOf(p: Parsed): GraphOptions {
   const meshConfigFile = one(p, '--mesh-config');
   return {
     defaultNamespace: one(p, '--default-namespace'),
@@ -86,7 +86,7 @@ export function main(args: string[], out: (text: string) => void, err: (text: st
       case 'analyze': {
         const p = parse(rest, [...COMMON, '--output']);
         const json = one(p, '--output', ['human', 'json']) === 'json';
-        const findings = MeshAnalysis.analyze(load(p.positional), graphOptions(p));
+        const findings = MeshAnalysis.analyze(load(p.positional), optionsOf(p));
         out(json ? JSON.stringify(findings, null, 2) + '\n' : MeshAnalysis.format(findings));
         return MeshAnalysis.hasErrors(findings) ? 1 : 0;
       }
@@ -94,14 +94,14 @@ export function main(args: string[], out: (text: string) => void, err: (text: st
         const p = parse(rest, [...COMMON, '--format', '--no-access']);
         const format = one(p, '--format', ['mermaid', 'dot']) ?? 'mermaid';
         const manifests = load(p.positional);
-        out(format === 'dot' ? TopologyGraph.dot(manifests, graphOptions(p)) : TopologyGraph.mermaid(manifests, graphOptions(p)));
+        out(format === 'dot' ? TopologyGraph.dot(manifests, optionsOf(p)) : TopologyGraph.mermaid(manifests, optionsOf(p)));
         return 0;
       }
       case 'can-call': {
         const p = parse(rest, [...COMMON, '--method', '--path', '--port', '--header', '--output']);
         const json = one(p, '--output', ['human', 'json']) === 'json';
-        const [from, to, ...paths] = p.positional;
-        if (!from || !to) throw new UsageError('can-call needs <from> <to> and the manifests');
+        const [source, destination, ...paths] = p.positional;
+        if (!source || !destination) throw new UsageError('can-call needs <source> <destination> and the manifests');
         const port = one(p, '--port');
         if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--port must be a number');
         const headers = Object.fromEntries((p.options.get('--header') ?? []).map((h) => {
@@ -109,8 +109,8 @@ export function main(args: string[], out: (text: string) => void, err: (text: st
           if (i <= 0) throw new UsageError(`--header must be name:value, got "${h}"`);
           return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
         }));
-        const decision = new PolicySimulator(load(paths), graphOptions(p))
-          .call(from, to, { method: one(p, '--method'), path: one(p, '--path'), port: port ? Number(port) : undefined, headers });
+        const decision = new PolicySimulator(load(paths), optionsOf(p))
+          .call(source, destination, { method: one(p, '--method'), path: one(p, '--path'), port: port ? Number(port) : undefined, headers });
         out(json ? JSON.stringify(decision, null, 2) + '\n' : `${decision.kind}: ${decision.explanation}\n`);
         return decision.allowed ? 0 : 1;
       }
