@@ -61,7 +61,7 @@ export const ERROR_CATALOGUE = {
   CM236: 'Invalid locality distribution',
   CM237: 'Invalid locality failover',
   CM238: 'Invalid consistent hash',
-  CM240: 'Call to an undeclared dependency',
+  CM240: 'Declared call denied by authorization',
   CM241: 'Invalid dependency',
 
   // ---- security ----
@@ -121,9 +121,7 @@ export const ERROR_CATALOGUE = {
   CM503: 'Duplicate gateway listener port',
   CM504: 'Route host not served by the gateway',
   CM505: 'No gateway listener for the service protocol',
-  CM506: 'Invalid gateway TLS',
   CM507: 'Invalid gateway deployment setting',
-  CM508: 'Gateway route conflict',
   CM510: 'Invalid ServiceEntry host',
   CM511: 'Invalid ServiceEntry port',
   CM512: 'Route policy without an HTTP port',

@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ExposeViaGatewayOptions, IngressGateway } from '../edge/ingress-gateway';
-import { meshError } from '../errors';
+import { formatMessage, meshError } from '../errors';
 import { CallTarget, ICallable } from './dependency';
 import { Mesh } from './mesh';
 import { Protocol } from './protocol';
@@ -13,7 +13,7 @@ import { ServiceObjective, ServiceObjectiveOptions } from '../observability/obje
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
 import { allowFrom } from '../security/allow-from';
-import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization-policy';
+import { AllowFromOptions, AuthorizationAction, AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
@@ -273,7 +273,9 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
       if (target === this) {
         throw meshError(this, 'CM241', `service "${this.name}" declares a call to itself`, 'remove it: a service reaches its own pods without a declaration');
       }
-      if (!this._dependencies.includes(target)) this._dependencies.push(target);
+      if (this._dependencies.includes(target)) continue;
+      this._dependencies.push(target);
+      if (this._dependencies.length === 1) this.node.addValidation({ validate: () => this.validateDeclaredCalls() });
     }
   }
 
@@ -352,6 +354,20 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     version.deployment.podMetadata.addAnnotation(key, value);
   }
 
+  /**
+   * CM240: a declared call into a default-deny service must be admitted by one of its ALLOW
+   * policies, or it fails in production with 403 (RBAC: access denied).
+   */
+  private validateDeclaredCalls(): string[] {
+    const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService
+      && d.mesh.authorization === AuthorizationMode.DEFAULT_DENY);
+    if (callees.length === 0) return [];
+    const policies = this.node.root.node.findAll().filter((c): c is AuthorizationPolicy => c instanceof AuthorizationPolicy);
+    return callees.filter((callee) => !policies.some((p) => admitsCaller(p, callee, this))).map((callee) => formatMessage('CM240',
+      `service "${this.name}" declares a call to service "${callee.name}", but namespace "${callee.mesh.namespaceName}" is default-deny and no ALLOW policy of "${callee.name}" admits "${this.name}" (${this.principal}), so the call would be refused with 403`,
+      `add ${callee.name}.allowFrom(${this.name}) (with the methods and paths it uses), or remove the call`));
+  }
+
   /** `<prefix>1`, `<prefix>2`, … : deterministic ids for constructs made by convenience methods. */
   private nextId(prefix: string): string {
     let n = 1;
@@ -373,4 +389,26 @@ function requirePort(scope: Construct, what: string, port: number): number {
     throw meshError(scope, 'CM106', `${what} ${port} is not a TCP port number`, 'use a whole number from 1 to 65535');
   }
   return port;
+}
+
+/**
+ * True when an enforced ALLOW policy applies to `callee` and has a rule whose sources could
+ * match `caller`'s identity. Operations and conditions are not considered (any request), and a
+ * source made only of negations, IPs or request principals counts as a match: the check only
+ * catches calls that no rule could admit.
+ */
+function admitsCaller(policy: AuthorizationPolicy, callee: MeshService, caller: MeshService): boolean {
+  if (policy.action !== AuthorizationAction.ALLOW || policy.dryRun || policy.namespaceName !== callee.mesh.namespaceName) return false;
+  const selector = policy.target?.toWorkloadSelector().matchLabels ?? {};
+  const selects = Object.entries(selector).every(([k, v]) => k === 'version' || (k === 'app' && v === callee.name));
+  if (!selects) return false;
+  const rules: any[] = policy.apiObject.toJson().spec?.rules ?? [];
+  const wildcard = (patterns: string[] | undefined, value: string) => patterns?.some((p) => p === '*' || p === value
+    || (p.startsWith('*') && value.endsWith(p.slice(1))) || (p.endsWith('*') && value.startsWith(p.slice(0, -1))));
+  const serviceAccount = caller.principal.replace(/^.*\/ns\//, '').replace('/sa/', '/');
+  return rules.some((rule) => !rule.from || rule.from.some(({ source }: any) => {
+    const positive = source.principals ?? source.namespaces ?? source.serviceAccounts;
+    return positive === undefined || wildcard(source.principals, caller.principal)
+      || wildcard(source.namespaces, caller.mesh.namespaceName) || wildcard(source.serviceAccounts, serviceAccount);
+  }));
 }

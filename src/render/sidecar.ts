@@ -21,8 +21,24 @@ export function renderScopedSidecar(service: MeshService): ApiObject {
   });
 }
 
-/** `<namespace>/<host>` for every dependency (sorted, unique), then the control plane's namespace. */
+/**
+ * `<namespace>/<host>` for every dependency and every telemetry collector outside the control
+ * plane's namespace (sorted, unique), then the control plane's namespace. A proxy sends traces
+ * and access logs to the collectors itself, so it must see them.
+ */
 export function sidecarEgressHosts(service: MeshService): string[] {
+  const root = service.mesh.rootNamespace;
   const hosts = new Set(service.dependencies.flatMap((d) => d.toCallTarget().egressHosts));
-  return [...[...hosts].sort(), `${service.mesh.rootNamespace}/*`];
+  for (const collector of collectorHosts(service)) {
+    if (!collector.endsWith(`.${root}.svc.cluster.local`) && !collector.endsWith(`.${root}`)) hosts.add(`*/${collector}`);
+  }
+  return [...[...hosts].sort(), `${root}/*`];
+}
+
+/** The collector services of the mesh's telemetry providers (tracing, OpenTelemetry logs). */
+function collectorHosts(service: MeshService): string[] {
+  return service.mesh.telemetryProviders
+    .map((p) => Object.values(p._toExtensionProvider()).find((v: any) => typeof v?.service === 'string') as any)
+    .filter((config) => config !== undefined)
+    .map((config) => config.service as string);
 }

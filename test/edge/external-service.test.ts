@@ -1,5 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Dependency, ExternalPort, ExternalService, Mesh, MeshService, Mirror, Resolution, RetryOn } from '../../src';
+import { Dependency, ExternalPort, ExternalService, Mesh, MeshService, Mirror, Resolution, RetryOn, TelemetryProvider, Peer, HttpMethod } from '../../src';
 import { Manifest, one } from '../support/manifests';
 
 function setup() {
@@ -117,8 +117,10 @@ describe('declared dependencies scope each proxy (Sidecar)', () => {
     const stripe = new ExternalService(chart, 'stripe', { mesh, hosts: ['api.stripe.com'] });
     // catalog mirrors its traffic: whoever calls catalog also sends the copies.
     catalog.routeTraffic({ destinations: [{ version: catalog.defaultVersion }], mirror: Mirror.toVersion(shadow.defaultVersion) });
-    // WHEN
-    web.callsTo(cart, catalog, Dependency.host('kubernetes.default.svc.cluster.local', 'default'));
+    // WHEN: allowFrom declares the call and admits it through the default-deny
+    cart.allowFrom(web);
+    catalog.allowFrom(web);
+    web.callsTo(Dependency.host('kubernetes.default.svc.cluster.local', 'default'));
     cart.callsTo(stripe);
     // THEN
     const manifests = Testing.synth(chart) as Manifest[];
@@ -140,9 +142,35 @@ describe('declared dependencies scope each proxy (Sidecar)', () => {
     expect(web.dependencies).toEqual([cart, catalog, expect.anything()]);
   });
 
+  test('CM240: a declared call that the callee\'s default-deny authorization refuses', () => {
+    const { chart, mesh } = setup();
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    const cart = new MeshService(chart, 'cart', { mesh, image: 'cart:1', port: 80 });
+    web.callsTo(cart);
+    expect(() => Testing.synth(chart)).toThrow(
+      /\[shop\/web\] CM240 .*service "web" declares a call to service "cart", but namespace "shop" is default-deny and no ALLOW policy of "cart" admits "web".*Fix: add cart.allowFrom\(web\)/);
+    // Any ALLOW rule whose sources could match the caller admits the call.
+    cart.allowFrom(Peer.namespace('shop'), { methods: [HttpMethod.GET] });
+    expect(() => Testing.synth(chart)).not.toThrow();
+  });
+
   test('CM241: a service calling itself', () => {
     const { chart, mesh } = setup();
     const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
     expect(() => web.callsTo(web)).toThrow(/CM241 .*service "web" declares a call to itself/);
+  });
+});
+
+describe('telemetry collectors are in every scoped Sidecar', () => {
+  test('a collector outside the control-plane namespace is added to the egress hosts', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const otel = TelemetryProvider.openTelemetryTracing({ name: 'otel', service: 'otel-collector.observability.svc.cluster.local', port: 4317 });
+    const zipkin = TelemetryProvider.zipkin({ name: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
+    const mesh = new Mesh(chart, 'mesh', { telemetryProviders: [otel, zipkin] });
+    new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    // zipkin lives in istio-system, which every Sidecar already sees.
+    expect(one(Testing.synth(chart) as Manifest[], 'Sidecar', 'web').spec.egress).toEqual([{
+      hosts: ['*/otel-collector.observability.svc.cluster.local', 'istio-system/*'],
+    }]);
   });
 });
