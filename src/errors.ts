@@ -127,6 +127,17 @@ export const ERROR_CATALOGUE = {
   CM512: 'Route policy without an HTTP port',
   CM513: 'Invalid TLS origination',
   CM514: 'Invalid ServiceEntry address',
+
+  // ---- delivery (GitOps) ----
+  CM901: 'Invalid sync wave',
+  CM902: 'Sync waves out of order',
+  CM903: 'Ignored difference names no field',
+  CM904: 'Invalid JSON pointer',
+  CM905: 'Invalid Argo CD source',
+  CM906: 'Argo CD destination names the cluster twice',
+  CM907: 'Sync option without automated sync',
+  CM908: 'Application not permitted by its project',
+  CM909: 'Invalid Config Management Plugin setting',
 } as const;
 
 /**

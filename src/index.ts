@@ -29,3 +29,4 @@ export * from './edge/ingress-gateway';
 export * from './edge/external-service';
 export { MeshWarnings } from './errors';
 export * from './analysis';
+export * from './gitops';
