@@ -65,6 +65,7 @@ fi
  */
 const GENERATE_SCRIPT = `set -eu
 out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
 cdk8s synth --no-check-upgrade --output "$out" >&2
 find "$out" -name '*.yaml' | sort | while read -r file; do
   echo ---

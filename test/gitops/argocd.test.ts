@@ -1,6 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as YAML from 'yaml';
+import { patchAsDeployment } from './support';
 import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
 import {
   ApplicationSource, ArgoCdApplication, ArgoCdProject, Cdk8sPlugin, IgnoreDifference, Mesh, MeshService,
@@ -247,7 +248,7 @@ describe('Cdk8sPlugin', () => {
       { name: 'cmp-cdk8s-v2', mountPath: '/home/argocd/cmp-server/config/plugin.yaml', subPath: 'plugin.yaml' },
       { name: 'cmp-cdk8s-v2-tmp', mountPath: '/tmp' },
     ]);
-    expect(schemaErrors([asDeployment(patch)])).toEqual([]);
+    expect(schemaErrors([patchAsDeployment(patch)])).toEqual([]);
     expect(patch).toMatchSnapshot();
   });
 
@@ -259,21 +260,3 @@ describe('Cdk8sPlugin', () => {
     expect(() => new Cdk8sPlugin(argocdChart(), 'p', props)).toThrow(message);
   });
 });
-
-/** The strategic merge patch as a whole Deployment (the fields a patch leaves out filled in), for the schema check. */
-function asDeployment(patch: any): any {
-  const labels = { 'app.kubernetes.io/name': 'argocd-repo-server' };
-  return {
-    ...patch,
-    spec: {
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          ...patch.spec.template.spec,
-          volumes: [...patch.spec.template.spec.volumes, { name: 'var-files', emptyDir: {} }, { name: 'plugins', emptyDir: {} }],
-        },
-      },
-    },
-  };
-}
