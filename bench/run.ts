@@ -1,0 +1,168 @@
+// `npm run bench [-- N...] [--reps R] [--out FILE]`: synthesis and analysis cost of cdk8s-mesh
+// against what cdk8s itself costs for the same objects. One JSON line per N, then the growth
+// from 1,000 to 3,000 services; everything also goes to bench/results.json. See bench/README.md.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
+import { analyze, fanOut, FanOut, libraryOutput, synthBare, synthLibrary, yamlFloor } from './measure';
+
+/** Figures for one mesh size. */
+export interface SizeResult {
+  readonly n: number;
+  readonly objects: number;
+  readonly output_bytes: number;
+  /** Median milliseconds: build the mesh with cdk8s-mesh and `app.synthYaml()` (synth-time analysis on). */
+  readonly library_ms: number;
+  /** Extra figure: the same with `analyzeOnSynth: false` (not the acceptance figure). */
+  readonly library_without_analysis_ms: number;
+  /** The same objects as plain ApiObjects in a fresh App, synthesized. */
+  readonly bare_cdk8s_ms: number;
+  /** `Yaml.stringify` of the same objects. */
+  readonly yaml_floor_ms: number;
+  /** `MeshAnalysis.analyze` of the synthesized objects. */
+  readonly analysis_ms: number;
+  readonly library_over_bare: number;
+  readonly analysis_over_library: number;
+  /** Peak resident set size of the process so far (sizes run smallest first). */
+  readonly peak_rss_mib: number;
+  /** Declared caller → callee edges. */
+  readonly edges: number;
+  readonly fanout: FanOut & { readonly expected: number; readonly matches: boolean };
+  /** The baseline's YAML is byte-identical to the library's. */
+  readonly bare_output_identical: boolean;
+  /** Findings of the analysis (the synth-time analysis let the app synthesize). */
+  readonly findings: number;
+  readonly samples: { readonly [measure: string]: number[] };
+}
+
+/** The whole run. */
+export interface BenchResult {
+  readonly machine: { readonly nproc: number; readonly cpu: string; readonly node: string; readonly gc_between_runs: boolean };
+  readonly reps: number;
+  readonly sizes: SizeResult[];
+  /** time(3,000) / time(1,000), when both sizes ran. */
+  readonly growth?: { readonly library: number; readonly analysis: number; readonly bare_cdk8s: number };
+}
+
+export interface BenchOptions {
+  readonly sizes: number[];
+  /** Repetitions per measure (the median is reported); at least 5 for the figures in README.md. */
+  readonly reps: number;
+  /** Called with each size's result as soon as it is known. */
+  readonly onResult?: (result: SizeResult) => void;
+  /** Collect garbage before each measurement (default true). */
+  readonly collectGarbage?: boolean;
+}
+
+/** `global.gc`, or one obtained through V8's flags when node was not started with --expose-gc. */
+function garbageCollector(): (() => void) | undefined {
+  if (typeof global.gc === 'function') return global.gc;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+/** Runs every measure `reps` times per size, alternating them (a different order each repetition). */
+export function runBench(options: BenchOptions): BenchResult {
+  const gc = options.collectGarbage === false ? undefined : garbageCollector();
+  const sizes: SizeResult[] = [];
+  for (const n of [...options.sizes].sort((a, b) => a - b)) {
+    // One untimed run: warms the JIT and yields the objects the baselines and the analysis use.
+    const output = libraryOutput(n);
+    const manifests = output.manifests;
+    const bareYaml = synthBare(manifests);
+    const measures: { [name: string]: () => unknown } = {
+      library: () => synthLibrary(n),
+      library_without_analysis: () => synthLibrary(n, { analyzeOnSynth: false }),
+      bare_cdk8s: () => synthBare(manifests),
+      yaml_floor: () => yamlFloor(manifests),
+      analysis: () => analyze(manifests),
+    };
+    const names = Object.keys(measures);
+    const samples: { [name: string]: number[] } = Object.fromEntries(names.map((name) => [name, []]));
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + rep) % names.length];
+        gc?.();
+        const start = performance.now();
+        measures[name]();
+        samples[name].push(round(performance.now() - start));
+      }
+    }
+    const ms = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+    const fanout = fanOut(manifests);
+    const expected = output.bench.edges + fanout.controlPlaneEntries;
+    const result: SizeResult = {
+      n,
+      objects: manifests.length,
+      output_bytes: Buffer.byteLength(output.yaml),
+      library_ms: ms.library,
+      library_without_analysis_ms: ms.library_without_analysis,
+      bare_cdk8s_ms: ms.bare_cdk8s,
+      yaml_floor_ms: ms.yaml_floor,
+      analysis_ms: ms.analysis,
+      library_over_bare: round(ms.library / ms.bare_cdk8s, 2),
+      analysis_over_library: round(ms.analysis / ms.library, 3),
+      peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
+      edges: output.bench.edges,
+      fanout: { ...fanout, expected, matches: fanout.scoped === expected },
+      bare_output_identical: bareYaml === output.yaml,
+      findings: analyze(manifests).length,
+      samples,
+    };
+    sizes.push(result);
+    options.onResult?.(result);
+  }
+  const at = (n: number) => sizes.find((s) => s.n === n);
+  const [small, large] = [at(1000), at(3000)];
+  const growth = small && large ? {
+    library: round(large.library_ms / small.library_ms, 2),
+    analysis: round(large.analysis_ms / small.analysis_ms, 2),
+    bare_cdk8s: round(large.bare_cdk8s_ms / small.bare_cdk8s_ms, 2),
+  } : undefined;
+  return {
+    machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, gc_between_runs: gc !== undefined },
+    reps: options.reps,
+    sizes,
+    growth,
+  };
+}
+
+/** `[N...] [--reps R] [--out FILE]` */
+export function parseArgs(argv: string[]): BenchOptions & { out: string } {
+  const sizes: number[] = [];
+  let reps = 5;
+  let out = path.join(__dirname, 'results.json');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--reps') reps = Number(argv[++i]);
+    else if (arg === '--out') out = argv[++i];
+    else sizes.push(Number(arg.replace(/[_,]/g, '')));
+  }
+  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps takes a whole number of at least 1');
+  if (sizes.some((n) => !Number.isInteger(n) || n < 4)) throw new Error('sizes are whole numbers of services, at least 4');
+  return { sizes: sizes.length ? sizes : [100, 1000, 3000], reps, out };
+}
+
+if (require.main === module) {
+  const options = parseArgs(process.argv.slice(2));
+  const result = runBench({
+    ...options,
+    onResult: ({ samples: _, ...figures }) => console.log(JSON.stringify(figures)),
+  });
+  if (result.growth) console.log(JSON.stringify({ growth_3000_over_1000: result.growth }));
+  fs.writeFileSync(options.out, `${JSON.stringify(result, undefined, 2)}\n`);
+  console.error(`wrote ${path.relative(process.cwd(), options.out)} (nproc ${result.machine.nproc}, ${result.reps} repetitions, medians)`);
+}

@@ -1,0 +1,85 @@
+// The benchmark's own correctness on a small mesh (no timing assertions: `npm run bench` times it).
+import { analyze, bareApp, fanOut, libraryOutput, yamlFloor } from '../bench/measure';
+import { buildBenchMesh } from '../bench/mesh';
+import { parseArgs, runBench } from '../bench/run';
+import { istio } from '../src';
+
+const N = 5;
+
+describe('bench', () => {
+  const output = libraryOutput(N);
+
+  test('the bare cdk8s baseline synthesizes exactly the library\'s objects, and the same YAML', () => {
+    const app = bareApp(output.manifests);
+    expect(app.charts.flatMap((chart) => chart.toJson())).toEqual(output.manifests);
+    expect(app.synthYaml()).toBe(output.yaml);
+    expect(yamlFloor(output.manifests)).toBe(output.yaml);
+  });
+
+  test('the mesh has what the benchmark says: 2 versions, 2 routes, a circuit breaker, 3 callers, JWT on every tenth service', () => {
+    const kinds = (kind: string) => output.manifests.filter((m) => m.kind === kind);
+    expect(kinds('Deployment')).toHaveLength(2 * N);
+    for (const vs of kinds('VirtualService')) {
+      expect(vs.spec.http).toHaveLength(2);
+      expect(vs.spec.http[0]).toMatchObject({ match: [{ headers: { 'end-user': { exact: 'tester' } } }], timeout: '2s', retries: { attempts: 3 } });
+      expect(vs.spec.http[1].route.map((r: any) => r.weight)).toEqual([90, 10]);
+    }
+    for (const dr of kinds('DestinationRule')) expect(dr.spec.trafficPolicy).toHaveProperty('outlierDetection');
+    expect(kinds('RequestAuthentication')).toHaveLength(Math.ceil(N / 10));
+    expect(kinds('AuthorizationPolicy').filter((p) => p.spec.action === 'DENY')).toHaveLength(Math.ceil(N / 10));
+    expect(kinds('Telemetry')).toHaveLength(1);
+    expect(output.bench.edges).toBe(3 * N);
+    expect(output.bench.services.map((s) => s.dependencies.length)).toEqual(Array(N).fill(3));
+    expect(analyze(output.manifests)).toEqual([]);
+  });
+
+  test('fan-out: scoped Sidecars configure each proxy for its declared calls plus the control plane; unscoped, N × N', () => {
+    const fan = fanOut(output.manifests);
+    expect(fan).toEqual({ workloads: N, hosts: N, scoped: 3 * N + N, controlPlaneEntries: N, unscoped: N * N });
+  });
+
+  test('a Sidecar entry for every host of a namespace counts every host it covers', () => {
+    const manifests = [...output.manifests, {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'wide', namespace: 'bench' },
+      spec: { workloadSelector: { labels: { app: 'svc-0' } }, egress: [{ hosts: ['./*', '*/svc-1.bench.svc.cluster.local'] }] },
+    }];
+    expect(fanOut(manifests).scoped).toBe(fanOut(output.manifests).scoped + N + 1);
+  });
+
+  test('runBench reports every figure, one result per size', () => {
+    const result = runBench({ sizes: [N], reps: 1, collectGarbage: false });
+    const [size] = result.sizes;
+    expect(size).toMatchObject({ n: N, objects: output.manifests.length, output_bytes: Buffer.byteLength(output.yaml), edges: 3 * N, findings: 0 });
+    expect(size.bare_output_identical).toBe(true);
+    expect(size.fanout.matches).toBe(true);
+    for (const figure of ['library_ms', 'library_without_analysis_ms', 'bare_cdk8s_ms', 'yaml_floor_ms', 'analysis_ms',
+      'library_over_bare', 'analysis_over_library', 'peak_rss_mib'] as const) {
+      expect(size[figure]).toBeGreaterThan(0);
+    }
+    expect(Object.values(size.samples).every((s) => s.length === 1)).toBe(true);
+    expect(result.machine.nproc).toBeGreaterThan(0);
+    expect(result.growth).toBeUndefined();
+  });
+
+  test('arguments: sizes (with separators), --reps and --out; defaults 100, 1,000 and 3,000 with 5 repetitions', () => {
+    expect(parseArgs([])).toMatchObject({ sizes: [100, 1000, 3000], reps: 5 });
+    expect(parseArgs(['1_000', '3,000', '--reps', '7', '--out', '/tmp/x.json'])).toEqual({ sizes: [1000, 3000], reps: 7, out: '/tmp/x.json' });
+    expect(() => parseArgs(['--reps', '0'])).toThrow(/--reps/);
+    expect(() => parseArgs(['3'])).toThrow(/at least 4/);
+  });
+
+  test('the synth-time analysis is on in the library measure, and can be turned off for the extra figure', () => {
+    const withBogusRoute = (analyzeOnSynth?: boolean) => {
+      const bench = buildBenchMesh(N, { analyzeOnSynth });
+      new istio.VirtualService(bench.mesh, 'bogus', {
+        metadata: { name: 'bogus', namespace: 'bench' },
+        spec: { hosts: ['svc-0.bench.svc.cluster.local'], http: [{ route: [{ destination: { host: 'svc-0', subset: 'v9' } }] }] },
+      });
+      return () => bench.app.synthYaml();
+    };
+    expect(withBogusRoute()).toThrow(/IST0101/);
+    expect(withBogusRoute(false)).not.toThrow();
+  });
+});
