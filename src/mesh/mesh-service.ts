@@ -14,6 +14,7 @@ import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
 import { allowFrom } from '../security/allow-from';
 import { AllowFromOptions, AuthorizationAction, AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
+import { authorizationPoliciesFor } from '../security/internal';
 import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
@@ -362,8 +363,9 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService
       && d.mesh.authorization === AuthorizationMode.DEFAULT_DENY);
     if (callees.length === 0) return [];
-    const policies = this.node.root.node.findAll().filter((c): c is AuthorizationPolicy => c instanceof AuthorizationPolicy);
-    return callees.filter((callee) => !policies.some((p) => admitsCaller(p, callee, this))).map((callee) => formatMessage('CM240',
+    const admitted = (callee: MeshService) => authorizationPoliciesFor(this, callee.mesh.namespaceName, callee.name)
+      .some((p) => admitsCaller(p, callee, this));
+    return callees.filter((callee) => !admitted(callee)).map((callee) => formatMessage('CM240',
       `service "${this.name}" declares a call to service "${callee.name}", but namespace "${callee.mesh.namespaceName}" is default-deny and no ALLOW policy of "${callee.name}" admits "${this.name}" (${this.principal}), so the call would be refused with 403`,
       `add ${callee.name}.allowFrom(${this.name}) (with the methods and paths it uses), or remove the call`));
   }

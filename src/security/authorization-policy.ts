@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
 import { Condition } from './condition';
 import {
-  Attachment, PEER_FIELDS, RuleProblem, attach, claimName, describePeer, requireIps, requireValues, unique, withScope,
+  Attachment, PEER_FIELDS, RuleProblem, attach, claimName, describePeer, registerAuthorizationPolicy, requireIps, requireValues,
+  unique, withScope,
 } from './internal';
 import { Operation } from './operation';
 import { IPeer, PeerConfig } from './peer';
@@ -243,6 +244,7 @@ export class AuthorizationPolicy extends Construct {
       },
       spec: Lazy.any({ produce: () => this.renderSpec() }) as AuthorizationPolicySpec,
     });
+    registerAuthorizationPolicy(this);
     this.node.addValidation({ validate: () => this.validateRules() });
   }
 
