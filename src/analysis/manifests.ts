@@ -19,7 +19,7 @@ export interface Res {
 }
 
 /** Kinds that never live in a namespace. */
-const CLUSTER_SCOPED = new Set([
+export const CLUSTER_SCOPED = new Set([
   'Namespace', 'Node', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
   'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'GatewayClass', 'IngressClass',
 ]);

@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
-import { analyzeOnSynth } from './synth-analysis';
+import { analyzeOnSynth, trackSynthesis } from './synth-analysis';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
@@ -257,7 +257,10 @@ export class Mesh extends Construct implements IPeer {
       }
     }
 
-    if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
+    if (props.analyzeOnSynth ?? true) {
+      trackSynthesis(this.node.root);
+      this.node.addValidation({ validate: () => analyzeOnSynth(this) });
+    }
 
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
     if (this.authorization === AuthorizationMode.DEFAULT_DENY) {
