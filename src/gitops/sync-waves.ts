@@ -73,6 +73,8 @@ const GATEWAY_KINDS = new Set(['networking.istio.io/Gateway', 'gateway.networkin
 /** The waves applied to a scope, and the annotation value written on each object (to tell ours from the user's). */
 const APPLIED = new WeakMap<IConstruct, Record<Tier, number>>();
 const WRITTEN = new WeakMap<ApiObject, string>();
+/** Construct trees whose root annotates at synthesis. */
+const ROOTS = new WeakSet<IConstruct>();
 
 /**
  * Orders an Argo CD sync with the `argocd.argoproj.io/sync-wave` annotation: the Namespace
@@ -112,23 +114,29 @@ export class SyncWaves {
           `give ${tier} a wave of at least ${waves[before]}: the order namespaces ≤ policies ≤ workloads ≤ routes ≤ gateways is what makes a sync safe`);
       }
     });
-    const first = !APPLIED.has(scope);
     APPLIED.set(scope, waves);
-    // Validations run at synthesis, before any object is serialized: the whole tree exists by then.
-    if (first) scope.node.addValidation({ validate: () => annotate(scope) });
+    // Validations run at synthesis, when the whole tree exists, root first: the root's runs
+    // before any other construct's validation may render the objects (the mesh analysis does,
+    // and its renderings are what `app.synth()` writes).
+    const root = scope.node.root;
+    if (!ROOTS.has(root)) {
+      ROOTS.add(root);
+      root.node.addValidation({ validate: () => annotate(root) });
+    }
   }
 
   private constructor() {}
 }
 
-function annotate(scope: IConstruct): string[] {
-  const objects = scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
-  const special = specialObjects(scope.node.root);
+function annotate(root: IConstruct): string[] {
+  const objects = root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  const special = specialObjects(root);
   for (const obj of objects) {
-    if (nearestWaves(obj) !== APPLIED.get(scope)) continue;
+    const waves = nearestWaves(obj);
+    if (!waves) continue;
     const existing = obj.metadata.toJson().annotations?.[SyncWaves.ANNOTATION];
     if (existing !== undefined && existing !== WRITTEN.get(obj)) continue;
-    const value = String(APPLIED.get(scope)![tierOf(obj, special)]);
+    const value = String(waves[tierOf(obj, special)]);
     obj.metadata.addAnnotation(SyncWaves.ANNOTATION, value);
     WRITTEN.set(obj, value);
   }

@@ -1,4 +1,5 @@
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
 import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
 import { Dataplane, Mesh, MeshService, SyncWaves } from '../../src';
 import { Manifest, one } from '../support/manifests';
@@ -76,6 +77,20 @@ describe('SyncWaves', () => {
     SyncWaves.apply(edge, { namespaces: -20 });
     expect(one(Testing.synth(shop) as Manifest[], 'Namespace', 'shop').metadata.annotations[WAVE]).toBe('-2');
     expect(one(Testing.synth(edge) as Manifest[], 'Namespace', 'edge').metadata.annotations[WAVE]).toBe('-20');
+  });
+
+  test('app.synth() writes the waves even when another mesh comes first in the tree (its analysis renders every object)', () => {
+    const app = Testing.app();
+    new Mesh(new Chart(app, 'a'), 'mesh', { namespaceName: 'a' });
+    const b = new Chart(app, 'b');
+    const mesh = new Mesh(b, 'mesh', { namespaceName: 'b' });
+    new MeshService(b, 'web', { mesh, image: 'web:1', port: 8080 });
+    SyncWaves.apply(b);
+    const objects = YAML.parseAllDocuments(app.synthYaml()).map((d) => d.toJS() as Manifest);
+    expect(waves(objects.filter((m) => m.metadata.namespace === 'b' || m.metadata.name === 'b'))).toMatchObject({
+      'Namespace/b': '-2', 'Deployment/web-v1': '0', 'VirtualService/web': '1',
+    });
+    expect(one(objects, 'Namespace', 'a').metadata.annotations).toBeUndefined();
   });
 
   test("an ambient mesh's waypoint is namespace infrastructure (policy wave), not an ingress gateway", () => {
