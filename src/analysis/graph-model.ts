@@ -1,6 +1,6 @@
 import { toFqdn } from './hosts';
 import { Res } from './manifests';
-import { MeshIndex, RegistryEntry } from './model';
+import { MeshIndex, push, RegistryEntry } from './model';
 import { isMeshBound, routeDestinations } from './routes';
 import { SimulatorEngine } from './simulator-engine';
 
@@ -140,10 +140,10 @@ class CallerIndex {
 
   constructor(private readonly index: MeshIndex, private readonly services: Res[]) {
     for (const svc of services) {
-      this.byNs.set(svc.ns, [...(this.byNs.get(svc.ns) ?? []), svc]);
+      push(this.byNs, svc.ns, svc);
       for (const w of index.serviceWorkloads(svc)) {
         const p = index.principalOf(w.ns, w.serviceAccount);
-        this.byPrincipal.set(p, [...(this.byPrincipal.get(p) ?? []), svc]);
+        push(this.byPrincipal, p, svc);
       }
     }
   }

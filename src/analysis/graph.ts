@@ -1,5 +1,5 @@
 import { buildTopology, GraphEdge, GraphNode, Topology } from './graph-model';
-import { MeshIndex } from './model';
+import { MeshIndex, push } from './model';
 import { AnalysisOptions } from './options';
 import { resolveOptions } from './run';
 
@@ -82,6 +82,6 @@ function topology(manifests: any[], options: GraphOptions = {}): Topology {
 
 function byNamespace(t: Topology): Map<string, GraphNode[]> {
   const out = new Map<string, GraphNode[]>();
-  for (const n of t.nodes) out.set(n.ns, [...(out.get(n.ns) ?? []), n]);
+  for (const n of t.nodes) push(out, n.ns, n);
   return out;
 }

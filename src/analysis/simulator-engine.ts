@@ -1,6 +1,6 @@
 import { exportScopes, toFqdn, visibleIn } from './hosts';
 import { Res } from './manifests';
-import { fullName, matchesSelector, MeshIndex, Workload } from './model';
+import { fullName, matchesSelector, MeshIndex, push, Workload } from './model';
 import { isHttpPort } from './protocols';
 import { RequestAttributes, ruleMatches, ruleUsesHttpOnly } from './simulator-rules';
 
@@ -78,14 +78,14 @@ class PolicyScopes {
       const selector = selectorOf(p);
       if (!selector) {
         if (p.ns === rootNamespace) this.meshWide.push(p);
-        else this.namespaceWide.set(p.ns, [...(this.namespaceWide.get(p.ns) ?? []), p]);
+        else push(this.namespaceWide, p.ns, p);
         continue;
       }
       // Istio ignores a PeerAuthentication with a selector in the root namespace.
       if (p.ns === rootNamespace && !rootSelectors) continue;
       const [k, v] = Object.entries(selector).sort()[0];
       const key = `${p.ns === rootNamespace ? '*' : p.ns}\u0000${k}=${v}`;
-      this.selected.set(key, [...(this.selected.get(key) ?? []), p]);
+      push(this.selected, key, p);
     }
   }
 

@@ -1,5 +1,5 @@
 import { Res } from '../manifests';
-import { fullName, MeshIndex } from '../model';
+import { fullName, MeshIndex, push } from '../model';
 import { Check, list } from './check';
 
 /** `k1=v1,k2=v2`, keys sorted: the selector string Istio compares. */
@@ -86,7 +86,7 @@ export const duplicateCertificates: Check = {
     for (const gw of ctx.index.of('Gateway')) {
       for (const server of gw.spec.servers ?? []) {
         const key = certificateKey(server?.tls);
-        if (key) byCertificate.set(key, [...(byCertificate.get(key) ?? []), gw]);
+        if (key) push(byCertificate, key, gw);
       }
     }
     for (const gw of ctx.index.of('Gateway')) {

@@ -1,7 +1,7 @@
 import { Severity } from '../finding';
 import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
-import { fullName, MeshIndex, Workload } from '../model';
+import { fullName, MeshIndex, push, Workload } from '../model';
 import { isHttpPort } from '../protocols';
 import { SimulatorEngine, targetPortOf } from '../simulator-engine';
 import { isHttpOnlyKey, ruleUsesHttpOnly, sourceMatches } from '../simulator-rules';
@@ -192,7 +192,7 @@ class Callers {
     this.principals = new Set(index.workloads.filter((w) => w.dataplane !== 'none').map((w) => index.principalOf(w.ns, w.serviceAccount)));
     for (const p of this.principals) {
       const ns = PRINCIPAL.exec(p)![2];
-      this.byNs.set(ns, [...(this.byNs.get(ns) ?? []), p]);
+      push(this.byNs, ns, p);
     }
     this.namespaces = new Set(index.workloads.map((w) => w.ns));
   }

@@ -1,5 +1,5 @@
 import { Res } from '../manifests';
-import { fullName } from '../model';
+import { fullName, push } from '../model';
 import { portProtocol } from '../protocols';
 import { Check, list } from './check';
 
@@ -51,7 +51,7 @@ export const servicesPerWorkload: Check = {
         for (const p of svc.spec.ports ?? []) {
           const byProtocol = protocols.get(p.port) ?? new Map<string, Res[]>();
           const proto = p.protocol ?? 'TCP';
-          byProtocol.set(proto, [...(byProtocol.get(proto) ?? []), svc]);
+          push(byProtocol, proto, svc);
           protocols.set(p.port, byProtocol);
           const target = String(p.targetPort ?? p.port);
           const byPort = targets.get(target) ?? new Map<number, Res>();

@@ -1,6 +1,6 @@
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn, visibleIn } from '../hosts';
 import { Res } from '../manifests';
-import { fullName, MeshIndex, Workload } from '../model';
+import { fullName, MeshIndex, push, Workload } from '../model';
 import { isMeshBound, routeDestinations } from '../routes';
 import { Check, list } from './check';
 import { reportNamespaceWideDuplicates } from './telemetry';
@@ -65,8 +65,8 @@ class MeshRoutes {
       destinations: [...new Set(routeDestinations(vs).map((d) => toFqdn(d.destination.host ?? '', vs.ns)))],
     }));
     for (const r of this.all) {
-      this.byNs.set(r.vs.ns, [...(this.byNs.get(r.vs.ns) ?? []), r]);
-      for (const h of r.hosts) this.byHost.set(h, [...(this.byHost.get(h) ?? []), r]);
+      push(this.byNs, r.vs.ns, r);
+      for (const h of r.hosts) push(this.byHost, h, r);
     }
     this.wildcardHosted = this.all.filter((r) => r.hosts.some(isWildcard));
   }

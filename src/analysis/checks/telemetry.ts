@@ -1,5 +1,5 @@
 import { Res } from '../manifests';
-import { fullName } from '../model';
+import { fullName, push } from '../model';
 import { Check, list } from './check';
 
 /** IST0157: an access-logging entry with no provider while the mesh config names no default access-log provider. */
@@ -48,7 +48,7 @@ export const lightstepProvider: Check = {
 /** Calls `report` for each object of a namespace that has more than one object passing `unscoped`. */
 export function reportNamespaceWideDuplicates(objects: Res[], unscoped: (o: Res) => boolean, report: (o: Res, others: string[]) => void): void {
   const byNs = new Map<string, Res[]>();
-  for (const o of objects.filter(unscoped)) byNs.set(o.ns, [...(byNs.get(o.ns) ?? []), o]);
+  for (const o of objects.filter(unscoped)) push(byNs, o.ns, o);
   for (const group of byNs.values()) {
     if (group.length < 2) continue;
     for (const o of group) report(o, group.filter((x) => x !== o).map(fullName));

@@ -1,6 +1,6 @@
 import { exportScopes, hostsOverlap, isWildcard, toFqdn } from '../hosts';
 import { Res } from '../manifests';
-import { fullName, MeshIndex, RegistryEntry } from '../model';
+import { fullName, MeshIndex, push, RegistryEntry } from '../model';
 import { isMeshBound, RouteDestination, routeDestinations } from '../routes';
 import { Check, CheckContext, list } from './check';
 
@@ -114,7 +114,7 @@ export const conflictingMeshHosts: Check = {
         for (const scope of scopes ? [...scopes].sort() : ['*']) {
           const entry = { scope, fqdn: toFqdn(h, vs.ns), vs, hostIndex };
           const key = `${scope}/${entry.fqdn}`;
-          groups.set(key, [...(groups.get(key) ?? []), entry]);
+          push(groups, key, entry);
           if (scope === '*') everywhere.push(entry);
         }
       });
