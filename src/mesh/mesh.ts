@@ -4,10 +4,11 @@ import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
-import { analyzeOnSynth, trackSynthesis } from './synth-analysis';
+import { analyzeOnSynth } from './synth-analysis';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
+import { trackSynthesis } from '../internal/synthesis';
 import { MeshTelemetryConfig } from '../observability/mesh-telemetry';
 import { DefaultTelemetryProviders, TelemetryProvider } from '../observability/telemetry-provider';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
@@ -257,10 +258,9 @@ export class Mesh extends Construct implements IPeer {
       }
     }
 
-    if (props.analyzeOnSynth ?? true) {
-      trackSynthesis(this.node.root);
-      this.node.addValidation({ validate: () => analyzeOnSynth(this) });
-    }
+    // Validations (the analysis, CM240) share what they render within one synthesis.
+    trackSynthesis(this.node.root);
+    if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
 
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
     if (this.authorization === AuthorizationMode.DEFAULT_DENY) {

@@ -112,22 +112,25 @@ export class HostRouting {
   }
 
   private renderDestinationRule(): DestinationRuleSpec {
+    const service = this.service;
+    const hostMode = _effectiveMtls(service, service.port);
     return {
-      host: this.service.host,
-      trafficPolicy: this.renderTrafficPolicy(undefined),
-      subsets: this.service.versions.map((v) => ({
+      host: service.host,
+      trafficPolicy: this.renderTrafficPolicy(undefined, hostMode),
+      subsets: service.versions.map((v) => ({
         name: v.name,
         labels: { version: v.name },
         // Same shape at both levels; the generated types differ only in their names.
-        trafficPolicy: this.renderTrafficPolicy(v) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
+        trafficPolicy: this.renderTrafficPolicy(v, hostMode) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
       })),
     };
   }
 
-  private renderTrafficPolicy(version: ServiceVersion | undefined): DestinationRuleSpecTrafficPolicy | undefined {
+  /** @param hostMode the mTLS mode of every version, or undefined when they differ */
+  private renderTrafficPolicy(version: ServiceVersion | undefined, hostMode: MtlsMode | undefined): DestinationRuleSpecTrafficPolicy | undefined {
     const breaker = this.breakers.get(version);
     const balancing = this.balancers.get(version)?.options;
-    const tls = this.clientTls(version);
+    const tls = this.clientTls(version, hostMode);
     if (!breaker && !balancing && !tls) return undefined;
     const pool = breaker?.connectionPool;
     const outlier = breaker?.outlierDetection;
@@ -185,9 +188,8 @@ export class HostRouting {
    * where the workloads accept plaintext only (DISABLE); everywhere else Istio's auto-mTLS picks
    * mutual TLS. At the host level when every version agrees, else per subset.
    */
-  private clientTls(version: ServiceVersion | undefined): DestinationRuleSpecTrafficPolicyTls | undefined {
+  private clientTls(version: ServiceVersion | undefined, hostMode: MtlsMode | undefined): DestinationRuleSpecTrafficPolicyTls | undefined {
     const service = this.service;
-    const hostMode = _effectiveMtls(service, service.port);
     const mode = version === undefined ? hostMode : (hostMode === undefined ? _effectiveMtls(service, service.port, version) : undefined);
     return mode === MtlsMode.DISABLE ? { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } : undefined;
   }

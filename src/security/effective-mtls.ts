@@ -37,9 +37,10 @@ export function _clientTlsMode(mode: MtlsMode): 'ISTIO_MUTUAL' | 'DISABLE' {
 function resolve(service: MeshService, version: ServiceVersion, containerPort: number): MtlsMode {
   const mesh = service.mesh;
   const policies = mtlsPoliciesOf(service);
-  const labels = podLabelsOf(version);
+  // The pod labels are rendered only when some workload policy could select them.
+  let labels: { [key: string]: string } | undefined;
   const workload = policies.find((p) => p.target && p.namespaceName === mesh.namespaceName
-    && selects(p.target.toWorkloadSelector().matchLabels, labels));
+    && selects(p.target.toWorkloadSelector().matchLabels, labels ??= podLabelsOf(version)));
   const namespaceWide = policies.find((p) => !p.target && !p.meshWide && p.namespaceName === mesh.namespaceName);
   const meshWide = policies.find((p) => p.meshWide && p.namespaceName === mesh.rootNamespace);
   const chain = [

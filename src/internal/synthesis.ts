@@ -1,0 +1,70 @@
+// Internal: what the validation passes of one synthesis share. Not exported from the package.
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/**
+ * One synthesis of an app (`app.synth()` or `app.synthYaml()`). cdk8s validates the whole app
+ * once, and again for every chart it renders (`chart.toJson()`), with nothing but validations
+ * and rendering in between, so what one validation computes holds for the whole synthesis.
+ */
+export interface Synthesis {
+  /** Values computed once per synthesis, by key. */
+  readonly memo: Map<string, unknown>;
+}
+
+interface Session extends Synthesis {
+  /** Objects rendered during the synthesis, with their JSON. */
+  readonly rendered: Map<ApiObject, unknown>;
+}
+
+const SESSIONS = new WeakMap<IConstruct, Session>();
+const TRACKED = new WeakSet<IConstruct>();
+
+/**
+ * Opens a {@link Synthesis} for the duration of every `synth()` and `synthYaml()` of the app
+ * `root` (wrapping these two methods of that App instance; nothing else changes), and forgets
+ * it, with everything it cached, when the call returns or throws.
+ */
+export function trackSynthesis(root: IConstruct): void {
+  if (TRACKED.has(root)) return;
+  TRACKED.add(root);
+  for (const method of ['synth', 'synthYaml']) {
+    const original = (root as any)[method];
+    if (typeof original !== 'function') continue;
+    Object.defineProperty(root, method, {
+      configurable: true,
+      writable: true,
+      value: function synthesize(this: unknown, ...args: unknown[]) {
+        if (SESSIONS.has(root)) return original.apply(this, args);
+        const session: Session = { memo: new Map(), rendered: new Map() };
+        SESSIONS.set(root, session);
+        try {
+          return original.apply(this, args);
+        } finally {
+          SESSIONS.delete(root);
+          for (const object of session.rendered.keys()) delete (object as any).toJson;
+        }
+      },
+    });
+  }
+}
+
+/** The synthesis in progress for the app of `scope`, if it is tracked. */
+export function currentSynthesis(scope: IConstruct): Synthesis | undefined {
+  return SESSIONS.get(scope.node.root);
+}
+
+/**
+ * `object.toJson()`, rendered once per synthesis: during a tracked synthesis the first call
+ * renders it, and until the synthesis ends the object's `toJson()` (which cdk8s calls to write
+ * it) answers that JSON instead of rendering it again.
+ */
+export function renderOnce(object: ApiObject): any {
+  const session = SESSIONS.get(object.node.root);
+  if (!session) return object.toJson();
+  if (session.rendered.has(object)) return session.rendered.get(object);
+  const json = object.toJson();
+  session.rendered.set(object, json);
+  Object.defineProperty(object, 'toJson', { configurable: true, writable: true, value: () => json });
+  return json;
+}
