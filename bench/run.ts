@@ -34,6 +34,12 @@ export interface SizeResult {
   readonly bare_output_identical: boolean;
   /** Findings of the analysis (the synth-time analysis let the app synthesize). */
   readonly findings: number;
+  /**
+   * Median CPU milliseconds of the process (all its threads, GC helpers included) for the same
+   * measures: less sensitive than wall time to other processes sharing the machine.
+   */
+  readonly cpu_ms: { readonly [measure: string]: number };
+  /** Every wall-clock sample, by measure, in milliseconds. */
   readonly samples: { readonly [measure: string]: number[] };
 }
 
@@ -80,9 +86,11 @@ export function runBench(options: BenchOptions): BenchResult {
   const sizes: SizeResult[] = [];
   for (const n of [...options.sizes].sort((a, b) => a - b)) {
     // One untimed run: warms the JIT and yields the objects the baselines and the analysis use.
-    const output = libraryOutput(n);
-    const manifests = output.manifests;
-    const bareYaml = synthBare(manifests);
+    // Only the objects and figures are kept: the warm-up app would otherwise stay in the heap
+    // every measurement's garbage collections go through.
+    const { manifests, yaml, bench: { edges } } = libraryOutput(n);
+    const outputBytes = Buffer.byteLength(yaml);
+    const bareOutputIdentical = synthBare(manifests) === yaml;
     const measures: { [name: string]: () => unknown } = {
       library: () => synthLibrary(n),
       library_without_analysis: () => synthLibrary(n, { analyzeOnSynth: false }),
@@ -92,22 +100,27 @@ export function runBench(options: BenchOptions): BenchResult {
     };
     const names = Object.keys(measures);
     const samples: { [name: string]: number[] } = Object.fromEntries(names.map((name) => [name, []]));
+    const cpuSamples: { [name: string]: number[] } = Object.fromEntries(names.map((name) => [name, []]));
     for (let rep = 0; rep < options.reps; rep++) {
       for (let k = 0; k < names.length; k++) {
         const name = names[(k + rep) % names.length];
         gc?.();
+        const cpu = process.cpuUsage();
         const start = performance.now();
         measures[name]();
         samples[name].push(round(performance.now() - start));
+        const used = process.cpuUsage(cpu);
+        cpuSamples[name].push(round((used.user + used.system) / 1000));
       }
     }
     const ms = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+    const cpuMs = Object.fromEntries(names.map((name) => [name, median(cpuSamples[name])]));
     const fanout = fanOut(manifests);
-    const expected = output.bench.edges + fanout.controlPlaneEntries;
+    const expected = edges + fanout.controlPlaneEntries;
     const result: SizeResult = {
       n,
       objects: manifests.length,
-      output_bytes: Buffer.byteLength(output.yaml),
+      output_bytes: outputBytes,
       library_ms: ms.library,
       library_without_analysis_ms: ms.library_without_analysis,
       bare_cdk8s_ms: ms.bare_cdk8s,
@@ -116,10 +129,11 @@ export function runBench(options: BenchOptions): BenchResult {
       library_over_bare: round(ms.library / ms.bare_cdk8s, 2),
       analysis_over_library: round(ms.analysis / ms.library, 3),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
-      edges: output.bench.edges,
+      edges,
       fanout: { ...fanout, expected, matches: fanout.scoped === expected },
-      bare_output_identical: bareYaml === output.yaml,
+      bare_output_identical: bareOutputIdentical,
       findings: analyze(manifests).length,
+      cpu_ms: { ...cpuMs, library_over_bare: round(cpuMs.library / cpuMs.bare_cdk8s, 2) },
       samples,
     };
     sizes.push(result);
