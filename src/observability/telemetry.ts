@@ -339,6 +339,9 @@ export class Telemetry extends Construct {
       spec: Lazy.any({ produce: () => this.renderSpec() }) as l1.TelemetrySpec,
     });
 
+    const telemetries = TELEMETRIES.get(this.node.root);
+    if (telemetries) telemetries.push(this);
+    else TELEMETRIES.set(this.node.root, [this]);
     this.node.addValidation({ validate: () => this.validate() });
   }
 
@@ -426,6 +429,11 @@ export class Telemetry extends Construct {
 
   /** IST0160 (two selector-less Telemetries in a namespace) and IST0159 (two select one pod). */
   private conflicts(): string[] {
+    // Without a Telemetry of the same kind in the namespace that could select the same pods
+    // (the usual case), there is nothing to report and no need to walk the tree.
+    const suspects = (TELEMETRIES.get(this.node.root) ?? []).filter((t) => t !== this && t.namespaceName === this.namespaceName
+      && (this.matchLabels ? t.matchLabels !== undefined && compatible(this.matchLabels, t.matchLabels) : t.matchLabels === undefined));
+    if (suspects.length === 0) return [];
     const neighbours = this.node.root.node.findAll()
       .filter((c): c is Telemetry => c instanceof Telemetry && c !== this && c.namespaceName === this.namespaceName);
     if (!this.matchLabels) {
@@ -514,6 +522,14 @@ function declaredPods(mesh: Mesh): { name: string; labels: { [key: string]: stri
     name: v.deployment.name,
     labels: v.deployment.podMetadata.toJson().labels ?? {},
   })));
+}
+
+/** Telemetries per construct tree, in creation order. */
+const TELEMETRIES = new WeakMap<IConstruct, Telemetry[]>();
+
+/** False when the two selectors require different values of one label, so no pod matches both. */
+function compatible(a: { [key: string]: string }, b: { [key: string]: string }): boolean {
+  return Object.entries(a).every(([k, v]) => b[k] === undefined || b[k] === v);
 }
 
 function selects(matchLabels: { [key: string]: string }, labels: { [key: string]: string }): boolean {

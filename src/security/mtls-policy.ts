@@ -174,12 +174,15 @@ export class MtlsPolicy extends Construct {
     if (!this.target) return [];
     const mine = this.target.toWorkloadSelector();
     const errors: string[] = [];
+    let declared: { [key: string]: string }[] | undefined;
     for (const other of mtlsPoliciesOf(this)) {
       if (other === this || !other.target) continue;
       const theirs = other.target.toWorkloadSelector();
       if (theirs.namespaceName !== mine.namespaceName) continue;
-      const pods = this.mesh.services.flatMap((s) => s.versions).map(podLabelsOf)
-        .filter((labels) => selects(mine.matchLabels, labels) && selects(theirs.matchLabels, labels));
+      // Selectors that require different values of one label select no pod in common.
+      if (Object.entries(mine.matchLabels).some(([k, v]) => theirs.matchLabels[k] !== undefined && theirs.matchLabels[k] !== v)) continue;
+      declared ??= this.mesh.services.flatMap((s) => s.versions).map(podLabelsOf);
+      const pods = declared.filter((labels) => selects(mine.matchLabels, labels) && selects(theirs.matchLabels, labels));
       if (pods.length > 0 && this.node.path < other.node.path) {
         errors.push(formatMessage('CM328', `this policy and ${other.node.path} both select the pods of ${pods.map((l) => `${l.app}-${l.version}`).join(', ')}; Istio applies only the oldest`,
           'use one workload policy per pod: target the service and use portOverrides, or target versions only'));
