@@ -23,8 +23,8 @@ const SNAPSHOT = 'analysis|snapshot';
 interface AppSnapshot {
   readonly objects: ApiObject[];
   readonly manifests: any[];
-  /** Construct path of each object, by kind, namespace and name. */
-  readonly paths: Map<string, string>;
+  /** Construct path of each object, by kind, namespace and name (built when a finding needs one). */
+  paths?: Map<string, string>;
   /** The app's meshes, in construct-tree order. */
   readonly meshes: Mesh[];
   /** True when some namespaced object names no namespace (the analysis then gives it the mesh's). */
@@ -60,7 +60,7 @@ export function analyzeOnSynth(mesh: Mesh): string[] {
   const findings = all.filter((f) => mine(f) && !REPORTED_BY_CONSTRUCTS.has(f.code));
 
   const describe = (f: Finding) => {
-    const path = snapshot.paths.get(key3(f.kind, f.namespaceName, f.name));
+    const path = pathsOf(snapshot).get(key3(f.kind, f.namespaceName, f.name));
     return `${f.code} ${f.kind} ${f.namespaceName ? `${f.namespaceName}/` : ''}${f.name}${path ? ` (${path})` : ''} ${f.path}: ${f.message} Fix: ${f.fix}`;
   };
   const printed = PRINTED.get(app) ?? new Set<string>();
@@ -82,13 +82,16 @@ function takeSnapshot(app: IConstruct, mesh: Mesh): AppSnapshot {
     else if (c.constructor === mesh.constructor) meshes.push(c as Mesh);
   }
   const manifests = objects.map(renderOnce);
-  const paths = new Map<string, string>();
-  let unnamespaced = false;
-  manifests.forEach((m, i) => {
-    paths.set(key3(m.kind, m.metadata?.namespace, m.metadata?.name), objects[i].node.path);
-    if (Array.isArray(m.items) || (m.metadata?.namespace === undefined && !CLUSTER_SCOPED.has(m.kind))) unnamespaced = true;
-  });
-  return { objects, manifests, paths, meshes, unnamespaced };
+  const unnamespaced = manifests.some((m) => Array.isArray(m.items) || (m.metadata?.namespace === undefined && !CLUSTER_SCOPED.has(m.kind)));
+  return { objects, manifests, meshes, unnamespaced };
+}
+
+function pathsOf(snapshot: AppSnapshot): Map<string, string> {
+  if (!snapshot.paths) {
+    snapshot.paths = new Map();
+    snapshot.manifests.forEach((m, i) => snapshot.paths!.set(key3(m.kind, m.metadata?.namespace, m.metadata?.name), snapshot.objects[i].node.path));
+  }
+  return snapshot.paths;
 }
 
 function key3(kind: string, namespace: string | undefined, name: string): string {
