@@ -1,11 +1,13 @@
 // `npm run bench [-- N...] [--reps R] [--out FILE]`: synthesis and analysis cost of cdk8s-mesh
 // against what cdk8s itself costs for the same objects. One JSON line per N, then the growth
 // from 1,000 to 3,000 services; everything also goes to bench/results.json. See bench/README.md.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import * as vm from 'vm';
+import { COLD_MEASURES } from './cold';
 import { analyze, fanOut, FanOut, libraryOutput, synthBare, synthLibrary, yamlFloor } from './measure';
 
 /** Figures for one mesh size. */
@@ -39,6 +41,11 @@ export interface SizeResult {
    * measures: less sensitive than wall time to other processes sharing the machine.
    */
   readonly cpu_ms: { readonly [measure: string]: number };
+  /**
+   * With `--cold`: median milliseconds of each measure run once in a fresh process (as CI and
+   * Argo CD run a synthesis: JIT and heap cold), `reps` processes per measure.
+   */
+  readonly cold_ms?: { readonly [measure: string]: number };
   /** Every wall-clock sample, by measure, in milliseconds. */
   readonly samples: { readonly [measure: string]: number[] };
 }
@@ -60,6 +67,8 @@ export interface BenchOptions {
   readonly onResult?: (result: SizeResult) => void;
   /** Collect garbage before each measurement (default true). */
   readonly collectGarbage?: boolean;
+  /** Also run each measure in fresh processes (default false). */
+  readonly cold?: boolean;
 }
 
 /** `global.gc`, or one obtained through V8's flags when node was not started with --expose-gc. */
@@ -134,6 +143,7 @@ export function runBench(options: BenchOptions): BenchResult {
       bare_output_identical: bareOutputIdentical,
       findings: analyze(manifests).length,
       cpu_ms: { ...cpuMs, library_over_bare: round(cpuMs.library / cpuMs.bare_cdk8s, 2) },
+      cold_ms: options.cold ? coldMeasures(n, manifests, options.reps) : undefined,
       samples,
     };
     sizes.push(result);
@@ -154,20 +164,45 @@ export function runBench(options: BenchOptions): BenchResult {
   };
 }
 
-/** `[N...] [--reps R] [--out FILE]` */
+/** Medians of each measure run in `reps` fresh processes each, alternating. */
+function coldMeasures(n: number, manifests: any[], reps: number): { [measure: string]: number } {
+  const file = path.join(os.tmpdir(), `cdk8s-mesh-bench-${process.pid}-${n}.json`);
+  fs.writeFileSync(file, JSON.stringify(manifests));
+  const samples: { [measure: string]: number[] } = Object.fromEntries(COLD_MEASURES.map((m) => [m, []]));
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      for (const measure of COLD_MEASURES) {
+        const child = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'cold.ts'), measure, String(n), file],
+          { cwd: path.join(__dirname, '..'), encoding: 'utf8', maxBuffer: 1024 * 1024 });
+        if (child.status !== 0) throw new Error(`cold ${measure} (N = ${n}) failed: ${child.stderr}`);
+        samples[measure].push(JSON.parse(child.stdout.trim().split('\n').pop()!).ms);
+      }
+    }
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+  const ms = Object.fromEntries(COLD_MEASURES.map((m) => [m, median(samples[m])]));
+  return { ...ms, library_over_bare: round(ms.library / ms.bare_cdk8s, 2) };
+}
+
+/** `[N...] [--reps R] [--out FILE] [--no-gc] [--cold]` */
 export function parseArgs(argv: string[]): BenchOptions & { out: string } {
   const sizes: number[] = [];
   let reps = 5;
+  let collectGarbage = true;
+  let cold = false;
   let out = path.join(__dirname, 'results.json');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--reps') reps = Number(argv[++i]);
     else if (arg === '--out') out = argv[++i];
+    else if (arg === '--no-gc') collectGarbage = false;
+    else if (arg === '--cold') cold = true;
     else sizes.push(Number(arg.replace(/[_,]/g, '')));
   }
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps takes a whole number of at least 1');
   if (sizes.some((n) => !Number.isInteger(n) || n < 4)) throw new Error('sizes are whole numbers of services, at least 4');
-  return { sizes: sizes.length ? sizes : [100, 1000, 3000], reps, out };
+  return { sizes: sizes.length ? sizes : [100, 1000, 3000], reps, out, collectGarbage, cold };
 }
 
 if (require.main === module) {

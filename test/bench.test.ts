@@ -1,4 +1,8 @@
 // The benchmark's own correctness on a small mesh (no timing assertions: `npm run bench` times it).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { analyze, bareApp, fanOut, libraryOutput, yamlFloor } from '../bench/measure';
 import { buildBenchMesh } from '../bench/mesh';
 import { parseArgs, runBench } from '../bench/run';
@@ -65,7 +69,9 @@ describe('bench', () => {
 
   test('arguments: sizes (with separators), --reps and --out; defaults 100, 1,000 and 3,000 with 5 repetitions', () => {
     expect(parseArgs([])).toMatchObject({ sizes: [100, 1000, 3000], reps: 5 });
-    expect(parseArgs(['1_000', '3,000', '--reps', '7', '--out', '/tmp/x.json'])).toEqual({ sizes: [1000, 3000], reps: 7, out: '/tmp/x.json' });
+    expect(parseArgs(['1_000', '3,000', '--reps', '7', '--out', '/tmp/x.json', '--no-gc', '--cold']))
+      .toEqual({ sizes: [1000, 3000], reps: 7, out: '/tmp/x.json', collectGarbage: false, cold: true });
+    expect(parseArgs([])).toMatchObject({ collectGarbage: true, cold: false });
     expect(() => parseArgs(['--reps', '0'])).toThrow(/--reps/);
     expect(() => parseArgs(['3'])).toThrow(/at least 4/);
   });
@@ -82,4 +88,19 @@ describe('bench', () => {
     expect(withBogusRoute()).toThrow(/IST0101/);
     expect(withBogusRoute(false)).not.toThrow();
   });
+});
+
+describe('bench/cold.ts', () => {
+  test('runs one measure in a fresh process and prints its time', () => {
+    const file = path.join(os.tmpdir(), `cold-test-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify(libraryOutput(N).manifests));
+    try {
+      const child = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, '..', 'bench', 'cold.ts'), 'yaml_floor', String(N), file],
+        { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+      expect(child.status).toBe(0);
+      expect(JSON.parse(child.stdout)).toEqual({ measure: 'yaml_floor', n: N, ms: expect.any(Number) });
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }, 60_000);
 });
