@@ -133,7 +133,8 @@ const examples = project.addTask('examples', {
 });
 project.postCompileTask.spawn(examples);
 
-project.gitignore.exclude('examples/*/dist/', '.jsii.tabl.json');
+// `manifests/` is what the render-in-CI workflow (docs/gitops.md) produces from examples/bookinfo.
+project.gitignore.exclude('examples/*/dist/', '.jsii.tabl.json', '/manifests/');
 project.npmignore?.exclude('examples/', 'bench/', 'docs/', '.ci/');
 
 project.synth();

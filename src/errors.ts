@@ -95,6 +95,7 @@ export const ERROR_CATALOGUE = {
   CM328: 'Overlapping workload mTLS policies',
   CM329: 'Dry-run on a policy that does not support it',
   CM330: 'Mesh-wide mTLS policy with a target',
+  CM331: 'Identity rule on a plaintext workload',
 
   // ---- observability ----
   CM401: 'Sampling percentage out of range',

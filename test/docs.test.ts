@@ -46,6 +46,8 @@ describe('docs snippets', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
     process.env.CDK8S_OUTDIR = outdir;
     try {
+      // A fresh module registry per snippet: each is a program that runs on import.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       jest.isolateModules(() => require(path.join(ROOT, snippet)));
       const files = fs.readdirSync(outdir);
       expect(files.length).toBeGreaterThan(0);

@@ -208,15 +208,21 @@ export class ExternalService extends Construct implements ICallable {
       const name = this.hosts.length === 1 ? this.name : `${this.name}-${suggestDnsLabel(host)}`;
       const suffix = this.hosts.length === 1 ? '' : `${i + 1}`;
       const targetPort = origination?.targetPort ?? 443;
-      const http: VirtualServiceSpecHttp = {
-        match: origination ? [{ port: origination.port }] : undefined,
-        route: [{ destination: { host, port: origination ? { number: targetPort } : undefined } }],
-        timeout: props.timeout && istioDuration(props.timeout),
-        retries: renderRetries(props.retry, false, false),
-      };
+      const timeout = props.timeout && istioDuration(props.timeout);
+      const retries = renderRetries(props.retry, false, false);
+      // With several ports, each rule matches its port and names it (IST0112 otherwise).
+      const several = this.ports.length > 1;
+      const http: VirtualServiceSpecHttp[] = origination
+        ? [{ match: [{ port: origination.port }], route: [{ destination: { host, port: { number: targetPort } } }], timeout, retries }]
+        : this.ports.filter((p) => isHttpProtocol(p.protocol)).map((p) => ({
+          match: several ? [{ port: p.number }] : undefined,
+          route: [{ destination: { host, port: several ? { number: p.number } : undefined } }],
+          timeout,
+          retries,
+        }));
       new VirtualService(this, `VirtualService${suffix}`, {
         metadata: { name, namespace },
-        spec: { hosts: [host], http: [http] },
+        spec: { hosts: [host], http },
       });
       if (origination) {
         new DestinationRule(this, `DestinationRule${suffix}`, {

@@ -15,8 +15,12 @@ import {
 import { requireDnsSubdomain, suggestDnsLabel } from '../internal/names';
 import { HttpMethod } from '../mesh/http-method';
 import type { Mesh } from '../mesh/mesh';
+import { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
+import { ServiceVersion } from '../mesh/service-version';
 import { IWorkloadTarget } from '../mesh/workload-target';
+import { _effectiveMtls } from './effective-mtls';
+import { MtlsMode } from './mtls-mode';
 
 /**
  * What a policy does with the requests its rules match. Istio evaluates CUSTOM policies first,
@@ -337,13 +341,30 @@ export class AuthorizationPolicy extends Construct {
   }
 
   private validateRules(): string[] {
-    if (this.fixed || this.rendered.length > 0) return [];
+    if (this.rendered.length > 0) return this.validateIdentityNeedsMtls();
+    if (this.fixed) return [];
     if (this.action === AuthorizationAction.ALLOW) {
       return [formatMessage('CM306', 'an ALLOW policy without rules allows nothing: every request to its target is refused',
         'add rules, or write AuthorizationPolicy.allowNothing() if that is the intent')];
     }
     return [formatMessage('CM306', `a ${this.action} policy without rules never matches (Istio rejects it)`,
       this.action === AuthorizationAction.DENY ? 'add rules, or use AuthorizationPolicy.denyAll() to refuse every request' : 'add rules')];
+  }
+
+  /**
+   * Peer identities (principals, namespaces, service accounts) come from the caller's mTLS
+   * certificate: on a workload that accepts plaintext only, a rule on them can never match
+   * (an ALLOW refuses everyone, a DENY on `notPrincipals` refuses everyone too).
+   */
+  private validateIdentityNeedsMtls(): string[] {
+    const target = this.target;
+    const service = target instanceof MeshService ? target : target instanceof ServiceVersion ? target.service : undefined;
+    if (!service) return [];
+    const identity = this.rendered.some((rule) => rule.from?.some(({ source }) => PEER_IDENTITY_FIELDS.some((f) => (source as any)[f] !== undefined)));
+    const mode = _effectiveMtls(service, service.port, target instanceof ServiceVersion ? target : undefined);
+    if (!identity || mode !== MtlsMode.DISABLE) return [];
+    return [formatMessage('CM331', `the policy matches callers by identity, but "${service.name}" accepts plaintext only (mTLS DISABLE), so callers have no identity and the rule can never match`,
+      'use mTLS STRICT or PERMISSIVE for the service, or match callers by IP block instead of identity')];
   }
 
   private renderSpec(): AuthorizationPolicySpec {
@@ -359,6 +380,9 @@ export class AuthorizationPolicy extends Construct {
     };
   }
 }
+
+/** Source fields that need the caller's mTLS certificate. */
+const PEER_IDENTITY_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts'];
 
 function customIdentity(what: string): RuleProblem {
   return new RuleProblem('CM315', `a CUSTOM policy uses ${what}, an identity attribute the external authorizer runs before`,

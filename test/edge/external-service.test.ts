@@ -174,3 +174,17 @@ describe('telemetry collectors are in every scoped Sidecar', () => {
     }]);
   });
 });
+
+describe('ExternalService routes on several ports', () => {
+  test('each HTTP port gets its own rule naming the port (a multi-port destination needs one: IST0112)', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh');
+    new ExternalService(chart, 'api', { mesh, hosts: ['api.example.com'], ports: [ExternalPort.http(80), ExternalPort.http(8080), ExternalPort.https(443)], timeout: Duration.seconds(2) });
+    expect(one(Testing.synth(chart) as Manifest[], 'VirtualService', 'api').spec.http).toEqual([80, 8080].map((port) => ({
+      match: [{ port }],
+      route: [{ destination: { host: 'api.example.com', port: { number: port } } }],
+      timeout: '2s',
+      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+    })));
+  });
+});

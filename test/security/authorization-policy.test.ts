@@ -1,7 +1,9 @@
 import { httpbin, meshChart, service, specOf, synth, workload } from './support';
 import {
-  AuthorizationAction, AuthorizationMode, AuthorizationPolicy, Condition, Dataplane, HttpMethod, Operation, Peer, Protocol,
+  AuthorizationAction, AuthorizationMode, AuthorizationPolicy, Condition, Dataplane, HttpMethod, Mesh, MeshService, MtlsMode, MtlsPolicy,
+  Operation, Peer, Protocol,
 } from '../../src';
+import { Testing } from 'cdk8s';
 import { one } from '../support/manifests';
 
 describe('AuthorizationPolicy', () => {
@@ -533,5 +535,18 @@ describe('AuthorizationPolicy', () => {
       const { chart, mesh } = meshChart();
       expect(() => new AuthorizationPolicy(chart, 'p', { mesh, name: 'Allow_All' })).toThrow(/\[test\/p\] CM101 .*policy name "Allow_All"/);
     });
+  });
+});
+
+describe('identity rules need mTLS', () => {
+  test('CM331: allowing a caller by identity on a workload that accepts plaintext only', () => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop' });
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    const legacy = new MeshService(chart, 'legacy', { mesh, image: 'legacy:1', port: 80 });
+    new MtlsPolicy(chart, 'plaintext', { mesh, target: legacy, mode: MtlsMode.DISABLE });
+    legacy.allowFrom(web);
+    expect(() => Testing.synth(chart)).toThrow(
+      /\[test\/legacy\/AllowFrom\] CM331 .*matches callers by identity, but "legacy" accepts plaintext only \(mTLS DISABLE\).*Fix: use mTLS STRICT or PERMISSIVE/);
   });
 });
