@@ -107,6 +107,11 @@ project.addTask('docs:snippets', {
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/sync-snippets.ts',
 });
 
+project.addTask('docs:errors', {
+  description: 'Write docs/errors.md from the error catalogue in src/errors.ts',
+  exec: 'ts-node --transpile-only projenrc/errors-doc.ts',
+});
+
 project.addTask('docs:topology', {
   description: 'Render the bookinfo topology (Graphviz DOT from the analysis) to docs/bookinfo-topology.svg',
   exec: 'ts-node --transpile-only projenrc/render-topology.ts',

@@ -272,6 +272,11 @@ describe('TrafficSplit', () => {
       expect(route({ retry: { attempts: -1 } })).toThrow(/\[shop\/api\/Route1\] CM209 .*retry.attempts is -1. Fix: use a whole number of at least 0/);
     });
 
+    test('CM221: a retriable status code that is not an HTTP status', () => {
+      expect(route({ retry: { attempts: 2, retryOnStatusCodes: [503, 1000] } }))
+        .toThrow(/CM221 .*retry.retryOnStatusCodes entry is 1000. Fix: use a whole number from 100 to 599/);
+    });
+
     test('CM210: per-try timeout with zero attempts', () => {
       const { api, v1 } = setup();
       expect(() => api.routeTraffic({ destinations: [{ version: v1 }], retry: { attempts: 0, perTryTimeout: Duration.seconds(1) } }))
