@@ -5,7 +5,7 @@ import { isMeshBound, routeDestinations } from './routes';
 import { SimulatorEngine } from './simulator-engine';
 
 export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
-export type EdgeKind = 'route' | 'mirror' | 'version' | 'access';
+export type EdgeKind = 'route' | 'mirror' | 'version' | 'access' | 'egress';
 
 export interface GraphNode {
   readonly id: string;
@@ -57,7 +57,12 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
     return id;
   };
 
-  for (const svc of index.of('Service')) entryNode(index.registry.lookup(svc.ns, svc.name)!, toFqdn(svc.name, svc.ns));
+  // The Service in front of a gateway's own pods is part of the gateway node.
+  const gatewayPods = new Set(index.of('Gateway').flatMap((gw) => index.workloadsMatching(gw.spec.selector)));
+  const frontsGateway = (svc: Res) => index.serviceWorkloads(svc).some((w) => gatewayPods.has(w));
+  for (const svc of index.of('Service')) {
+    if (!frontsGateway(svc)) entryNode(index.registry.lookup(svc.ns, svc.name)!, toFqdn(svc.name, svc.ns));
+  }
   for (const se of index.of('ServiceEntry')) {
     for (const host of se.spec.hosts ?? []) {
       const entry = index.registry.lookup(se.ns, host, se.spec.exportTo);
@@ -100,6 +105,7 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
     }
   }
 
+  addEgressEdges(index, nodes, addEdge);
   if (includeAccess) addAccessEdges(index, addEdge);
   // A version reached by a route needs no separate membership line.
   const routed = new Set([...edges.values()].filter((e) => e.kind === 'route').map((e) => `${e.from}|${e.to}`));
@@ -107,6 +113,24 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
   const sortedNodes = [...nodes.values()].sort((a, b) => a.ns.localeCompare(b.ns) || a.id.localeCompare(b.id));
   const sortedEdges = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.kind.localeCompare(b.kind) || (a.label ?? '').localeCompare(b.label ?? ''));
   return { nodes: sortedNodes, edges: sortedEdges };
+}
+
+/**
+ * Calls to external hosts, as scoped Sidecars declare them: a workload whose Sidecar lists a
+ * ServiceEntry host among its egress hosts calls it.
+ */
+function addEgressEdges(index: MeshIndex, nodes: Map<string, GraphNode>, addEdge: (e: GraphEdge) => void): void {
+  for (const sidecar of index.of('Sidecar')) {
+    const labels = sidecar.spec.workloadSelector?.labels;
+    if (!labels) continue;
+    const callers = new Set(index.workloadsMatching(labels, sidecar.ns).flatMap((w) => index.servicesSelecting(w)));
+    for (const entry of (sidecar.spec.egress ?? []).flatMap((e: any) => e.hosts ?? [])) {
+      const host = String(entry).split('/')[1] ?? '';
+      const target = `ext_${safe(host)}`;
+      if (!nodes.has(target)) continue;
+      for (const caller of callers) addEdge({ from: `svc_${safe(caller.ns)}__${safe(caller.name)}`, to: target, kind: 'egress', label: 'egress' });
+    }
+  }
 }
 
 function gatewayId(gw: Res): string {

@@ -34,7 +34,8 @@ export class TopologyGraph {
       switch (e.kind) {
         case 'version': return `${e.from} --- ${e.to}`;
         case 'access': return `${e.from} -.->${label} ${e.to}`;
-        case 'mirror': return `${e.from} -.->${label} ${e.to}`;
+        case 'mirror':
+        case 'egress': return `${e.from} -.->${label} ${e.to}`;
         default: return `${e.from} -->${label} ${e.to}`;
       }
     };
@@ -55,7 +56,7 @@ export class TopologyGraph {
     const t = topology(manifests, options);
     const SHAPES: Record<string, string> = { service: 'box', version: 'ellipse', gateway: 'hexagon', external: 'parallelogram' };
     const node = (n: GraphNode) => `"${n.id}" [label=${JSON.stringify(n.label)}, shape=${SHAPES[n.kind]}];`;
-    const STYLES: Record<string, string[]> = { route: [], mirror: ['style=dashed'], version: ['arrowhead=none'], access: ['style=dotted', 'color=gray40'] };
+    const STYLES: Record<string, string[]> = { route: [], mirror: ['style=dashed'], version: ['arrowhead=none'], access: ['style=dotted', 'color=gray40'], egress: ['style=dashed', 'color=gray40'] };
     const edge = (e: GraphEdge) => {
       const attrs = [...(e.label ? [`label=${JSON.stringify(e.label)}`] : []), ...STYLES[e.kind]];
       return `"${e.from}" -> "${e.to}"${attrs.length ? ` [${attrs.join(', ')}]` : ''};`;

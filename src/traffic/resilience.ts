@@ -150,7 +150,7 @@ export class Fault {
  * reporting them for that route.
  */
 export enum Acknowledgement {
-  /** `attempts × perTryTimeout` exceeds the route timeout, so later attempts are cut short. */
+  /** `(attempts + 1) × perTryTimeout` exceeds the route timeout, so later attempts are cut short. */
   RETRIES_EXCEED_TIMEOUT = 'RETRIES_EXCEED_TIMEOUT',
   /** The route injects faults, so Istio does not apply its retries. */
   FAULT_DISABLES_RETRIES = 'FAULT_DISABLES_RETRIES',

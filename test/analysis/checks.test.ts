@@ -344,10 +344,10 @@ const CASES: Case[] = [
   {
     code: 'CMA103',
     title: 'retries beyond the route timeout',
-    bad: route('{ host: reviews }', '    timeout: 1s\n    retries: { attempts: 3, perTryTimeout: 500ms }\n'),
-    good: route('{ host: reviews }', '    timeout: 1s\n    retries: { attempts: 2, perTryTimeout: 0.5s }\n'),
+    bad: route('{ host: reviews }', '    timeout: 1s\n    retries: { attempts: 2, perTryTimeout: 500ms }\n'),
+    good: route('{ host: reviews }', '    timeout: 1.5s\n    retries: { attempts: 2, perTryTimeout: 0.5s }\n'),
     at: 'VirtualService shop/reviews spec.http[0].retries',
-    message: /3 attempts × perTryTimeout 500ms = 1\.5s exceeds the route timeout 1s/,
+    message: /The first try and 2 retries of up to perTryTimeout 500ms take up to 1\.5s, more than the route timeout 1s/,
   },
   {
     code: 'CMA104',

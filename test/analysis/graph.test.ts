@@ -80,3 +80,39 @@ test('DOT: the same picture as a Graphviz digraph; access edges can be left out'
 test('the text is deterministic', () => {
   expect(TopologyGraph.mermaid([...MESH].reverse())).toBe(TopologyGraph.mermaid(MESH));
 });
+
+describe('TopologyGraph: egress and gateway workloads', () => {
+  const manifests = MeshAnalysis.parseYaml(`${docs(
+    namespace('shop'),
+    service('shop', 'web'),
+    deployment('shop', 'web', { serviceAccount: 'web' }),
+    service('shop', 'edge', '[{ name: http, port: 80 }]', '{ istio: edge }'),
+    deployment('shop', 'edge', { labels: 'app: edge, istio: edge', serviceAccount: 'edge' }),
+  )}---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: shop }
+spec: { selector: { istio: edge }, servers: [{ port: { number: 8080, name: http, protocol: HTTP }, hosts: ['*'] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: stripe, namespace: shop }
+spec: { hosts: [api.stripe.com], ports: [{ number: 443, name: https, protocol: HTTPS }], resolution: DNS, location: MESH_EXTERNAL }
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: web, namespace: shop }
+spec: { workloadSelector: { labels: { app: web } }, egress: [{ hosts: [shop/api.stripe.com, istio-system/*] }] }
+`);
+
+  test("a scoped Sidecar's external egress host is an egress edge", () => {
+    expect(TopologyGraph.mermaid(manifests)).toContain('svc_shop__web -.->|"egress"| ext_api_stripe_com');
+    expect(TopologyGraph.dot(manifests)).toContain('"svc_shop__web" -> "ext_api_stripe_com" [label="egress", style=dashed, color=gray40];');
+  });
+
+  test("the Service in front of a gateway's own pods is drawn as the gateway, not as a service", () => {
+    const mermaid = TopologyGraph.mermaid(manifests);
+    expect(mermaid).toContain('gw_shop__edge{{"gateway edge"}}');
+    expect(mermaid).not.toContain('svc_shop__edge');
+  });
+});

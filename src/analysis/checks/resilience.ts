@@ -2,7 +2,8 @@ import { durationMillis } from '../routes';
 import { Check } from './check';
 
 /**
- * CMA103: `attempts × perTryTimeout` beyond the route `timeout` — the route times out before the retries run.
+ * CMA103: `(attempts + 1) × perTryTimeout` beyond the route `timeout` — the first try and the retries each get up
+ * to perTryTimeout, so the route times out before the last retries can run.
  * CMA104: fault injection with retries on one route — Istio does not enable retries (or the timeout) on a route
  * that injects faults at the client side, so the retries configured there never happen.
  */
@@ -21,10 +22,11 @@ export const retriesAndFaults: Check = {
         }
         const timeout = durationMillis(rule.timeout);
         const perTry = durationMillis(retries.perTryTimeout);
-        if (timeout === undefined || perTry === undefined || retries.attempts * perTry <= timeout) return;
+        const budget = (retries.attempts + 1) * perTry!;
+        if (timeout === undefined || perTry === undefined || budget <= timeout) return;
         ctx.report('CMA103', vs, path,
-          `${retries.attempts} attempts × perTryTimeout ${retries.perTryTimeout} = ${format(retries.attempts * perTry)} exceeds the route timeout ${rule.timeout}: the route times out before the last retries can run.`,
-          `Raise the timeout to at least ${format(retries.attempts * perTry)}, or lower attempts or perTryTimeout.`);
+          `The first try and ${retries.attempts} retries of up to perTryTimeout ${retries.perTryTimeout} take up to ${format(budget)}, more than the route timeout ${rule.timeout}: the route times out before the last retries can run.`,
+          `Raise the timeout to at least ${format(budget)}, or lower attempts or perTryTimeout.`);
       });
     }
   },
