@@ -10,6 +10,8 @@ import { IConstruct } from 'constructs';
 export interface Synthesis {
   /** Values computed once per synthesis, by key. */
   readonly memo: Map<string, unknown>;
+  /** True for `app.synth()`, which writes files to the app's output folder (not `synthYaml()`). */
+  readonly writesFiles: boolean;
 }
 
 interface Session extends Synthesis {
@@ -36,7 +38,7 @@ export function trackSynthesis(root: IConstruct): void {
       writable: true,
       value: function synthesize(this: unknown, ...args: unknown[]) {
         if (SESSIONS.has(root)) return original.apply(this, args);
-        const session: Session = { memo: new Map(), rendered: new Map() };
+        const session: Session = { memo: new Map(), rendered: new Map(), writesFiles: method === 'synth' };
         SESSIONS.set(root, session);
         try {
           return original.apply(this, args);

@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
-import { analyzeOnSynth } from './synth-analysis';
+import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
@@ -77,6 +77,16 @@ export interface MeshProps {
    * @default true
    */
   readonly analyzeOnSynth?: boolean;
+
+  /**
+   * When the app is synthesized to files (`app.synth()`, `cdk8s synth`), write the topology of
+   * every mesh of the app beside the YAML: `mesh-topology.mmd` (Mermaid) and
+   * `mesh-topology.dot` (Graphviz): services, versions, weighted routes, gateways, external
+   * services and allowed calls.
+   *
+   * @default true
+   */
+  readonly writeTopology?: boolean;
 
   /**
    * What workloads may call outside the service registry. REGISTRY_ONLY blocks calls to hosts
@@ -261,6 +271,7 @@ export class Mesh extends Construct implements IPeer {
     // Validations (the analysis, CM240) share what they render within one synthesis.
     trackSynthesis(this.node.root);
     if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
+    if (props.writeTopology ?? true) this.node.addValidation({ validate: () => writeTopologyOnSynth(this) });
 
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
     if (this.authorization === AuthorizationMode.DEFAULT_DENY) {

@@ -1,9 +1,12 @@
-import { ApiObject } from 'cdk8s';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, App } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { Mesh } from './mesh';
 import { MeshAnalysis } from '../analysis/analysis';
 import { Finding, Severity } from '../analysis/finding';
 import { CLUSTER_SCOPED } from '../analysis/manifests';
+import { TopologyGraph } from '../analysis/graph';
 import { AnalysisOptions } from '../analysis/options';
 import { currentSynthesis, renderOnce } from '../internal/synthesis';
 
@@ -72,6 +75,27 @@ export function analyzeOnSynth(mesh: Mesh): string[] {
   }
   return findings.filter((f) => f.severity === Severity.ERROR).map(describe);
 }
+
+/**
+ * Writes the mesh topology (Mermaid and Graphviz DOT) beside the YAML when the app is
+ * synthesized to files: `<outdir>/mesh-topology.mmd` and `.dot`, once per synthesis.
+ */
+export function writeTopologyOnSynth(mesh: Mesh): string[] {
+  const synthesis = currentSynthesis(mesh);
+  if (!synthesis?.writesFiles || synthesis.memo.has(TOPOLOGY)) return [];
+  synthesis.memo.set(TOPOLOGY, true);
+  const snapshot = (synthesis.memo.get(SNAPSHOT) as AppSnapshot | undefined) ?? takeSnapshot(mesh.node.root, mesh);
+  synthesis.memo.set(SNAPSHOT, snapshot);
+  const options = { rootNamespace: mesh.rootNamespace, trustDomain: mesh.trustDomain, defaultNamespace: mesh.namespaceName };
+  const outdir = (mesh.node.root as App).outdir;
+  fs.mkdirSync(outdir, { recursive: true });
+  fs.writeFileSync(path.join(outdir, 'mesh-topology.mmd'), TopologyGraph.mermaid(snapshot.manifests, options));
+  fs.writeFileSync(path.join(outdir, 'mesh-topology.dot'), TopologyGraph.dot(snapshot.manifests, options));
+  return [];
+}
+
+/** The memo key that marks the topology as written. */
+const TOPOLOGY = 'topology|written';
 
 /** Walks the tree once: the objects, rendered (once per synthesis), and the meshes. */
 function takeSnapshot(app: IConstruct, mesh: Mesh): AppSnapshot {

@@ -125,7 +125,8 @@ describe('examples/argocd', () => {
       // WHEN
       run('bash', ['-c', command![0].replace(`--output ../../${MANIFESTS_PATH}`, `--output '${folder}'`)], { cwd: ROOT });
       // THEN: exactly bookinfo's manifests, valid, and nothing stale for Argo CD to keep deploying
-      expect(fs.readdirSync(folder)).toEqual(['bookinfo.k8s.yaml']);
+      // (The topology picture is written beside the manifests; Argo CD reads only the YAML.)
+      expect(fs.readdirSync(folder).sort()).toEqual(['bookinfo.k8s.yaml', 'mesh-topology.dot', 'mesh-topology.mmd']);
       const rendered = parseYamlStream(fs.readFileSync(path.join(folder, 'bookinfo.k8s.yaml'), 'utf8'));
       expectSchemaValid(rendered, MANIFESTS_PATH);
       expect(withoutSyncWaves(rendered)).toEqual(bookinfoObjects());

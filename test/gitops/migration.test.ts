@@ -18,7 +18,7 @@ function runSnippet(snippet: string): Manifest[] {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     jest.isolateModules(() => require(path.join(ROOT, snippet)));
-    return fs.readdirSync(outdir).flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJS()));
+    return fs.readdirSync(outdir).filter((f) => f.endsWith('.yaml')).flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJS()));
   } finally {
     delete process.env.CDK8S_OUTDIR;
     fs.rmSync(outdir, { recursive: true, force: true });
