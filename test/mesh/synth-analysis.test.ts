@@ -1,4 +1,7 @@
-import { Chart, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, Testing } from 'cdk8s';
 import { istio, Mesh, MeshService } from '../../src';
 
 function setup(analyzeOnSynth?: boolean) {
@@ -52,5 +55,38 @@ describe('analysis at synth', () => {
     const { chart } = setup(false);
     bogusRoute(chart);
     expect(() => Testing.synth(chart)).not.toThrow();
+  });
+});
+
+describe('topology beside the YAML', () => {
+  const build = (writeTopology?: boolean) => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'topology-'));
+    const app = new App({ outdir });
+    const chart = new Chart(app, 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh', { writeTopology });
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 80 });
+    const reviews = new MeshService(chart, 'reviews', { mesh, image: 'reviews:1', port: 9080 });
+    reviews.routeTraffic({ destinations: [{ version: reviews.defaultVersion, weight: 80 }, { version: reviews.addVersion('v2'), weight: 20 }] });
+    reviews.allowFrom(web);
+    return { app, outdir };
+  };
+
+  test('app.synth() writes mesh-topology.mmd and mesh-topology.dot next to the manifests', () => {
+    const { app, outdir } = build();
+    app.synth();
+    expect(fs.readdirSync(outdir).sort()).toEqual(['mesh-topology.dot', 'mesh-topology.mmd', 'shop.k8s.yaml']);
+    const mermaid = fs.readFileSync(path.join(outdir, 'mesh-topology.mmd'), 'utf8');
+    expect(mermaid).toContain('svc_shop__reviews -->|"80%"| svc_shop__reviews__v_v1');
+    expect(mermaid).toContain('svc_shop__web -.->|"allowed"| svc_shop__reviews');
+    expect(fs.readFileSync(path.join(outdir, 'mesh-topology.dot'), 'utf8')).toMatch(/^digraph mesh \{/);
+  });
+
+  test('synthYaml() writes nothing, and writeTopology: false turns it off', () => {
+    const yaml = build();
+    yaml.app.synthYaml();
+    expect(fs.readdirSync(yaml.outdir)).toEqual([]);
+    const off = build(false);
+    off.app.synth();
+    expect(fs.readdirSync(off.outdir)).toEqual(['shop.k8s.yaml']);
   });
 });
