@@ -5,8 +5,8 @@ import { IConstruct } from 'constructs';
 import type { Mesh } from './mesh';
 import { MeshAnalysis } from '../analysis/analysis';
 import { Finding, Severity } from '../analysis/finding';
-import { CLUSTER_SCOPED } from '../analysis/manifests';
 import { TopologyGraph } from '../analysis/graph';
+import { CLUSTER_SCOPED } from '../analysis/manifests';
 import { AnalysisOptions } from '../analysis/options';
 import { currentSynthesis, renderOnce } from '../internal/synthesis';
 
@@ -63,8 +63,8 @@ export function analyzeOnSynth(mesh: Mesh): string[] {
   const findings = all.filter((f) => mine(f) && !REPORTED_BY_CONSTRUCTS.has(f.code));
 
   const describe = (f: Finding) => {
-    const path = pathsOf(snapshot).get(key3(f.kind, f.namespaceName, f.name));
-    return `${f.code} ${f.kind} ${f.namespaceName ? `${f.namespaceName}/` : ''}${f.name}${path ? ` (${path})` : ''} ${f.path}: ${f.message} Fix: ${f.fix}`;
+    const constructPath = pathsOf(snapshot).get(key3(f.kind, f.namespaceName, f.name));
+    return `${f.code} ${f.kind} ${f.namespaceName ? `${f.namespaceName}/` : ''}${f.name}${constructPath ? ` (${constructPath})` : ''} ${f.path}: ${f.message} Fix: ${f.fix}`;
   };
   const printed = PRINTED.get(app) ?? new Set<string>();
   PRINTED.set(app, printed);

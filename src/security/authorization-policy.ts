@@ -2,10 +2,12 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
 import { Condition } from './condition';
+import { _effectiveMtls } from './effective-mtls';
 import {
   Attachment, PEER_FIELDS, RuleProblem, attach, claimName, describePeer, registerAuthorizationPolicy, requireIps, requireValues,
   unique, withScope,
 } from './internal';
+import { MtlsMode } from './mtls-mode';
 import { Operation } from './operation';
 import { IPeer, PeerConfig } from './peer';
 import {
@@ -19,8 +21,6 @@ import { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
 import { ServiceVersion } from '../mesh/service-version';
 import { IWorkloadTarget } from '../mesh/workload-target';
-import { _effectiveMtls } from './effective-mtls';
-import { MtlsMode } from './mtls-mode';
 
 /**
  * What a policy does with the requests its rules match. Istio evaluates CUSTOM policies first,
@@ -360,7 +360,8 @@ export class AuthorizationPolicy extends Construct {
     const target = this.target;
     const service = target instanceof MeshService ? target : target instanceof ServiceVersion ? target.service : undefined;
     if (!service) return [];
-    const identity = this.rendered.some((rule) => rule.from?.some(({ source }) => PEER_IDENTITY_FIELDS.some((f) => (source as any)[f] !== undefined)));
+    const needsIdentity = (source: object | undefined) => PEER_IDENTITY_FIELDS.some((f) => (source as any)?.[f] !== undefined);
+    const identity = this.rendered.some((rule) => rule.from?.some(({ source }) => needsIdentity(source)));
     const mode = _effectiveMtls(service, service.port, target instanceof ServiceVersion ? target : undefined);
     if (!identity || mode !== MtlsMode.DISABLE) return [];
     return [formatMessage('CM331', `the policy matches callers by identity, but "${service.name}" accepts plaintext only (mTLS DISABLE), so callers have no identity and the rule can never match`,

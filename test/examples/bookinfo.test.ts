@@ -47,7 +47,8 @@ describe('examples/bookinfo', () => {
     for (const svc of ofKind(sample, 'Service')) {
       const ours = one(manifests, 'Service', svc.metadata.name);
       expect(ours.spec.selector).toEqual(svc.spec.selector);
-      expect(ours.spec.ports.map((p: any) => ({ name: p.name, port: p.port }))).toEqual(svc.spec.ports.map((p: any) => ({ name: p.name, port: p.port })));
+      const ports = (s: Manifest) => s.spec.ports.map((p: any) => ({ name: p.name, port: p.port }));
+      expect(ports(ours)).toEqual(ports(svc));
       expect(ours.metadata.labels).toMatchObject(svc.metadata.labels);
     }
     // Istio's four accounts, and the example's own ingress gateway's.
@@ -62,8 +63,10 @@ describe('examples/bookinfo', () => {
       const [theirs] = dep.spec.template.spec.containers;
       const [mine] = ours.spec.template.spec.containers;
       expect(ours.spec.template.spec.serviceAccountName).toBe(dep.spec.template.spec.serviceAccountName);
-      expect({ name: mine.name, image: mine.image, pull: mine.imagePullPolicy, ports: mine.ports, env: mine.env, mounts: sortBy(mine.volumeMounts) })
-        .toEqual({ name: theirs.name, image: theirs.image, pull: theirs.imagePullPolicy, ports: theirs.ports, env: theirs.env, mounts: sortBy(theirs.volumeMounts) });
+      const container = (c: any) => ({
+        name: c.name, image: c.image, pull: c.imagePullPolicy, ports: c.ports, env: c.env, mounts: sortBy(c.volumeMounts),
+      });
+      expect(container(mine)).toEqual(container(theirs));
     }
   });
 

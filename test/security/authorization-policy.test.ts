@@ -1,9 +1,9 @@
+import { Testing } from 'cdk8s';
 import { httpbin, meshChart, service, specOf, synth, workload } from './support';
 import {
   AuthorizationAction, AuthorizationMode, AuthorizationPolicy, Condition, Dataplane, HttpMethod, Mesh, MeshService, MtlsMode, MtlsPolicy,
   Operation, Peer, Protocol,
 } from '../../src';
-import { Testing } from 'cdk8s';
 import { one } from '../support/manifests';
 
 describe('AuthorizationPolicy', () => {
