@@ -165,7 +165,7 @@ export class Mesh extends Construct implements IPeer {
   /** The namespace-wide mutual TLS mode. */
   public readonly mtlsMode: MtlsMode;
   /** The Namespace object, unless an existing namespace was adopted. */
-  public readonly namespace?: kplus.Namespace;
+  public readonly namespaceObject?: kplus.Namespace;
   /** The namespace-wide PeerAuthentication `default`, unless the mode is UNSET. */
   public readonly peerAuthentication?: ApiObject;
   /** The namespace waypoint (Gateway API `Gateway`), in ambient mode with a waypoint. */
@@ -220,11 +220,11 @@ export class Mesh extends Construct implements IPeer {
     this._telemetry = new MeshTelemetryConfig(this, props.telemetryProviders, props.defaultTelemetryProviders);
 
     if (props.createNamespace ?? true) {
-      this.namespace = new kplus.Namespace(this, 'Namespace', {
+      this.namespaceObject = new kplus.Namespace(this, 'Namespace', {
         metadata: { name: namespaceName, labels: { ...props.namespaceLabels, ...this.namespaceLabels } },
       });
       // A Namespace is cluster-scoped: drop the namespace a namespaced Chart stamps on everything.
-      if (chartNamespace) ApiObject.of(this.namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      if (chartNamespace) ApiObject.of(this.namespaceObject).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
 
     if (this.mtlsMode !== MtlsMode.UNSET) {

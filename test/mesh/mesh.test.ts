@@ -25,6 +25,7 @@ describe('Mesh', () => {
     expect(mesh.namespaceName).toBe('shop');
     expect(mesh.trustDomain).toBe('cluster.local');
     expect(mesh.rootNamespace).toBe('istio-system');
+    expect(mesh.namespaceObject?.name).toBe('shop');
     expect(manifests).toMatchSnapshot();
   });
 
