@@ -13,7 +13,7 @@ import { Mesh } from '../mesh/mesh';
 import { Protocol, isHttpProtocol } from '../mesh/protocol';
 import { renderRetries } from '../render/http-route';
 import { RetryPolicy } from '../traffic/resilience';
-import { checkDuration, checkWholeNumber } from '../traffic/validation';
+import { checkDuration, checkRetryPolicy, checkWholeNumber } from '../traffic/validation';
 
 /** How the proxy finds the addresses of an external host. */
 export enum Resolution {
@@ -291,8 +291,7 @@ export class ExternalService extends Construct implements ICallable {
       throw meshError(this, 'CM514', `endpoints are set but resolution is ${resolution}`, 'use Resolution.STATIC (IP endpoints) or Resolution.DNS (host endpoints)');
     }
     checkDuration(this, 'timeout', props.timeout);
-    checkWholeNumber(this, 'CM209', 'retry.attempts', props.retry?.attempts, 0);
-    checkDuration(this, 'retry.perTryTimeout', props.retry?.perTryTimeout);
+    if (props.retry) checkRetryPolicy(this, props.retry);
     const origination = props.tlsOrigination;
     if (origination) {
       const plain = this.ports.find((p) => p.number === origination.port);

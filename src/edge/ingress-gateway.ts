@@ -20,7 +20,7 @@ import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
 import { UriRewrite } from '../traffic/route-actions';
 import { WeightedDestination } from '../traffic/traffic-split';
-import { checkDuration, checkPath, checkRegex, checkWholeNumber } from '../traffic/validation';
+import { checkDuration, checkPath, checkRegex, checkRetryPolicy, checkWholeNumber } from '../traffic/validation';
 
 /** TLS settings of an HTTPS or TLS gateway listener. */
 export class GatewayTls {
@@ -446,8 +446,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
    */
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
     checkDuration(this, 'timeout', options.timeout);
-    checkWholeNumber(this, 'CM209', 'retry.attempts', options.retry?.attempts, 0);
-    checkDuration(this, 'retry.perTryTimeout', options.retry?.perTryTimeout);
+    if (options.retry) checkRetryPolicy(this, options.retry);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
       else checkPath(this, 'path', path.value);

@@ -4,7 +4,7 @@ import { meshError, meshWarning } from '../errors';
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
 import { DirectResponse, HeaderOperations, HttpRedirect, Mirror, UriRewrite } from './route-actions';
-import { checkDuration, checkHeaderName, checkPath, checkPercent, checkRegex, checkWholeNumber } from './validation';
+import { checkDuration, checkHeaderName, checkPath, checkPercent, checkRegex, checkRetryPolicy, checkWholeNumber } from './validation';
 import { HttpMethod } from '../mesh/http-method';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
@@ -265,18 +265,7 @@ function checkMatch(scope: IConstruct, where: string, match: HttpMatch): void {
 function checkRetry(scope: TrafficSplit, options: TrafficSplitOptions, nonIdempotentOnly: boolean): void {
   const retry = options.retry;
   if (!retry) return;
-  checkWholeNumber(scope, 'CM209', 'retry.attempts', retry.attempts, 0);
-  checkDuration(scope, 'retry.perTryTimeout', retry.perTryTimeout);
-  checkDuration(scope, 'retry.backoff', retry.backoff);
-  for (const code of retry.retryOnStatusCodes ?? []) checkWholeNumber(scope, 'CM221', 'retry.retryOnStatusCodes entry', code, 100, 599);
-  if (retry.attempts === 0) {
-    const extra = ['perTryTimeout', 'retryOn', 'retryOnStatusCodes', 'backoff', 'retryRemoteLocalities']
-      .filter((k) => (retry as any)[k] !== undefined);
-    if (extra.length > 0) {
-      throw meshError(scope, 'CM210', `retry.attempts is 0 (no retries) but ${extra.join(', ')} ${extra.length > 1 ? 'are' : 'is'} set`,
-        `remove ${extra.join(', ')}, or allow at least one retry`);
-    }
-  }
+  checkRetryPolicy(scope, retry);
   if (nonIdempotentOnly && !options.allowNonIdempotentRetries) {
     const unsafe = [...(retry.retryOn ?? []).filter((c) => !SAFE_RETRY_ON.includes(c)), ...(retry.retryOnStatusCodes ?? []).map(String)];
     if (unsafe.length > 0) {

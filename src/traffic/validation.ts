@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { ErrorCode, meshError } from '../errors';
+import { RetryPolicy } from './resilience';
 import { durationProblem } from '../internal/duration';
 
 // Checks shared by the traffic constructs. Each throws a CM2xx error naming the construct at
@@ -21,6 +22,24 @@ export function checkPercent(scope: IConstruct, what: string, value: number | un
   if (value === undefined) return;
   if (!(Number.isFinite(value) && value >= 0 && value <= 100) || (value > 0 && value < 0.0001)) {
     throw meshError(scope, code, `${what} is ${value}`, 'use a percentage from 0 to 100 (fractions down to 0.0001)');
+  }
+}
+
+/**
+ * Throws unless Istio accepts the retry policy: attempts ≥ 0 (CM209), durations (CM211), HTTP
+ * status codes (CM221), and no retry settings when retries are off (CM210).
+ */
+export function checkRetryPolicy(scope: IConstruct, retry: RetryPolicy): void {
+  checkWholeNumber(scope, 'CM209', 'retry.attempts', retry.attempts, 0);
+  checkDuration(scope, 'retry.perTryTimeout', retry.perTryTimeout);
+  checkDuration(scope, 'retry.backoff', retry.backoff);
+  for (const code of retry.retryOnStatusCodes ?? []) checkWholeNumber(scope, 'CM221', 'retry.retryOnStatusCodes entry', code, 100, 599);
+  if (retry.attempts !== 0) return;
+  const extra = ['perTryTimeout', 'retryOn', 'retryOnStatusCodes', 'backoff', 'retryRemoteLocalities']
+    .filter((k) => (retry as any)[k] !== undefined);
+  if (extra.length > 0) {
+    throw meshError(scope, 'CM210', `retry.attempts is 0 (no retries) but ${extra.join(', ')} ${extra.length > 1 ? 'are' : 'is'} set`,
+      `remove ${extra.join(', ')}, or allow at least one retry`);
   }
 }
 

@@ -152,6 +152,13 @@ describe('IngressGateway', () => {
       const gateway = new IngressGateway(chart, 'edge', { mesh });
       expect(() => db.exposeViaGateway(gateway)).toThrow(/CM505 .*gateway "edge" has no TCP listener for tcp service "db".*Fix: add GatewayListener.tcp/);
     });
+    test('CM210: a gateway route with retry settings but zero attempts (the same retry checks as mesh routes)', () => {
+      const { chart, mesh, web } = setup();
+      const gateway = new IngressGateway(chart, 'edge', { mesh });
+      expect(() => web.exposeViaGateway(gateway, { retry: { attempts: 0, perTryTimeout: Duration.seconds(1) } }))
+        .toThrow(/\[shop\/edge\] CM210 .*retry.attempts is 0 \(no retries\) but perTryTimeout is set/);
+    });
+
     test('CM507: empty selector of an existing gateway', () => {
       const { chart, mesh } = setup();
       expect(() => new IngressGateway(chart, 'edge', { mesh, existingGateway: { selector: {}, namespaceName: 'istio-system' } })).toThrow(/CM507 /);
