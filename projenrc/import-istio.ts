@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { convertLinearly } from './linear-conversions';
 
 const root = path.resolve(__dirname, '..');
 const crdFile = process.env.ISTIO_CRDS
@@ -70,20 +71,18 @@ execFileSync('npx', ['cdk8s', 'import', filtered, '-o', out, '-l', 'typescript',
 });
 fs.rmSync(tmp, { recursive: true, force: true });
 
-// Two fixes to the generated code:
+// Fixes to the generated code:
 // - cdk8s import spells an underscore inside an enum literal as `_UNDERSCORE_`
 //   (MESH_UNDERSCORE_EXTERNAL); give members the names of the Istio literals (MESH_EXTERNAL);
-// - each toJson_* function drops undefined fields by rebuilding the object once per key
-//   (`reduce` with a spread: quadratic in the keys); drop them in one pass instead, same output.
-const QUADRATIC_FILTER = 'return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});';
-const LINEAR_FILTER = 'const out: Record<string, any> = {};\n  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;\n  return out;';
+// - the toJson_* conversions (run for every object at every synthesis) build each object with
+//   every field, then drop the undefined ones by rebuilding it once per key (`reduce` with a
+//   spread: quadratic in the keys; maps the same); write each defined field once instead, with
+//   the same output. See convertLinearly in projenrc/linear-conversions.ts.
 for (const file of fs.readdirSync(out)) {
   const target = path.join(out, file);
   const generated = fs.readFileSync(target, 'utf8');
-  if (!generated.includes(QUADRATIC_FILTER)) throw new Error(`${file}: the toJson_* functions have an unexpected shape`);
-  const source = generated.replace(/^(\s+)([A-Z0-9_]+) = "/gm,
-    (_match, indent: string, member: string) => `${indent}${member.replace(/_UNDERSCORE_/g, '_')} = "`)
-    .split(QUADRATIC_FILTER).join(LINEAR_FILTER);
+  const source = convertLinearly(generated.replace(/^(\s+)([A-Z0-9_]+) = "/gm,
+    (_match, indent: string, member: string) => `${indent}${member.replace(/_UNDERSCORE_/g, '_')} = "`), file);
   if (/_UNDERSCORE_/.test(source)) throw new Error(`${file}: an _UNDERSCORE_ name is left outside an enum member`);
   fs.writeFileSync(target, source);
 }

@@ -80,14 +80,11 @@ export interface TrafficExtensionProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionProps(obj: TrafficExtensionProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_TrafficExtensionSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_TrafficExtensionSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -155,19 +152,16 @@ export interface TrafficExtensionSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpec(obj: TrafficExtensionSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'lua': toJson_TrafficExtensionSpecLua(obj.lua),
-    'match': obj.match?.map(y => toJson_TrafficExtensionSpecMatch(y)),
-    'phase': obj.phase,
-    'priority': obj.priority,
-    'selector': toJson_TrafficExtensionSpecSelector(obj.selector),
-    'targetRefs': obj.targetRefs?.map(y => toJson_TrafficExtensionSpecTargetRefs(y)),
-    'wasm': toJson_TrafficExtensionSpecWasm(obj.wasm),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_TrafficExtensionSpecLua(obj.lua); if (value !== undefined) result['lua'] = value;
+  value = obj.match?.map(y => toJson_TrafficExtensionSpecMatch(y)); if (value !== undefined) result['match'] = value;
+  value = obj.phase; if (value !== undefined) result['phase'] = value;
+  value = obj.priority; if (value !== undefined) result['priority'] = value;
+  value = toJson_TrafficExtensionSpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  value = obj.targetRefs?.map(y => toJson_TrafficExtensionSpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  value = toJson_TrafficExtensionSpecWasm(obj.wasm); if (value !== undefined) result['wasm'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -191,13 +185,10 @@ export interface TrafficExtensionSpecLua {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecLua(obj: TrafficExtensionSpecLua | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'inlineCode': obj.inlineCode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.inlineCode; if (value !== undefined) result['inlineCode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -228,14 +219,11 @@ export interface TrafficExtensionSpecMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecMatch(obj: TrafficExtensionSpecMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-    'ports': obj.ports?.map(y => toJson_TrafficExtensionSpecMatchPorts(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.ports?.map(y => toJson_TrafficExtensionSpecMatchPorts(y)); if (value !== undefined) result['ports'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -277,13 +265,10 @@ export interface TrafficExtensionSpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecSelector(obj: TrafficExtensionSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -326,16 +311,13 @@ export interface TrafficExtensionSpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecTargetRefs(obj: TrafficExtensionSpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -426,22 +408,19 @@ export interface TrafficExtensionSpecWasm {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecWasm(obj: TrafficExtensionSpecWasm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'failStrategy': obj.failStrategy,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'imagePullSecret': obj.imagePullSecret,
-    'pluginConfig': obj.pluginConfig,
-    'pluginName': obj.pluginName,
-    'sha256': obj.sha256,
-    'type': obj.type,
-    'url': obj.url,
-    'verificationKey': obj.verificationKey,
-    'vmConfig': toJson_TrafficExtensionSpecWasmVmConfig(obj.vmConfig),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.failStrategy; if (value !== undefined) result['failStrategy'] = value;
+  value = obj.imagePullPolicy; if (value !== undefined) result['imagePullPolicy'] = value;
+  value = obj.imagePullSecret; if (value !== undefined) result['imagePullSecret'] = value;
+  value = obj.pluginConfig; if (value !== undefined) result['pluginConfig'] = value;
+  value = obj.pluginName; if (value !== undefined) result['pluginName'] = value;
+  value = obj.sha256; if (value !== undefined) result['sha256'] = value;
+  value = obj.type; if (value !== undefined) result['type'] = value;
+  value = obj.url; if (value !== undefined) result['url'] = value;
+  value = obj.verificationKey; if (value !== undefined) result['verificationKey'] = value;
+  value = toJson_TrafficExtensionSpecWasmVmConfig(obj.vmConfig); if (value !== undefined) result['vmConfig'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -479,13 +458,10 @@ export interface TrafficExtensionSpecMatchPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecMatchPorts(obj: TrafficExtensionSpecMatchPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -557,13 +533,10 @@ export interface TrafficExtensionSpecWasmVmConfig {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecWasmVmConfig(obj: TrafficExtensionSpecWasmVmConfig | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_TrafficExtensionSpecWasmVmConfigEnv(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.env?.map(y => toJson_TrafficExtensionSpecWasmVmConfigEnv(y)); if (value !== undefined) result['env'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -601,15 +574,12 @@ export interface TrafficExtensionSpecWasmVmConfigEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrafficExtensionSpecWasmVmConfigEnv(obj: TrafficExtensionSpecWasmVmConfigEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': obj.valueFrom,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  value = obj.valueFrom; if (value !== undefined) result['valueFrom'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -705,14 +675,11 @@ export interface WasmPluginProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginProps(obj: WasmPluginProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_WasmPluginSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_WasmPluginSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -845,28 +812,25 @@ export interface WasmPluginSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpec(obj: WasmPluginSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'failStrategy': obj.failStrategy,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'imagePullSecret': obj.imagePullSecret,
-    'match': obj.match?.map(y => toJson_WasmPluginSpecMatch(y)),
-    'phase': obj.phase,
-    'pluginConfig': obj.pluginConfig,
-    'pluginName': obj.pluginName,
-    'priority': obj.priority,
-    'selector': toJson_WasmPluginSpecSelector(obj.selector),
-    'sha256': obj.sha256,
-    'targetRef': toJson_WasmPluginSpecTargetRef(obj.targetRef),
-    'targetRefs': obj.targetRefs?.map(y => toJson_WasmPluginSpecTargetRefs(y)),
-    'type': obj.type,
-    'url': obj.url,
-    'verificationKey': obj.verificationKey,
-    'vmConfig': toJson_WasmPluginSpecVmConfig(obj.vmConfig),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.failStrategy; if (value !== undefined) result['failStrategy'] = value;
+  value = obj.imagePullPolicy; if (value !== undefined) result['imagePullPolicy'] = value;
+  value = obj.imagePullSecret; if (value !== undefined) result['imagePullSecret'] = value;
+  value = obj.match?.map(y => toJson_WasmPluginSpecMatch(y)); if (value !== undefined) result['match'] = value;
+  value = obj.phase; if (value !== undefined) result['phase'] = value;
+  value = obj.pluginConfig; if (value !== undefined) result['pluginConfig'] = value;
+  value = obj.pluginName; if (value !== undefined) result['pluginName'] = value;
+  value = obj.priority; if (value !== undefined) result['priority'] = value;
+  value = toJson_WasmPluginSpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  value = obj.sha256; if (value !== undefined) result['sha256'] = value;
+  value = toJson_WasmPluginSpecTargetRef(obj.targetRef); if (value !== undefined) result['targetRef'] = value;
+  value = obj.targetRefs?.map(y => toJson_WasmPluginSpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  value = obj.type; if (value !== undefined) result['type'] = value;
+  value = obj.url; if (value !== undefined) result['url'] = value;
+  value = obj.verificationKey; if (value !== undefined) result['verificationKey'] = value;
+  value = toJson_WasmPluginSpecVmConfig(obj.vmConfig); if (value !== undefined) result['vmConfig'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -929,14 +893,11 @@ export interface WasmPluginSpecMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecMatch(obj: WasmPluginSpecMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-    'ports': obj.ports?.map(y => toJson_WasmPluginSpecMatchPorts(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.ports?.map(y => toJson_WasmPluginSpecMatchPorts(y)); if (value !== undefined) result['ports'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -978,13 +939,10 @@ export interface WasmPluginSpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecSelector(obj: WasmPluginSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1027,16 +985,13 @@ export interface WasmPluginSpecTargetRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecTargetRef(obj: WasmPluginSpecTargetRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1079,16 +1034,13 @@ export interface WasmPluginSpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecTargetRefs(obj: WasmPluginSpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1128,13 +1080,10 @@ export interface WasmPluginSpecVmConfig {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecVmConfig(obj: WasmPluginSpecVmConfig | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_WasmPluginSpecVmConfigEnv(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.env?.map(y => toJson_WasmPluginSpecVmConfigEnv(y)); if (value !== undefined) result['env'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1172,13 +1121,10 @@ export interface WasmPluginSpecMatchPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecMatchPorts(obj: WasmPluginSpecMatchPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1216,15 +1162,12 @@ export interface WasmPluginSpecVmConfigEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WasmPluginSpecVmConfigEnv(obj: WasmPluginSpecVmConfigEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': obj.valueFrom,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  value = obj.valueFrom; if (value !== undefined) result['valueFrom'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1242,3 +1185,14 @@ export enum WasmPluginSpecVmConfigEnvValueFrom {
   HOST = "HOST",
 }
 
+
+/** A map without its undefined values, each value converted (see projenrc/linear-conversions.ts). */
+function jsonMap(map: { [key: string]: any } | undefined, convert: (value: any) => any): Record<string, any> | undefined {
+  if (map === undefined) { return undefined; }
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) out[key] = convert(value);
+  }
+  return out;
+}

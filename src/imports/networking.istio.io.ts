@@ -80,14 +80,11 @@ export interface DestinationRuleProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleProps(obj: DestinationRuleProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_DestinationRuleSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_DestinationRuleSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -139,17 +136,14 @@ export interface DestinationRuleSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpec(obj: DestinationRuleSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exportTo': obj.exportTo?.map(y => y),
-    'host': obj.host,
-    'subsets': obj.subsets?.map(y => toJson_DestinationRuleSpecSubsets(y)),
-    'trafficPolicy': toJson_DestinationRuleSpecTrafficPolicy(obj.trafficPolicy),
-    'workloadSelector': toJson_DestinationRuleSpecWorkloadSelector(obj.workloadSelector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exportTo?.map(y => y); if (value !== undefined) result['exportTo'] = value;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = obj.subsets?.map(y => toJson_DestinationRuleSpecSubsets(y)); if (value !== undefined) result['subsets'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicy(obj.trafficPolicy); if (value !== undefined) result['trafficPolicy'] = value;
+  value = toJson_DestinationRuleSpecWorkloadSelector(obj.workloadSelector); if (value !== undefined) result['workloadSelector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -185,15 +179,12 @@ export interface DestinationRuleSpecSubsets {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsets(obj: DestinationRuleSpecSubsets | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'trafficPolicy': toJson_DestinationRuleSpecSubsetsTrafficPolicy(obj.trafficPolicy),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicy(obj.trafficPolicy); if (value !== undefined) result['trafficPolicy'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -262,20 +253,17 @@ export interface DestinationRuleSpecTrafficPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicy(obj: DestinationRuleSpecTrafficPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectionPool': toJson_DestinationRuleSpecTrafficPolicyConnectionPool(obj.connectionPool),
-    'loadBalancer': toJson_DestinationRuleSpecTrafficPolicyLoadBalancer(obj.loadBalancer),
-    'outlierDetection': toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj.outlierDetection),
-    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(y)),
-    'proxyProtocol': toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
-    'retryBudget': toJson_DestinationRuleSpecTrafficPolicyRetryBudget(obj.retryBudget),
-    'tls': toJson_DestinationRuleSpecTrafficPolicyTls(obj.tls),
-    'tunnel': toJson_DestinationRuleSpecTrafficPolicyTunnel(obj.tunnel),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyConnectionPool(obj.connectionPool); if (value !== undefined) result['connectionPool'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancer(obj.loadBalancer); if (value !== undefined) result['loadBalancer'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj.outlierDetection); if (value !== undefined) result['outlierDetection'] = value;
+  value = obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(y)); if (value !== undefined) result['portLevelSettings'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj.proxyProtocol); if (value !== undefined) result['proxyProtocol'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyRetryBudget(obj.retryBudget); if (value !== undefined) result['retryBudget'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyTunnel(obj.tunnel); if (value !== undefined) result['tunnel'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -299,13 +287,10 @@ export interface DestinationRuleSpecWorkloadSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecWorkloadSelector(obj: DestinationRuleSpecWorkloadSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -374,20 +359,17 @@ export interface DestinationRuleSpecSubsetsTrafficPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicy(obj: DestinationRuleSpecSubsetsTrafficPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectionPool': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPool(obj.connectionPool),
-    'loadBalancer': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer(obj.loadBalancer),
-    'outlierDetection': toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
-    'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(y)),
-    'proxyProtocol': toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
-    'retryBudget': toJson_DestinationRuleSpecSubsetsTrafficPolicyRetryBudget(obj.retryBudget),
-    'tls': toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj.tls),
-    'tunnel': toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj.tunnel),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPool(obj.connectionPool); if (value !== undefined) result['connectionPool'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer(obj.loadBalancer); if (value !== undefined) result['loadBalancer'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection); if (value !== undefined) result['outlierDetection'] = value;
+  value = obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(y)); if (value !== undefined) result['portLevelSettings'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol); if (value !== undefined) result['proxyProtocol'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyRetryBudget(obj.retryBudget); if (value !== undefined) result['retryBudget'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj.tunnel); if (value !== undefined) result['tunnel'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -416,14 +398,11 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPool {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyConnectionPool(obj: DestinationRuleSpecTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolHttp(obj.http),
-    'tcp': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -473,17 +452,14 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancer {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancer(obj: DestinationRuleSpecTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'consistentHash': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
-    'localityLbSetting': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
-    'simple': obj.simple,
-    'warmup': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerWarmup(obj.warmup),
-    'warmupDurationSecs': obj.warmupDurationSecs,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash); if (value !== undefined) result['consistentHash'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting); if (value !== undefined) result['localityLbSetting'] = value;
+  value = obj.simple; if (value !== undefined) result['simple'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerWarmup(obj.warmup); if (value !== undefined) result['warmup'] = value;
+  value = obj.warmupDurationSecs; if (value !== undefined) result['warmupDurationSecs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -559,21 +535,18 @@ export interface DestinationRuleSpecTrafficPolicyOutlierDetection {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj: DestinationRuleSpecTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'baseEjectionTime': obj.baseEjectionTime,
-    'consecutive5xxErrors': obj.consecutive5XxErrors,
-    'consecutiveErrors': obj.consecutiveErrors,
-    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
-    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
-    'interval': obj.interval,
-    'maxEjectionPercent': obj.maxEjectionPercent,
-    'minHealthPercent': obj.minHealthPercent,
-    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.baseEjectionTime; if (value !== undefined) result['baseEjectionTime'] = value;
+  value = obj.consecutive5XxErrors; if (value !== undefined) result['consecutive5xxErrors'] = value;
+  value = obj.consecutiveErrors; if (value !== undefined) result['consecutiveErrors'] = value;
+  value = obj.consecutiveGatewayErrors; if (value !== undefined) result['consecutiveGatewayErrors'] = value;
+  value = obj.consecutiveLocalOriginFailures; if (value !== undefined) result['consecutiveLocalOriginFailures'] = value;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.maxEjectionPercent; if (value !== undefined) result['maxEjectionPercent'] = value;
+  value = obj.minHealthPercent; if (value !== undefined) result['minHealthPercent'] = value;
+  value = obj.splitExternalLocalOriginErrors; if (value !== undefined) result['splitExternalLocalOriginErrors'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -619,17 +592,14 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettings {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(obj: DestinationRuleSpecTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectionPool': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
-    'loadBalancer': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
-    'outlierDetection': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
-    'port': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsPort(obj.port),
-    'tls': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsTls(obj.tls),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool); if (value !== undefined) result['connectionPool'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer); if (value !== undefined) result['loadBalancer'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection); if (value !== undefined) result['outlierDetection'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -655,13 +625,10 @@ export interface DestinationRuleSpecTrafficPolicyProxyProtocol {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj: DestinationRuleSpecTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'version': obj.version,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.version; if (value !== undefined) result['version'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -692,14 +659,11 @@ export interface DestinationRuleSpecTrafficPolicyRetryBudget {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyRetryBudget(obj: DestinationRuleSpecTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minRetryConcurrency': obj.minRetryConcurrency,
-    'percent': obj.percent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minRetryConcurrency; if (value !== undefined) result['minRetryConcurrency'] = value;
+  value = obj.percent; if (value !== undefined) result['percent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -781,21 +745,18 @@ export interface DestinationRuleSpecTrafficPolicyTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyTls(obj: DestinationRuleSpecTrafficPolicyTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'clientCertificate': obj.clientCertificate,
-    'credentialName': obj.credentialName,
-    'insecureSkipVerify': obj.insecureSkipVerify,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'sni': obj.sni,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.clientCertificate; if (value !== undefined) result['clientCertificate'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.insecureSkipVerify; if (value !== undefined) result['insecureSkipVerify'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.sni; if (value !== undefined) result['sni'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -833,15 +794,12 @@ export interface DestinationRuleSpecTrafficPolicyTunnel {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyTunnel(obj: DestinationRuleSpecTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'protocol': obj.protocol,
-    'targetHost': obj.targetHost,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetHost; if (value !== undefined) result['targetHost'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -870,14 +828,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPool {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPool(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp(obj.http),
-    'tcp': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -927,17 +882,14 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'consistentHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash),
-    'localityLbSetting': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting),
-    'simple': obj.simple,
-    'warmup': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup(obj.warmup),
-    'warmupDurationSecs': obj.warmupDurationSecs,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj.consistentHash); if (value !== undefined) result['consistentHash'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj.localityLbSetting); if (value !== undefined) result['localityLbSetting'] = value;
+  value = obj.simple; if (value !== undefined) result['simple'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup(obj.warmup); if (value !== undefined) result['warmup'] = value;
+  value = obj.warmupDurationSecs; if (value !== undefined) result['warmupDurationSecs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1013,21 +965,18 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj: DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'baseEjectionTime': obj.baseEjectionTime,
-    'consecutive5xxErrors': obj.consecutive5XxErrors,
-    'consecutiveErrors': obj.consecutiveErrors,
-    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
-    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
-    'interval': obj.interval,
-    'maxEjectionPercent': obj.maxEjectionPercent,
-    'minHealthPercent': obj.minHealthPercent,
-    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.baseEjectionTime; if (value !== undefined) result['baseEjectionTime'] = value;
+  value = obj.consecutive5XxErrors; if (value !== undefined) result['consecutive5xxErrors'] = value;
+  value = obj.consecutiveErrors; if (value !== undefined) result['consecutiveErrors'] = value;
+  value = obj.consecutiveGatewayErrors; if (value !== undefined) result['consecutiveGatewayErrors'] = value;
+  value = obj.consecutiveLocalOriginFailures; if (value !== undefined) result['consecutiveLocalOriginFailures'] = value;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.maxEjectionPercent; if (value !== undefined) result['maxEjectionPercent'] = value;
+  value = obj.minHealthPercent; if (value !== undefined) result['minHealthPercent'] = value;
+  value = obj.splitExternalLocalOriginErrors; if (value !== undefined) result['splitExternalLocalOriginErrors'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1073,17 +1022,14 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectionPool': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool),
-    'loadBalancer': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer),
-    'outlierDetection': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection),
-    'port': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort(obj.port),
-    'tls': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls(obj.tls),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj.connectionPool); if (value !== undefined) result['connectionPool'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj.loadBalancer); if (value !== undefined) result['loadBalancer'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj.outlierDetection); if (value !== undefined) result['outlierDetection'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1109,13 +1055,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj: DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'version': obj.version,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.version; if (value !== undefined) result['version'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1146,14 +1089,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyRetryBudget {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyRetryBudget(obj: DestinationRuleSpecSubsetsTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minRetryConcurrency': obj.minRetryConcurrency,
-    'percent': obj.percent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minRetryConcurrency; if (value !== undefined) result['minRetryConcurrency'] = value;
+  value = obj.percent; if (value !== undefined) result['percent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1235,21 +1175,18 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj: DestinationRuleSpecSubsetsTrafficPolicyTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'clientCertificate': obj.clientCertificate,
-    'credentialName': obj.credentialName,
-    'insecureSkipVerify': obj.insecureSkipVerify,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'sni': obj.sni,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.clientCertificate; if (value !== undefined) result['clientCertificate'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.insecureSkipVerify; if (value !== undefined) result['insecureSkipVerify'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.sni; if (value !== undefined) result['sni'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1287,15 +1224,12 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyTunnel {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj: DestinationRuleSpecSubsetsTrafficPolicyTunnel | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'protocol': obj.protocol,
-    'targetHost': obj.targetHost,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetHost; if (value !== undefined) result['targetHost'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1370,20 +1304,17 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPoolHttp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolHttp(obj: DestinationRuleSpecTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1435,17 +1366,14 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPoolTcp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcp(obj: DestinationRuleSpecTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1509,19 +1437,16 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'httpCookie': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
-    'httpHeaderName': obj.httpHeaderName,
-    'httpQueryParameterName': obj.httpQueryParameterName,
-    'maglev': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
-    'minimumRingSize': obj.minimumRingSize,
-    'ringHash': toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
-    'useSourceIp': obj.useSourceIp,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie); if (value !== undefined) result['httpCookie'] = value;
+  value = obj.httpHeaderName; if (value !== undefined) result['httpHeaderName'] = value;
+  value = obj.httpQueryParameterName; if (value !== undefined) result['httpQueryParameterName'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev); if (value !== undefined) result['maglev'] = value;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash); if (value !== undefined) result['ringHash'] = value;
+  value = obj.useSourceIp; if (value !== undefined) result['useSourceIp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1564,16 +1489,13 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
-    'enabled': obj.enabled,
-    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
-    'failoverPriority': obj.failoverPriority?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)); if (value !== undefined) result['distribute'] = value;
+  value = obj.enabled; if (value !== undefined) result['enabled'] = value;
+  value = obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)); if (value !== undefined) result['failover'] = value;
+  value = obj.failoverPriority?.map(y => y); if (value !== undefined) result['failoverPriority'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1629,15 +1551,12 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerWarmup {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleSpecTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'aggression': obj.aggression,
-    'duration': obj.duration,
-    'minimumPercent': obj.minimumPercent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.aggression; if (value !== undefined) result['aggression'] = value;
+  value = obj.duration; if (value !== undefined) result['duration'] = value;
+  value = obj.minimumPercent; if (value !== undefined) result['minimumPercent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1666,14 +1585,11 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
-    'tcp': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1723,17 +1639,14 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'consistentHash': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
-    'localityLbSetting': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
-    'simple': obj.simple,
-    'warmup': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
-    'warmupDurationSecs': obj.warmupDurationSecs,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash); if (value !== undefined) result['consistentHash'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting); if (value !== undefined) result['localityLbSetting'] = value;
+  value = obj.simple; if (value !== undefined) result['simple'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup); if (value !== undefined) result['warmup'] = value;
+  value = obj.warmupDurationSecs; if (value !== undefined) result['warmupDurationSecs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1809,21 +1722,18 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetecti
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'baseEjectionTime': obj.baseEjectionTime,
-    'consecutive5xxErrors': obj.consecutive5XxErrors,
-    'consecutiveErrors': obj.consecutiveErrors,
-    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
-    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
-    'interval': obj.interval,
-    'maxEjectionPercent': obj.maxEjectionPercent,
-    'minHealthPercent': obj.minHealthPercent,
-    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.baseEjectionTime; if (value !== undefined) result['baseEjectionTime'] = value;
+  value = obj.consecutive5XxErrors; if (value !== undefined) result['consecutive5xxErrors'] = value;
+  value = obj.consecutiveErrors; if (value !== undefined) result['consecutiveErrors'] = value;
+  value = obj.consecutiveGatewayErrors; if (value !== undefined) result['consecutiveGatewayErrors'] = value;
+  value = obj.consecutiveLocalOriginFailures; if (value !== undefined) result['consecutiveLocalOriginFailures'] = value;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.maxEjectionPercent; if (value !== undefined) result['maxEjectionPercent'] = value;
+  value = obj.minHealthPercent; if (value !== undefined) result['minHealthPercent'] = value;
+  value = obj.splitExternalLocalOriginErrors; if (value !== undefined) result['splitExternalLocalOriginErrors'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1845,13 +1755,10 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1933,21 +1840,18 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'clientCertificate': obj.clientCertificate,
-    'credentialName': obj.credentialName,
-    'insecureSkipVerify': obj.insecureSkipVerify,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'sni': obj.sni,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.clientCertificate; if (value !== undefined) result['clientCertificate'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.insecureSkipVerify; if (value !== undefined) result['insecureSkipVerify'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.sni; if (value !== undefined) result['sni'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2054,20 +1958,17 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2119,17 +2020,14 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2193,19 +2091,16 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'httpCookie': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
-    'httpHeaderName': obj.httpHeaderName,
-    'httpQueryParameterName': obj.httpQueryParameterName,
-    'maglev': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev),
-    'minimumRingSize': obj.minimumRingSize,
-    'ringHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash),
-    'useSourceIp': obj.useSourceIp,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj.httpCookie); if (value !== undefined) result['httpCookie'] = value;
+  value = obj.httpHeaderName; if (value !== undefined) result['httpHeaderName'] = value;
+  value = obj.httpQueryParameterName; if (value !== undefined) result['httpQueryParameterName'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj.maglev); if (value !== undefined) result['maglev'] = value;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj.ringHash); if (value !== undefined) result['ringHash'] = value;
+  value = obj.useSourceIp; if (value !== undefined) result['useSourceIp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2248,16 +2143,13 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)),
-    'enabled': obj.enabled,
-    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)),
-    'failoverPriority': obj.failoverPriority?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(y)); if (value !== undefined) result['distribute'] = value;
+  value = obj.enabled; if (value !== undefined) result['enabled'] = value;
+  value = obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(y)); if (value !== undefined) result['failover'] = value;
+  value = obj.failoverPriority?.map(y => y); if (value !== undefined) result['failoverPriority'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2313,15 +2205,12 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerWarmup | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'aggression': obj.aggression,
-    'duration': obj.duration,
-    'minimumPercent': obj.minimumPercent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.aggression; if (value !== undefined) result['aggression'] = value;
+  value = obj.duration; if (value !== undefined) result['duration'] = value;
+  value = obj.minimumPercent; if (value !== undefined) result['minimumPercent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2350,14 +2239,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http),
-    'tcp': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2407,17 +2293,14 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'consistentHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash),
-    'localityLbSetting': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting),
-    'simple': obj.simple,
-    'warmup': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup),
-    'warmupDurationSecs': obj.warmupDurationSecs,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj.consistentHash); if (value !== undefined) result['consistentHash'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj.localityLbSetting); if (value !== undefined) result['localityLbSetting'] = value;
+  value = obj.simple; if (value !== undefined) result['simple'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj.warmup); if (value !== undefined) result['warmup'] = value;
+  value = obj.warmupDurationSecs; if (value !== undefined) result['warmupDurationSecs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2493,21 +2376,18 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlier
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsOutlierDetection | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'baseEjectionTime': obj.baseEjectionTime,
-    'consecutive5xxErrors': obj.consecutive5XxErrors,
-    'consecutiveErrors': obj.consecutiveErrors,
-    'consecutiveGatewayErrors': obj.consecutiveGatewayErrors,
-    'consecutiveLocalOriginFailures': obj.consecutiveLocalOriginFailures,
-    'interval': obj.interval,
-    'maxEjectionPercent': obj.maxEjectionPercent,
-    'minHealthPercent': obj.minHealthPercent,
-    'splitExternalLocalOriginErrors': obj.splitExternalLocalOriginErrors,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.baseEjectionTime; if (value !== undefined) result['baseEjectionTime'] = value;
+  value = obj.consecutive5XxErrors; if (value !== undefined) result['consecutive5xxErrors'] = value;
+  value = obj.consecutiveErrors; if (value !== undefined) result['consecutiveErrors'] = value;
+  value = obj.consecutiveGatewayErrors; if (value !== undefined) result['consecutiveGatewayErrors'] = value;
+  value = obj.consecutiveLocalOriginFailures; if (value !== undefined) result['consecutiveLocalOriginFailures'] = value;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.maxEjectionPercent; if (value !== undefined) result['maxEjectionPercent'] = value;
+  value = obj.minHealthPercent; if (value !== undefined) result['minHealthPercent'] = value;
+  value = obj.splitExternalLocalOriginErrors; if (value !== undefined) result['splitExternalLocalOriginErrors'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2529,13 +2409,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2617,21 +2494,18 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'clientCertificate': obj.clientCertificate,
-    'credentialName': obj.credentialName,
-    'insecureSkipVerify': obj.insecureSkipVerify,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'sni': obj.sni,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.clientCertificate; if (value !== undefined) result['clientCertificate'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.insecureSkipVerify; if (value !== undefined) result['insecureSkipVerify'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.sni; if (value !== undefined) result['sni'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2717,15 +2591,12 @@ export interface DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2770,16 +2641,13 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpC
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
-    'name': obj.name,
-    'path': obj.path,
-    'ttl': obj.ttl,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)); if (value !== undefined) result['attributes'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.path; if (value !== undefined) result['path'] = value;
+  value = obj.ttl; if (value !== undefined) result['ttl'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2803,13 +2671,10 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMagle
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'tableSize': obj.tableSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.tableSize; if (value !== undefined) result['tableSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2833,13 +2698,10 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingH
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minimumRingSize': obj.minimumRingSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2868,14 +2730,11 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDi
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = jsonMap(obj.to, (v) => v); if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2904,14 +2763,11 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': obj.to,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = obj.to; if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2986,20 +2842,17 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3051,17 +2904,14 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3125,19 +2975,16 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'httpCookie': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
-    'httpHeaderName': obj.httpHeaderName,
-    'httpQueryParameterName': obj.httpQueryParameterName,
-    'maglev': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
-    'minimumRingSize': obj.minimumRingSize,
-    'ringHash': toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
-    'useSourceIp': obj.useSourceIp,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie); if (value !== undefined) result['httpCookie'] = value;
+  value = obj.httpHeaderName; if (value !== undefined) result['httpHeaderName'] = value;
+  value = obj.httpQueryParameterName; if (value !== undefined) result['httpQueryParameterName'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev); if (value !== undefined) result['maglev'] = value;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  value = toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash); if (value !== undefined) result['ringHash'] = value;
+  value = obj.useSourceIp; if (value !== undefined) result['useSourceIp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3180,16 +3027,13 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
-    'enabled': obj.enabled,
-    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
-    'failoverPriority': obj.failoverPriority?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.distribute?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)); if (value !== undefined) result['distribute'] = value;
+  value = obj.enabled; if (value !== undefined) result['enabled'] = value;
+  value = obj.failover?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)); if (value !== undefined) result['failover'] = value;
+  value = obj.failoverPriority?.map(y => y); if (value !== undefined) result['failoverPriority'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3245,15 +3089,12 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'aggression': obj.aggression,
-    'duration': obj.duration,
-    'minimumPercent': obj.minimumPercent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.aggression; if (value !== undefined) result['aggression'] = value;
+  value = obj.duration; if (value !== undefined) result['duration'] = value;
+  value = obj.minimumPercent; if (value !== undefined) result['minimumPercent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3325,15 +3166,12 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeep
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3378,16 +3216,13 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
-    'name': obj.name,
-    'path': obj.path,
-    'ttl': obj.ttl,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)); if (value !== undefined) result['attributes'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.path; if (value !== undefined) result['path'] = value;
+  value = obj.ttl; if (value !== undefined) result['ttl'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3411,13 +3246,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'tableSize': obj.tableSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.tableSize; if (value !== undefined) result['tableSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3441,13 +3273,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minimumRingSize': obj.minimumRingSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3476,14 +3305,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = jsonMap(obj.to, (v) => v); if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3512,14 +3338,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': obj.to,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = obj.to; if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3594,20 +3417,17 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3659,17 +3479,14 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3733,19 +3550,16 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'httpCookie': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie),
-    'httpHeaderName': obj.httpHeaderName,
-    'httpQueryParameterName': obj.httpQueryParameterName,
-    'maglev': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev),
-    'minimumRingSize': obj.minimumRingSize,
-    'ringHash': toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash),
-    'useSourceIp': obj.useSourceIp,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj.httpCookie); if (value !== undefined) result['httpCookie'] = value;
+  value = obj.httpHeaderName; if (value !== undefined) result['httpHeaderName'] = value;
+  value = obj.httpQueryParameterName; if (value !== undefined) result['httpQueryParameterName'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj.maglev); if (value !== undefined) result['maglev'] = value;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  value = toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj.ringHash); if (value !== undefined) result['ringHash'] = value;
+  value = obj.useSourceIp; if (value !== undefined) result['useSourceIp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3788,16 +3602,13 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSetting | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'distribute': obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)),
-    'enabled': obj.enabled,
-    'failover': obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)),
-    'failoverPriority': obj.failoverPriority?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.distribute?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(y)); if (value !== undefined) result['distribute'] = value;
+  value = obj.enabled; if (value !== undefined) result['enabled'] = value;
+  value = obj.failover?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(y)); if (value !== undefined) result['failover'] = value;
+  value = obj.failoverPriority?.map(y => y); if (value !== undefined) result['failoverPriority'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3853,15 +3664,12 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerWarmup | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'aggression': obj.aggression,
-    'duration': obj.duration,
-    'minimumPercent': obj.minimumPercent,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.aggression; if (value !== undefined) result['aggression'] = value;
+  value = obj.duration; if (value !== undefined) result['duration'] = value;
+  value = obj.minimumPercent; if (value !== undefined) result['minimumPercent'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3908,14 +3716,11 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpC
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3969,15 +3774,12 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPool
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4022,16 +3824,13 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
-    'name': obj.name,
-    'path': obj.path,
-    'ttl': obj.ttl,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)); if (value !== undefined) result['attributes'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.path; if (value !== undefined) result['path'] = value;
+  value = obj.ttl; if (value !== undefined) result['ttl'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4055,13 +3854,10 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'tableSize': obj.tableSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.tableSize; if (value !== undefined) result['tableSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4085,13 +3881,10 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minimumRingSize': obj.minimumRingSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4120,14 +3913,11 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = jsonMap(obj.to, (v) => v); if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4156,14 +3946,11 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': obj.to,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = obj.to; if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4192,14 +3979,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4253,15 +4037,12 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4306,16 +4087,13 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
-    'name': obj.name,
-    'path': obj.path,
-    'ttl': obj.ttl,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)); if (value !== undefined) result['attributes'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.path; if (value !== undefined) result['path'] = value;
+  value = obj.ttl; if (value !== undefined) result['ttl'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4339,13 +4117,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashMaglev | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'tableSize': obj.tableSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.tableSize; if (value !== undefined) result['tableSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4369,13 +4144,10 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashRingHash | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minimumRingSize': obj.minimumRingSize,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.minimumRingSize; if (value !== undefined) result['minimumRingSize'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4404,14 +4176,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingDistribute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': ((obj.to) === undefined) ? undefined : (Object.entries(obj.to).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = jsonMap(obj.to, (v) => v); if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4440,14 +4209,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerLocalityLbSettingFailover | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from,
-    'to': obj.to,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from; if (value !== undefined) result['from'] = value;
+  value = obj.to; if (value !== undefined) result['to'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4476,14 +4242,11 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4512,14 +4275,11 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4601,14 +4361,11 @@ export interface EnvoyFilterProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterProps(obj: EnvoyFilterProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_EnvoyFilterSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_EnvoyFilterSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4653,16 +4410,13 @@ export interface EnvoyFilterSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpec(obj: EnvoyFilterSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configPatches': obj.configPatches?.map(y => toJson_EnvoyFilterSpecConfigPatches(y)),
-    'priority': obj.priority,
-    'targetRefs': obj.targetRefs?.map(y => toJson_EnvoyFilterSpecTargetRefs(y)),
-    'workloadSelector': toJson_EnvoyFilterSpecWorkloadSelector(obj.workloadSelector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.configPatches?.map(y => toJson_EnvoyFilterSpecConfigPatches(y)); if (value !== undefined) result['configPatches'] = value;
+  value = obj.priority; if (value !== undefined) result['priority'] = value;
+  value = obj.targetRefs?.map(y => toJson_EnvoyFilterSpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  value = toJson_EnvoyFilterSpecWorkloadSelector(obj.workloadSelector); if (value !== undefined) result['workloadSelector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4700,15 +4454,12 @@ export interface EnvoyFilterSpecConfigPatches {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatches(obj: EnvoyFilterSpecConfigPatches | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'applyTo': obj.applyTo,
-    'match': toJson_EnvoyFilterSpecConfigPatchesMatch(obj.match),
-    'patch': toJson_EnvoyFilterSpecConfigPatchesPatch(obj.patch),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.applyTo; if (value !== undefined) result['applyTo'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatch(obj.match); if (value !== undefined) result['match'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesPatch(obj.patch); if (value !== undefined) result['patch'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4751,16 +4502,13 @@ export interface EnvoyFilterSpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecTargetRefs(obj: EnvoyFilterSpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4784,13 +4532,10 @@ export interface EnvoyFilterSpecWorkloadSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecWorkloadSelector(obj: EnvoyFilterSpecWorkloadSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4883,18 +4628,15 @@ export interface EnvoyFilterSpecConfigPatchesMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatch(obj: EnvoyFilterSpecConfigPatchesMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'cluster': toJson_EnvoyFilterSpecConfigPatchesMatchCluster(obj.cluster),
-    'context': obj.context,
-    'listener': toJson_EnvoyFilterSpecConfigPatchesMatchListener(obj.listener),
-    'proxy': toJson_EnvoyFilterSpecConfigPatchesMatchProxy(obj.proxy),
-    'routeConfiguration': toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfiguration(obj.routeConfiguration),
-    'waypoint': toJson_EnvoyFilterSpecConfigPatchesMatchWaypoint(obj.waypoint),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchCluster(obj.cluster); if (value !== undefined) result['cluster'] = value;
+  value = obj.context; if (value !== undefined) result['context'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchListener(obj.listener); if (value !== undefined) result['listener'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchProxy(obj.proxy); if (value !== undefined) result['proxy'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfiguration(obj.routeConfiguration); if (value !== undefined) result['routeConfiguration'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchWaypoint(obj.waypoint); if (value !== undefined) result['waypoint'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4936,15 +4678,12 @@ export interface EnvoyFilterSpecConfigPatchesPatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesPatch(obj: EnvoyFilterSpecConfigPatchesPatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'filterClass': obj.filterClass,
-    'operation': obj.operation,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.filterClass; if (value !== undefined) result['filterClass'] = value;
+  value = obj.operation; if (value !== undefined) result['operation'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4989,16 +4728,13 @@ export interface EnvoyFilterSpecConfigPatchesMatchCluster {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchCluster(obj: EnvoyFilterSpecConfigPatchesMatchCluster | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'portNumber': obj.portNumber,
-    'service': obj.service,
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.portNumber; if (value !== undefined) result['portNumber'] = value;
+  value = obj.service; if (value !== undefined) result['service'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5068,17 +4804,14 @@ export interface EnvoyFilterSpecConfigPatchesMatchListener {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchListener(obj: EnvoyFilterSpecConfigPatchesMatchListener | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'filterChain': toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChain(obj.filterChain),
-    'listenerFilter': obj.listenerFilter,
-    'name': obj.name,
-    'portName': obj.portName,
-    'portNumber': obj.portNumber,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChain(obj.filterChain); if (value !== undefined) result['filterChain'] = value;
+  value = obj.listenerFilter; if (value !== undefined) result['listenerFilter'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.portName; if (value !== undefined) result['portName'] = value;
+  value = obj.portNumber; if (value !== undefined) result['portNumber'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5109,14 +4842,11 @@ export interface EnvoyFilterSpecConfigPatchesMatchProxy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchProxy(obj: EnvoyFilterSpecConfigPatchesMatchProxy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': ((obj.metadata) === undefined) ? undefined : (Object.entries(obj.metadata).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'proxyVersion': obj.proxyVersion,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.metadata, (v) => v); if (value !== undefined) result['metadata'] = value;
+  value = obj.proxyVersion; if (value !== undefined) result['proxyVersion'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5168,17 +4898,14 @@ export interface EnvoyFilterSpecConfigPatchesMatchRouteConfiguration {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfiguration(obj: EnvoyFilterSpecConfigPatchesMatchRouteConfiguration | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gateway': obj.gateway,
-    'name': obj.name,
-    'portName': obj.portName,
-    'portNumber': obj.portNumber,
-    'vhost': toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost(obj.vhost),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.gateway; if (value !== undefined) result['gateway'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.portName; if (value !== undefined) result['portName'] = value;
+  value = obj.portNumber; if (value !== undefined) result['portNumber'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost(obj.vhost); if (value !== undefined) result['vhost'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5214,15 +4941,12 @@ export interface EnvoyFilterSpecConfigPatchesMatchWaypoint {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypoint(obj: EnvoyFilterSpecConfigPatchesMatchWaypoint | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'filter': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilter(obj.filter),
-    'portNumber': obj.portNumber,
-    'route': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointRoute(obj.route),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilter(obj.filter); if (value !== undefined) result['filter'] = value;
+  value = obj.portNumber; if (value !== undefined) result['portNumber'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchWaypointRoute(obj.route); if (value !== undefined) result['route'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5325,18 +5049,15 @@ export interface EnvoyFilterSpecConfigPatchesMatchListenerFilterChain {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChain(obj: EnvoyFilterSpecConfigPatchesMatchListenerFilterChain | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'applicationProtocols': obj.applicationProtocols,
-    'destinationPort': obj.destinationPort,
-    'filter': toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter(obj.filter),
-    'name': obj.name,
-    'sni': obj.sni,
-    'transportProtocol': obj.transportProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.applicationProtocols; if (value !== undefined) result['applicationProtocols'] = value;
+  value = obj.destinationPort; if (value !== undefined) result['destinationPort'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter(obj.filter); if (value !== undefined) result['filter'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.sni; if (value !== undefined) result['sni'] = value;
+  value = obj.transportProtocol; if (value !== undefined) result['transportProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5374,15 +5095,12 @@ export interface EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost(obj: EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'domainName': obj.domainName,
-    'name': obj.name,
-    'route': toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRoute(obj.route),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.domainName; if (value !== undefined) result['domainName'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRoute(obj.route); if (value !== undefined) result['route'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5413,14 +5131,11 @@ export interface EnvoyFilterSpecConfigPatchesMatchWaypointFilter {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilter(obj: EnvoyFilterSpecConfigPatchesMatchWaypointFilter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'subFilter': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter(obj.subFilter),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter(obj.subFilter); if (value !== undefined) result['subFilter'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5444,13 +5159,10 @@ export interface EnvoyFilterSpecConfigPatchesMatchWaypointRoute {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointRoute(obj: EnvoyFilterSpecConfigPatchesMatchWaypointRoute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5481,14 +5193,11 @@ export interface EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter(obj: EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'subFilter': toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilterSubFilter(obj.subFilter),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilterSubFilter(obj.subFilter); if (value !== undefined) result['subFilter'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5521,14 +5230,11 @@ export interface EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRoute {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRoute(obj: EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostRoute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.action; if (value !== undefined) result['action'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5552,13 +5258,10 @@ export interface EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter(obj: EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5582,13 +5285,10 @@ export interface EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilterSubFi
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilterSubFilter(obj: EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilterSubFilter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5688,14 +5388,11 @@ export interface GatewayProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewayProps(obj: GatewayProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_GatewaySpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_GatewaySpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5726,14 +5423,11 @@ export interface GatewaySpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewaySpec(obj: GatewaySpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'selector': ((obj.selector) === undefined) ? undefined : (Object.entries(obj.selector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'servers': obj.servers?.map(y => toJson_GatewaySpecServers(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.selector, (v) => v); if (value !== undefined) result['selector'] = value;
+  value = obj.servers?.map(y => toJson_GatewaySpecServers(y)); if (value !== undefined) result['servers'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5788,18 +5482,15 @@ export interface GatewaySpecServers {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewaySpecServers(obj: GatewaySpecServers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'bind': obj.bind,
-    'defaultEndpoint': obj.defaultEndpoint,
-    'hosts': obj.hosts?.map(y => y),
-    'name': obj.name,
-    'port': toJson_GatewaySpecServersPort(obj.port),
-    'tls': toJson_GatewaySpecServersTls(obj.tls),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.bind; if (value !== undefined) result['bind'] = value;
+  value = obj.defaultEndpoint; if (value !== undefined) result['defaultEndpoint'] = value;
+  value = obj.hosts?.map(y => y); if (value !== undefined) result['hosts'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_GatewaySpecServersPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = toJson_GatewaySpecServersTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5842,16 +5533,13 @@ export interface GatewaySpecServersPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewaySpecServersPort(obj: GatewaySpecServersPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'number': obj.number,
-    'protocol': obj.protocol,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5986,28 +5674,25 @@ export interface GatewaySpecServersTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewaySpecServersTls(obj: GatewaySpecServersTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertCredentialName': obj.caCertCredentialName,
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'cipherSuites': obj.cipherSuites?.map(y => y),
-    'credentialName': obj.credentialName,
-    'credentialNames': obj.credentialNames?.map(y => y),
-    'httpsRedirect': obj.httpsRedirect,
-    'maxProtocolVersion': obj.maxProtocolVersion,
-    'minProtocolVersion': obj.minProtocolVersion,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'serverCertificate': obj.serverCertificate,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-    'tlsCertificates': obj.tlsCertificates?.map(y => toJson_GatewaySpecServersTlsTlsCertificates(y)),
-    'verifyCertificateHash': obj.verifyCertificateHash?.map(y => y),
-    'verifyCertificateSpki': obj.verifyCertificateSpki?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertCredentialName; if (value !== undefined) result['caCertCredentialName'] = value;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.cipherSuites?.map(y => y); if (value !== undefined) result['cipherSuites'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.credentialNames?.map(y => y); if (value !== undefined) result['credentialNames'] = value;
+  value = obj.httpsRedirect; if (value !== undefined) result['httpsRedirect'] = value;
+  value = obj.maxProtocolVersion; if (value !== undefined) result['maxProtocolVersion'] = value;
+  value = obj.minProtocolVersion; if (value !== undefined) result['minProtocolVersion'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.serverCertificate; if (value !== undefined) result['serverCertificate'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  value = obj.tlsCertificates?.map(y => toJson_GatewaySpecServersTlsTlsCertificates(y)); if (value !== undefined) result['tlsCertificates'] = value;
+  value = obj.verifyCertificateHash?.map(y => y); if (value !== undefined) result['verifyCertificateHash'] = value;
+  value = obj.verifyCertificateSpki?.map(y => y); if (value !== undefined) result['verifyCertificateSpki'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6103,15 +5788,12 @@ export interface GatewaySpecServersTlsTlsCertificates {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_GatewaySpecServersTlsTlsCertificates(obj: GatewaySpecServersTlsTlsCertificates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'privateKey': obj.privateKey,
-    'serverCertificate': obj.serverCertificate,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.serverCertificate; if (value !== undefined) result['serverCertificate'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6193,14 +5875,11 @@ export interface ProxyConfigProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ProxyConfigProps(obj: ProxyConfigProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_ProxyConfigSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_ProxyConfigSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6245,16 +5924,13 @@ export interface ProxyConfigSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ProxyConfigSpec(obj: ProxyConfigSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'concurrency': obj.concurrency,
-    'environmentVariables': ((obj.environmentVariables) === undefined) ? undefined : (Object.entries(obj.environmentVariables).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'image': toJson_ProxyConfigSpecImage(obj.image),
-    'selector': toJson_ProxyConfigSpecSelector(obj.selector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.concurrency; if (value !== undefined) result['concurrency'] = value;
+  value = jsonMap(obj.environmentVariables, (v) => v); if (value !== undefined) result['environmentVariables'] = value;
+  value = toJson_ProxyConfigSpecImage(obj.image); if (value !== undefined) result['image'] = value;
+  value = toJson_ProxyConfigSpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6278,13 +5954,10 @@ export interface ProxyConfigSpecImage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ProxyConfigSpecImage(obj: ProxyConfigSpecImage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'imageType': obj.imageType,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.imageType; if (value !== undefined) result['imageType'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6308,13 +5981,10 @@ export interface ProxyConfigSpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ProxyConfigSpecSelector(obj: ProxyConfigSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6396,14 +6066,11 @@ export interface ServiceEntryProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ServiceEntryProps(obj: ServiceEntryProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_ServiceEntrySpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_ServiceEntrySpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6487,21 +6154,18 @@ export interface ServiceEntrySpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ServiceEntrySpec(obj: ServiceEntrySpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'addresses': obj.addresses?.map(y => y),
-    'endpoints': obj.endpoints?.map(y => toJson_ServiceEntrySpecEndpoints(y)),
-    'exportTo': obj.exportTo?.map(y => y),
-    'hosts': obj.hosts?.map(y => y),
-    'location': obj.location,
-    'ports': obj.ports?.map(y => toJson_ServiceEntrySpecPorts(y)),
-    'resolution': obj.resolution,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-    'workloadSelector': toJson_ServiceEntrySpecWorkloadSelector(obj.workloadSelector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.addresses?.map(y => y); if (value !== undefined) result['addresses'] = value;
+  value = obj.endpoints?.map(y => toJson_ServiceEntrySpecEndpoints(y)); if (value !== undefined) result['endpoints'] = value;
+  value = obj.exportTo?.map(y => y); if (value !== undefined) result['exportTo'] = value;
+  value = obj.hosts?.map(y => y); if (value !== undefined) result['hosts'] = value;
+  value = obj.location; if (value !== undefined) result['location'] = value;
+  value = obj.ports?.map(y => toJson_ServiceEntrySpecPorts(y)); if (value !== undefined) result['ports'] = value;
+  value = obj.resolution; if (value !== undefined) result['resolution'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  value = toJson_ServiceEntrySpecWorkloadSelector(obj.workloadSelector); if (value !== undefined) result['workloadSelector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6565,19 +6229,16 @@ export interface ServiceEntrySpecEndpoints {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ServiceEntrySpecEndpoints(obj: ServiceEntrySpecEndpoints | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'address': obj.address,
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'locality': obj.locality,
-    'network': obj.network,
-    'ports': ((obj.ports) === undefined) ? undefined : (Object.entries(obj.ports).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'serviceAccount': obj.serviceAccount,
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.address; if (value !== undefined) result['address'] = value;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  value = obj.locality; if (value !== undefined) result['locality'] = value;
+  value = obj.network; if (value !== undefined) result['network'] = value;
+  value = jsonMap(obj.ports, (v) => v); if (value !== undefined) result['ports'] = value;
+  value = obj.serviceAccount; if (value !== undefined) result['serviceAccount'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6634,16 +6295,13 @@ export interface ServiceEntrySpecPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ServiceEntrySpecPorts(obj: ServiceEntrySpecPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'number': obj.number,
-    'protocol': obj.protocol,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6687,13 +6345,10 @@ export interface ServiceEntrySpecWorkloadSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_ServiceEntrySpecWorkloadSelector(obj: ServiceEntrySpecWorkloadSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6775,14 +6430,11 @@ export interface SidecarProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarProps(obj: SidecarProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_SidecarSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_SidecarSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6834,17 +6486,14 @@ export interface SidecarSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpec(obj: SidecarSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'egress': obj.egress?.map(y => toJson_SidecarSpecEgress(y)),
-    'inboundConnectionPool': toJson_SidecarSpecInboundConnectionPool(obj.inboundConnectionPool),
-    'ingress': obj.ingress?.map(y => toJson_SidecarSpecIngress(y)),
-    'outboundTrafficPolicy': toJson_SidecarSpecOutboundTrafficPolicy(obj.outboundTrafficPolicy),
-    'workloadSelector': toJson_SidecarSpecWorkloadSelector(obj.workloadSelector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.egress?.map(y => toJson_SidecarSpecEgress(y)); if (value !== undefined) result['egress'] = value;
+  value = toJson_SidecarSpecInboundConnectionPool(obj.inboundConnectionPool); if (value !== undefined) result['inboundConnectionPool'] = value;
+  value = obj.ingress?.map(y => toJson_SidecarSpecIngress(y)); if (value !== undefined) result['ingress'] = value;
+  value = toJson_SidecarSpecOutboundTrafficPolicy(obj.outboundTrafficPolicy); if (value !== undefined) result['outboundTrafficPolicy'] = value;
+  value = toJson_SidecarSpecWorkloadSelector(obj.workloadSelector); if (value !== undefined) result['workloadSelector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6889,16 +6538,13 @@ export interface SidecarSpecEgress {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecEgress(obj: SidecarSpecEgress | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'bind': obj.bind,
-    'captureMode': obj.captureMode,
-    'hosts': obj.hosts?.map(y => y),
-    'port': toJson_SidecarSpecEgressPort(obj.port),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.bind; if (value !== undefined) result['bind'] = value;
+  value = obj.captureMode; if (value !== undefined) result['captureMode'] = value;
+  value = obj.hosts?.map(y => y); if (value !== undefined) result['hosts'] = value;
+  value = toJson_SidecarSpecEgressPort(obj.port); if (value !== undefined) result['port'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6929,14 +6575,11 @@ export interface SidecarSpecInboundConnectionPool {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecInboundConnectionPool(obj: SidecarSpecInboundConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_SidecarSpecInboundConnectionPoolHttp(obj.http),
-    'tcp': toJson_SidecarSpecInboundConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_SidecarSpecInboundConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_SidecarSpecInboundConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6995,18 +6638,15 @@ export interface SidecarSpecIngress {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngress(obj: SidecarSpecIngress | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'bind': obj.bind,
-    'captureMode': obj.captureMode,
-    'connectionPool': toJson_SidecarSpecIngressConnectionPool(obj.connectionPool),
-    'defaultEndpoint': obj.defaultEndpoint,
-    'port': toJson_SidecarSpecIngressPort(obj.port),
-    'tls': toJson_SidecarSpecIngressTls(obj.tls),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.bind; if (value !== undefined) result['bind'] = value;
+  value = obj.captureMode; if (value !== undefined) result['captureMode'] = value;
+  value = toJson_SidecarSpecIngressConnectionPool(obj.connectionPool); if (value !== undefined) result['connectionPool'] = value;
+  value = obj.defaultEndpoint; if (value !== undefined) result['defaultEndpoint'] = value;
+  value = toJson_SidecarSpecIngressPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = toJson_SidecarSpecIngressTls(obj.tls); if (value !== undefined) result['tls'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7037,14 +6677,11 @@ export interface SidecarSpecOutboundTrafficPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecOutboundTrafficPolicy(obj: SidecarSpecOutboundTrafficPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'egressProxy': toJson_SidecarSpecOutboundTrafficPolicyEgressProxy(obj.egressProxy),
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_SidecarSpecOutboundTrafficPolicyEgressProxy(obj.egressProxy); if (value !== undefined) result['egressProxy'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7068,13 +6705,10 @@ export interface SidecarSpecWorkloadSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecWorkloadSelector(obj: SidecarSpecWorkloadSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7133,16 +6767,13 @@ export interface SidecarSpecEgressPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecEgressPort(obj: SidecarSpecEgressPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'number': obj.number,
-    'protocol': obj.protocol,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7217,20 +6848,17 @@ export interface SidecarSpecInboundConnectionPoolHttp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecInboundConnectionPoolHttp(obj: SidecarSpecInboundConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7282,17 +6910,14 @@ export interface SidecarSpecInboundConnectionPoolTcp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecInboundConnectionPoolTcp(obj: SidecarSpecInboundConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_SidecarSpecInboundConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_SidecarSpecInboundConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7339,14 +6964,11 @@ export interface SidecarSpecIngressConnectionPool {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressConnectionPool(obj: SidecarSpecIngressConnectionPool | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'http': toJson_SidecarSpecIngressConnectionPoolHttp(obj.http),
-    'tcp': toJson_SidecarSpecIngressConnectionPoolTcp(obj.tcp),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_SidecarSpecIngressConnectionPoolHttp(obj.http); if (value !== undefined) result['http'] = value;
+  value = toJson_SidecarSpecIngressConnectionPoolTcp(obj.tcp); if (value !== undefined) result['tcp'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7389,16 +7011,13 @@ export interface SidecarSpecIngressPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressPort(obj: SidecarSpecIngressPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'number': obj.number,
-    'protocol': obj.protocol,
-    'targetPort': obj.targetPort,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  value = obj.protocol; if (value !== undefined) result['protocol'] = value;
+  value = obj.targetPort; if (value !== undefined) result['targetPort'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7533,28 +7152,25 @@ export interface SidecarSpecIngressTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressTls(obj: SidecarSpecIngressTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertCredentialName': obj.caCertCredentialName,
-    'caCertificates': obj.caCertificates,
-    'caCrl': obj.caCrl,
-    'cipherSuites': obj.cipherSuites?.map(y => y),
-    'credentialName': obj.credentialName,
-    'credentialNames': obj.credentialNames?.map(y => y),
-    'httpsRedirect': obj.httpsRedirect,
-    'maxProtocolVersion': obj.maxProtocolVersion,
-    'minProtocolVersion': obj.minProtocolVersion,
-    'mode': obj.mode,
-    'privateKey': obj.privateKey,
-    'serverCertificate': obj.serverCertificate,
-    'subjectAltNames': obj.subjectAltNames?.map(y => y),
-    'tlsCertificates': obj.tlsCertificates?.map(y => toJson_SidecarSpecIngressTlsTlsCertificates(y)),
-    'verifyCertificateHash': obj.verifyCertificateHash?.map(y => y),
-    'verifyCertificateSpki': obj.verifyCertificateSpki?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertCredentialName; if (value !== undefined) result['caCertCredentialName'] = value;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.caCrl; if (value !== undefined) result['caCrl'] = value;
+  value = obj.cipherSuites?.map(y => y); if (value !== undefined) result['cipherSuites'] = value;
+  value = obj.credentialName; if (value !== undefined) result['credentialName'] = value;
+  value = obj.credentialNames?.map(y => y); if (value !== undefined) result['credentialNames'] = value;
+  value = obj.httpsRedirect; if (value !== undefined) result['httpsRedirect'] = value;
+  value = obj.maxProtocolVersion; if (value !== undefined) result['maxProtocolVersion'] = value;
+  value = obj.minProtocolVersion; if (value !== undefined) result['minProtocolVersion'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.serverCertificate; if (value !== undefined) result['serverCertificate'] = value;
+  value = obj.subjectAltNames?.map(y => y); if (value !== undefined) result['subjectAltNames'] = value;
+  value = obj.tlsCertificates?.map(y => toJson_SidecarSpecIngressTlsTlsCertificates(y)); if (value !== undefined) result['tlsCertificates'] = value;
+  value = obj.verifyCertificateHash?.map(y => y); if (value !== undefined) result['verifyCertificateHash'] = value;
+  value = obj.verifyCertificateSpki?.map(y => y); if (value !== undefined) result['verifyCertificateSpki'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7590,15 +7206,12 @@ export interface SidecarSpecOutboundTrafficPolicyEgressProxy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecOutboundTrafficPolicyEgressProxy(obj: SidecarSpecOutboundTrafficPolicyEgressProxy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_SidecarSpecOutboundTrafficPolicyEgressProxyPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_SidecarSpecOutboundTrafficPolicyEgressProxyPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7666,15 +7279,12 @@ export interface SidecarSpecInboundConnectionPoolTcpTcpKeepalive {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecInboundConnectionPoolTcpTcpKeepalive(obj: SidecarSpecInboundConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7749,20 +7359,17 @@ export interface SidecarSpecIngressConnectionPoolHttp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressConnectionPoolHttp(obj: SidecarSpecIngressConnectionPoolHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'h2UpgradePolicy': obj.h2UpgradePolicy,
-    'http1MaxPendingRequests': obj.http1MaxPendingRequests,
-    'http2MaxRequests': obj.http2MaxRequests,
-    'idleTimeout': obj.idleTimeout,
-    'maxConcurrentStreams': obj.maxConcurrentStreams,
-    'maxRequestsPerConnection': obj.maxRequestsPerConnection,
-    'maxRetries': obj.maxRetries,
-    'useClientProtocol': obj.useClientProtocol,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.h2UpgradePolicy; if (value !== undefined) result['h2UpgradePolicy'] = value;
+  value = obj.http1MaxPendingRequests; if (value !== undefined) result['http1MaxPendingRequests'] = value;
+  value = obj.http2MaxRequests; if (value !== undefined) result['http2MaxRequests'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConcurrentStreams; if (value !== undefined) result['maxConcurrentStreams'] = value;
+  value = obj.maxRequestsPerConnection; if (value !== undefined) result['maxRequestsPerConnection'] = value;
+  value = obj.maxRetries; if (value !== undefined) result['maxRetries'] = value;
+  value = obj.useClientProtocol; if (value !== undefined) result['useClientProtocol'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7814,17 +7421,14 @@ export interface SidecarSpecIngressConnectionPoolTcp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressConnectionPoolTcp(obj: SidecarSpecIngressConnectionPoolTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'connectTimeout': obj.connectTimeout,
-    'idleTimeout': obj.idleTimeout,
-    'maxConnectionDuration': obj.maxConnectionDuration,
-    'maxConnections': obj.maxConnections,
-    'tcpKeepalive': toJson_SidecarSpecIngressConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.connectTimeout; if (value !== undefined) result['connectTimeout'] = value;
+  value = obj.idleTimeout; if (value !== undefined) result['idleTimeout'] = value;
+  value = obj.maxConnectionDuration; if (value !== undefined) result['maxConnectionDuration'] = value;
+  value = obj.maxConnections; if (value !== undefined) result['maxConnections'] = value;
+  value = toJson_SidecarSpecIngressConnectionPoolTcpTcpKeepalive(obj.tcpKeepalive); if (value !== undefined) result['tcpKeepalive'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7920,15 +7524,12 @@ export interface SidecarSpecIngressTlsTlsCertificates {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressTlsTlsCertificates(obj: SidecarSpecIngressTlsTlsCertificates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'caCertificates': obj.caCertificates,
-    'privateKey': obj.privateKey,
-    'serverCertificate': obj.serverCertificate,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.caCertificates; if (value !== undefined) result['caCertificates'] = value;
+  value = obj.privateKey; if (value !== undefined) result['privateKey'] = value;
+  value = obj.serverCertificate; if (value !== undefined) result['serverCertificate'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7950,13 +7551,10 @@ export interface SidecarSpecOutboundTrafficPolicyEgressProxyPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecOutboundTrafficPolicyEgressProxyPort(obj: SidecarSpecOutboundTrafficPolicyEgressProxyPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8010,15 +7608,12 @@ export interface SidecarSpecIngressConnectionPoolTcpTcpKeepalive {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_SidecarSpecIngressConnectionPoolTcpTcpKeepalive(obj: SidecarSpecIngressConnectionPoolTcpTcpKeepalive | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'interval': obj.interval,
-    'probes': obj.probes,
-    'time': obj.time,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.interval; if (value !== undefined) result['interval'] = value;
+  value = obj.probes; if (value !== undefined) result['probes'] = value;
+  value = obj.time; if (value !== undefined) result['time'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8100,14 +7695,11 @@ export interface VirtualServiceProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceProps(obj: VirtualServiceProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_VirtualServiceSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_VirtualServiceSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8166,18 +7758,15 @@ export interface VirtualServiceSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpec(obj: VirtualServiceSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exportTo': obj.exportTo?.map(y => y),
-    'gateways': obj.gateways?.map(y => y),
-    'hosts': obj.hosts?.map(y => y),
-    'http': obj.http?.map(y => toJson_VirtualServiceSpecHttp(y)),
-    'tcp': obj.tcp?.map(y => toJson_VirtualServiceSpecTcp(y)),
-    'tls': obj.tls?.map(y => toJson_VirtualServiceSpecTls(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exportTo?.map(y => y); if (value !== undefined) result['exportTo'] = value;
+  value = obj.gateways?.map(y => y); if (value !== undefined) result['gateways'] = value;
+  value = obj.hosts?.map(y => y); if (value !== undefined) result['hosts'] = value;
+  value = obj.http?.map(y => toJson_VirtualServiceSpecHttp(y)); if (value !== undefined) result['http'] = value;
+  value = obj.tcp?.map(y => toJson_VirtualServiceSpecTcp(y)); if (value !== undefined) result['tcp'] = value;
+  value = obj.tls?.map(y => toJson_VirtualServiceSpecTls(y)); if (value !== undefined) result['tls'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8300,28 +7889,25 @@ export interface VirtualServiceSpecHttp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttp(obj: VirtualServiceSpecHttp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'corsPolicy': toJson_VirtualServiceSpecHttpCorsPolicy(obj.corsPolicy),
-    'delegate': toJson_VirtualServiceSpecHttpDelegate(obj.delegate),
-    'directResponse': toJson_VirtualServiceSpecHttpDirectResponse(obj.directResponse),
-    'fault': toJson_VirtualServiceSpecHttpFault(obj.fault),
-    'headers': toJson_VirtualServiceSpecHttpHeaders(obj.headers),
-    'match': obj.match?.map(y => toJson_VirtualServiceSpecHttpMatch(y)),
-    'mirror': toJson_VirtualServiceSpecHttpMirror(obj.mirror),
-    'mirrorPercent': obj.mirrorPercent,
-    'mirrorPercentage': toJson_VirtualServiceSpecHttpMirrorPercentage(obj.mirrorPercentage),
-    'mirrors': obj.mirrors?.map(y => toJson_VirtualServiceSpecHttpMirrors(y)),
-    'name': obj.name,
-    'redirect': toJson_VirtualServiceSpecHttpRedirect(obj.redirect),
-    'retries': toJson_VirtualServiceSpecHttpRetries(obj.retries),
-    'rewrite': toJson_VirtualServiceSpecHttpRewrite(obj.rewrite),
-    'route': obj.route?.map(y => toJson_VirtualServiceSpecHttpRoute(y)),
-    'timeout': obj.timeout,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpCorsPolicy(obj.corsPolicy); if (value !== undefined) result['corsPolicy'] = value;
+  value = toJson_VirtualServiceSpecHttpDelegate(obj.delegate); if (value !== undefined) result['delegate'] = value;
+  value = toJson_VirtualServiceSpecHttpDirectResponse(obj.directResponse); if (value !== undefined) result['directResponse'] = value;
+  value = toJson_VirtualServiceSpecHttpFault(obj.fault); if (value !== undefined) result['fault'] = value;
+  value = toJson_VirtualServiceSpecHttpHeaders(obj.headers); if (value !== undefined) result['headers'] = value;
+  value = obj.match?.map(y => toJson_VirtualServiceSpecHttpMatch(y)); if (value !== undefined) result['match'] = value;
+  value = toJson_VirtualServiceSpecHttpMirror(obj.mirror); if (value !== undefined) result['mirror'] = value;
+  value = obj.mirrorPercent; if (value !== undefined) result['mirrorPercent'] = value;
+  value = toJson_VirtualServiceSpecHttpMirrorPercentage(obj.mirrorPercentage); if (value !== undefined) result['mirrorPercentage'] = value;
+  value = obj.mirrors?.map(y => toJson_VirtualServiceSpecHttpMirrors(y)); if (value !== undefined) result['mirrors'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = toJson_VirtualServiceSpecHttpRedirect(obj.redirect); if (value !== undefined) result['redirect'] = value;
+  value = toJson_VirtualServiceSpecHttpRetries(obj.retries); if (value !== undefined) result['retries'] = value;
+  value = toJson_VirtualServiceSpecHttpRewrite(obj.rewrite); if (value !== undefined) result['rewrite'] = value;
+  value = obj.route?.map(y => toJson_VirtualServiceSpecHttpRoute(y)); if (value !== undefined) result['route'] = value;
+  value = obj.timeout; if (value !== undefined) result['timeout'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8350,14 +7936,11 @@ export interface VirtualServiceSpecTcp {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTcp(obj: VirtualServiceSpecTcp | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'match': obj.match?.map(y => toJson_VirtualServiceSpecTcpMatch(y)),
-    'route': obj.route?.map(y => toJson_VirtualServiceSpecTcpRoute(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.match?.map(y => toJson_VirtualServiceSpecTcpMatch(y)); if (value !== undefined) result['match'] = value;
+  value = obj.route?.map(y => toJson_VirtualServiceSpecTcpRoute(y)); if (value !== undefined) result['route'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8386,14 +7969,11 @@ export interface VirtualServiceSpecTls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTls(obj: VirtualServiceSpecTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'match': obj.match?.map(y => toJson_VirtualServiceSpecTlsMatch(y)),
-    'route': obj.route?.map(y => toJson_VirtualServiceSpecTlsRoute(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.match?.map(y => toJson_VirtualServiceSpecTlsMatch(y)); if (value !== undefined) result['match'] = value;
+  value = obj.route?.map(y => toJson_VirtualServiceSpecTlsRoute(y)); if (value !== undefined) result['route'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8466,20 +8046,17 @@ export interface VirtualServiceSpecHttpCorsPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpCorsPolicy(obj: VirtualServiceSpecHttpCorsPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowCredentials': obj.allowCredentials,
-    'allowHeaders': obj.allowHeaders?.map(y => y),
-    'allowMethods': obj.allowMethods?.map(y => y),
-    'allowOrigin': obj.allowOrigin?.map(y => y),
-    'allowOrigins': obj.allowOrigins?.map(y => toJson_VirtualServiceSpecHttpCorsPolicyAllowOrigins(y)),
-    'exposeHeaders': obj.exposeHeaders?.map(y => y),
-    'maxAge': obj.maxAge,
-    'unmatchedPreflights': obj.unmatchedPreflights,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.allowCredentials; if (value !== undefined) result['allowCredentials'] = value;
+  value = obj.allowHeaders?.map(y => y); if (value !== undefined) result['allowHeaders'] = value;
+  value = obj.allowMethods?.map(y => y); if (value !== undefined) result['allowMethods'] = value;
+  value = obj.allowOrigin?.map(y => y); if (value !== undefined) result['allowOrigin'] = value;
+  value = obj.allowOrigins?.map(y => toJson_VirtualServiceSpecHttpCorsPolicyAllowOrigins(y)); if (value !== undefined) result['allowOrigins'] = value;
+  value = obj.exposeHeaders?.map(y => y); if (value !== undefined) result['exposeHeaders'] = value;
+  value = obj.maxAge; if (value !== undefined) result['maxAge'] = value;
+  value = obj.unmatchedPreflights; if (value !== undefined) result['unmatchedPreflights'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8510,14 +8087,11 @@ export interface VirtualServiceSpecHttpDelegate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpDelegate(obj: VirtualServiceSpecHttpDelegate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8548,14 +8122,11 @@ export interface VirtualServiceSpecHttpDirectResponse {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpDirectResponse(obj: VirtualServiceSpecHttpDirectResponse | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'body': toJson_VirtualServiceSpecHttpDirectResponseBody(obj.body),
-    'status': obj.status,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpDirectResponseBody(obj.body); if (value !== undefined) result['body'] = value;
+  value = obj.status; if (value !== undefined) result['status'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8586,14 +8157,11 @@ export interface VirtualServiceSpecHttpFault {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpFault(obj: VirtualServiceSpecHttpFault | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'abort': toJson_VirtualServiceSpecHttpFaultAbort(obj.abort),
-    'delay': toJson_VirtualServiceSpecHttpFaultDelay(obj.delay),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpFaultAbort(obj.abort); if (value !== undefined) result['abort'] = value;
+  value = toJson_VirtualServiceSpecHttpFaultDelay(obj.delay); if (value !== undefined) result['delay'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8618,14 +8186,11 @@ export interface VirtualServiceSpecHttpHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpHeaders(obj: VirtualServiceSpecHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'request': toJson_VirtualServiceSpecHttpHeadersRequest(obj.request),
-    'response': toJson_VirtualServiceSpecHttpHeadersResponse(obj.response),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpHeadersRequest(obj.request); if (value !== undefined) result['request'] = value;
+  value = toJson_VirtualServiceSpecHttpHeadersResponse(obj.response); if (value !== undefined) result['response'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8738,26 +8303,23 @@ export interface VirtualServiceSpecHttpMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatch(obj: VirtualServiceSpecHttpMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'authority': toJson_VirtualServiceSpecHttpMatchAuthority(obj.authority),
-    'gateways': obj.gateways?.map(y => y),
-    'headers': ((obj.headers) === undefined) ? undefined : (Object.entries(obj.headers).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_VirtualServiceSpecHttpMatchHeaders(i[1]) }), {})),
-    'ignoreUriCase': obj.ignoreUriCase,
-    'method': toJson_VirtualServiceSpecHttpMatchMethod(obj.method),
-    'name': obj.name,
-    'port': obj.port,
-    'queryParams': ((obj.queryParams) === undefined) ? undefined : (Object.entries(obj.queryParams).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_VirtualServiceSpecHttpMatchQueryParams(i[1]) }), {})),
-    'scheme': toJson_VirtualServiceSpecHttpMatchScheme(obj.scheme),
-    'sourceLabels': ((obj.sourceLabels) === undefined) ? undefined : (Object.entries(obj.sourceLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'sourceNamespace': obj.sourceNamespace,
-    'statPrefix': obj.statPrefix,
-    'uri': toJson_VirtualServiceSpecHttpMatchUri(obj.uri),
-    'withoutHeaders': ((obj.withoutHeaders) === undefined) ? undefined : (Object.entries(obj.withoutHeaders).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_VirtualServiceSpecHttpMatchWithoutHeaders(i[1]) }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpMatchAuthority(obj.authority); if (value !== undefined) result['authority'] = value;
+  value = obj.gateways?.map(y => y); if (value !== undefined) result['gateways'] = value;
+  value = jsonMap(obj.headers, (v) => toJson_VirtualServiceSpecHttpMatchHeaders(v)); if (value !== undefined) result['headers'] = value;
+  value = obj.ignoreUriCase; if (value !== undefined) result['ignoreUriCase'] = value;
+  value = toJson_VirtualServiceSpecHttpMatchMethod(obj.method); if (value !== undefined) result['method'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = jsonMap(obj.queryParams, (v) => toJson_VirtualServiceSpecHttpMatchQueryParams(v)); if (value !== undefined) result['queryParams'] = value;
+  value = toJson_VirtualServiceSpecHttpMatchScheme(obj.scheme); if (value !== undefined) result['scheme'] = value;
+  value = jsonMap(obj.sourceLabels, (v) => v); if (value !== undefined) result['sourceLabels'] = value;
+  value = obj.sourceNamespace; if (value !== undefined) result['sourceNamespace'] = value;
+  value = obj.statPrefix; if (value !== undefined) result['statPrefix'] = value;
+  value = toJson_VirtualServiceSpecHttpMatchUri(obj.uri); if (value !== undefined) result['uri'] = value;
+  value = jsonMap(obj.withoutHeaders, (v) => toJson_VirtualServiceSpecHttpMatchWithoutHeaders(v)); if (value !== undefined) result['withoutHeaders'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8795,15 +8357,12 @@ export interface VirtualServiceSpecHttpMirror {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirror(obj: VirtualServiceSpecHttpMirror | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_VirtualServiceSpecHttpMirrorPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_VirtualServiceSpecHttpMirrorPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8825,13 +8384,10 @@ export interface VirtualServiceSpecHttpMirrorPercentage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrorPercentage(obj: VirtualServiceSpecHttpMirrorPercentage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8860,14 +8416,11 @@ export interface VirtualServiceSpecHttpMirrors {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrors(obj: VirtualServiceSpecHttpMirrors | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destination': toJson_VirtualServiceSpecHttpMirrorsDestination(obj.destination),
-    'percentage': toJson_VirtualServiceSpecHttpMirrorsPercentage(obj.percentage),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpMirrorsDestination(obj.destination); if (value !== undefined) result['destination'] = value;
+  value = toJson_VirtualServiceSpecHttpMirrorsPercentage(obj.percentage); if (value !== undefined) result['percentage'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8928,18 +8481,15 @@ export interface VirtualServiceSpecHttpRedirect {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRedirect(obj: VirtualServiceSpecHttpRedirect | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'authority': obj.authority,
-    'derivePort': obj.derivePort,
-    'port': obj.port,
-    'redirectCode': obj.redirectCode,
-    'scheme': obj.scheme,
-    'uri': obj.uri,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.authority; if (value !== undefined) result['authority'] = value;
+  value = obj.derivePort; if (value !== undefined) result['derivePort'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = obj.redirectCode; if (value !== undefined) result['redirectCode'] = value;
+  value = obj.scheme; if (value !== undefined) result['scheme'] = value;
+  value = obj.uri; if (value !== undefined) result['uri'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8998,18 +8548,15 @@ export interface VirtualServiceSpecHttpRetries {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRetries(obj: VirtualServiceSpecHttpRetries | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'attempts': obj.attempts,
-    'backoff': obj.backoff,
-    'perTryTimeout': obj.perTryTimeout,
-    'retryIgnorePreviousHosts': obj.retryIgnorePreviousHosts,
-    'retryOn': obj.retryOn,
-    'retryRemoteLocalities': obj.retryRemoteLocalities,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.attempts; if (value !== undefined) result['attempts'] = value;
+  value = obj.backoff; if (value !== undefined) result['backoff'] = value;
+  value = obj.perTryTimeout; if (value !== undefined) result['perTryTimeout'] = value;
+  value = obj.retryIgnorePreviousHosts; if (value !== undefined) result['retryIgnorePreviousHosts'] = value;
+  value = obj.retryOn; if (value !== undefined) result['retryOn'] = value;
+  value = obj.retryRemoteLocalities; if (value !== undefined) result['retryRemoteLocalities'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9047,15 +8594,12 @@ export interface VirtualServiceSpecHttpRewrite {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRewrite(obj: VirtualServiceSpecHttpRewrite | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'authority': obj.authority,
-    'uri': obj.uri,
-    'uriRegexRewrite': toJson_VirtualServiceSpecHttpRewriteUriRegexRewrite(obj.uriRegexRewrite),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.authority; if (value !== undefined) result['authority'] = value;
+  value = obj.uri; if (value !== undefined) result['uri'] = value;
+  value = toJson_VirtualServiceSpecHttpRewriteUriRegexRewrite(obj.uriRegexRewrite); if (value !== undefined) result['uriRegexRewrite'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9089,15 +8633,12 @@ export interface VirtualServiceSpecHttpRoute {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRoute(obj: VirtualServiceSpecHttpRoute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destination': toJson_VirtualServiceSpecHttpRouteDestination(obj.destination),
-    'headers': toJson_VirtualServiceSpecHttpRouteHeaders(obj.headers),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpRouteDestination(obj.destination); if (value !== undefined) result['destination'] = value;
+  value = toJson_VirtualServiceSpecHttpRouteHeaders(obj.headers); if (value !== undefined) result['headers'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9152,18 +8693,15 @@ export interface VirtualServiceSpecTcpMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTcpMatch(obj: VirtualServiceSpecTcpMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destinationSubnets': obj.destinationSubnets?.map(y => y),
-    'gateways': obj.gateways?.map(y => y),
-    'port': obj.port,
-    'sourceLabels': ((obj.sourceLabels) === undefined) ? undefined : (Object.entries(obj.sourceLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'sourceNamespace': obj.sourceNamespace,
-    'sourceSubnet': obj.sourceSubnet,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.destinationSubnets?.map(y => y); if (value !== undefined) result['destinationSubnets'] = value;
+  value = obj.gateways?.map(y => y); if (value !== undefined) result['gateways'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = jsonMap(obj.sourceLabels, (v) => v); if (value !== undefined) result['sourceLabels'] = value;
+  value = obj.sourceNamespace; if (value !== undefined) result['sourceNamespace'] = value;
+  value = obj.sourceSubnet; if (value !== undefined) result['sourceSubnet'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9192,14 +8730,11 @@ export interface VirtualServiceSpecTcpRoute {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTcpRoute(obj: VirtualServiceSpecTcpRoute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destination': toJson_VirtualServiceSpecTcpRouteDestination(obj.destination),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecTcpRouteDestination(obj.destination); if (value !== undefined) result['destination'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9256,18 +8791,15 @@ export interface VirtualServiceSpecTlsMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTlsMatch(obj: VirtualServiceSpecTlsMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destinationSubnets': obj.destinationSubnets?.map(y => y),
-    'gateways': obj.gateways?.map(y => y),
-    'port': obj.port,
-    'sniHosts': obj.sniHosts?.map(y => y),
-    'sourceLabels': ((obj.sourceLabels) === undefined) ? undefined : (Object.entries(obj.sourceLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'sourceNamespace': obj.sourceNamespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.destinationSubnets?.map(y => y); if (value !== undefined) result['destinationSubnets'] = value;
+  value = obj.gateways?.map(y => y); if (value !== undefined) result['gateways'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = obj.sniHosts?.map(y => y); if (value !== undefined) result['sniHosts'] = value;
+  value = jsonMap(obj.sourceLabels, (v) => v); if (value !== undefined) result['sourceLabels'] = value;
+  value = obj.sourceNamespace; if (value !== undefined) result['sourceNamespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9296,14 +8828,11 @@ export interface VirtualServiceSpecTlsRoute {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTlsRoute(obj: VirtualServiceSpecTlsRoute | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'destination': toJson_VirtualServiceSpecTlsRouteDestination(obj.destination),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecTlsRouteDestination(obj.destination); if (value !== undefined) result['destination'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9335,15 +8864,12 @@ export interface VirtualServiceSpecHttpCorsPolicyAllowOrigins {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpCorsPolicyAllowOrigins(obj: VirtualServiceSpecHttpCorsPolicyAllowOrigins | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9388,14 +8914,11 @@ export interface VirtualServiceSpecHttpDirectResponseBody {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpDirectResponseBody(obj: VirtualServiceSpecHttpDirectResponseBody | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'bytes': obj.bytes,
-    'string': obj.string,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.bytes; if (value !== undefined) result['bytes'] = value;
+  value = obj.string; if (value !== undefined) result['string'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9438,16 +8961,13 @@ export interface VirtualServiceSpecHttpFaultAbort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpFaultAbort(obj: VirtualServiceSpecHttpFaultAbort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'grpcStatus': obj.grpcStatus,
-    'http2Error': obj.http2Error,
-    'httpStatus': obj.httpStatus,
-    'percentage': toJson_VirtualServiceSpecHttpFaultAbortPercentage(obj.percentage),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.grpcStatus; if (value !== undefined) result['grpcStatus'] = value;
+  value = obj.http2Error; if (value !== undefined) result['http2Error'] = value;
+  value = obj.httpStatus; if (value !== undefined) result['httpStatus'] = value;
+  value = toJson_VirtualServiceSpecHttpFaultAbortPercentage(obj.percentage); if (value !== undefined) result['percentage'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9490,16 +9010,13 @@ export interface VirtualServiceSpecHttpFaultDelay {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpFaultDelay(obj: VirtualServiceSpecHttpFaultDelay | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exponentialDelay': obj.exponentialDelay,
-    'fixedDelay': obj.fixedDelay,
-    'percent': obj.percent,
-    'percentage': toJson_VirtualServiceSpecHttpFaultDelayPercentage(obj.percentage),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exponentialDelay; if (value !== undefined) result['exponentialDelay'] = value;
+  value = obj.fixedDelay; if (value !== undefined) result['fixedDelay'] = value;
+  value = obj.percent; if (value !== undefined) result['percent'] = value;
+  value = toJson_VirtualServiceSpecHttpFaultDelayPercentage(obj.percentage); if (value !== undefined) result['percentage'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9529,15 +9046,12 @@ export interface VirtualServiceSpecHttpHeadersRequest {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpHeadersRequest(obj: VirtualServiceSpecHttpHeadersRequest | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': ((obj.add) === undefined) ? undefined : (Object.entries(obj.add).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'remove': obj.remove?.map(y => y),
-    'set': ((obj.set) === undefined) ? undefined : (Object.entries(obj.set).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.add, (v) => v); if (value !== undefined) result['add'] = value;
+  value = obj.remove?.map(y => y); if (value !== undefined) result['remove'] = value;
+  value = jsonMap(obj.set, (v) => v); if (value !== undefined) result['set'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9567,15 +9081,12 @@ export interface VirtualServiceSpecHttpHeadersResponse {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpHeadersResponse(obj: VirtualServiceSpecHttpHeadersResponse | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': ((obj.add) === undefined) ? undefined : (Object.entries(obj.add).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'remove': obj.remove?.map(y => y),
-    'set': ((obj.set) === undefined) ? undefined : (Object.entries(obj.set).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.add, (v) => v); if (value !== undefined) result['add'] = value;
+  value = obj.remove?.map(y => y); if (value !== undefined) result['remove'] = value;
+  value = jsonMap(obj.set, (v) => v); if (value !== undefined) result['set'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9609,15 +9120,12 @@ export interface VirtualServiceSpecHttpMatchAuthority {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchAuthority(obj: VirtualServiceSpecHttpMatchAuthority | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9649,15 +9157,12 @@ export interface VirtualServiceSpecHttpMatchHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchHeaders(obj: VirtualServiceSpecHttpMatchHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9691,15 +9196,12 @@ export interface VirtualServiceSpecHttpMatchMethod {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchMethod(obj: VirtualServiceSpecHttpMatchMethod | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9731,15 +9233,12 @@ export interface VirtualServiceSpecHttpMatchQueryParams {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchQueryParams(obj: VirtualServiceSpecHttpMatchQueryParams | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9773,15 +9272,12 @@ export interface VirtualServiceSpecHttpMatchScheme {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchScheme(obj: VirtualServiceSpecHttpMatchScheme | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9815,15 +9311,12 @@ export interface VirtualServiceSpecHttpMatchUri {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchUri(obj: VirtualServiceSpecHttpMatchUri | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9855,15 +9348,12 @@ export interface VirtualServiceSpecHttpMatchWithoutHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMatchWithoutHeaders(obj: VirtualServiceSpecHttpMatchWithoutHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exact': obj.exact,
-    'prefix': obj.prefix,
-    'regex': obj.regex,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.exact; if (value !== undefined) result['exact'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  value = obj.regex; if (value !== undefined) result['regex'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9885,13 +9375,10 @@ export interface VirtualServiceSpecHttpMirrorPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrorPort(obj: VirtualServiceSpecHttpMirrorPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9929,15 +9416,12 @@ export interface VirtualServiceSpecHttpMirrorsDestination {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrorsDestination(obj: VirtualServiceSpecHttpMirrorsDestination | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_VirtualServiceSpecHttpMirrorsDestinationPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_VirtualServiceSpecHttpMirrorsDestinationPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9959,13 +9443,10 @@ export interface VirtualServiceSpecHttpMirrorsPercentage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrorsPercentage(obj: VirtualServiceSpecHttpMirrorsPercentage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10010,14 +9491,11 @@ export interface VirtualServiceSpecHttpRewriteUriRegexRewrite {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRewriteUriRegexRewrite(obj: VirtualServiceSpecHttpRewriteUriRegexRewrite | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'match': obj.match,
-    'rewrite': obj.rewrite,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.match; if (value !== undefined) result['match'] = value;
+  value = obj.rewrite; if (value !== undefined) result['rewrite'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10055,15 +9533,12 @@ export interface VirtualServiceSpecHttpRouteDestination {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteDestination(obj: VirtualServiceSpecHttpRouteDestination | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_VirtualServiceSpecHttpRouteDestinationPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_VirtualServiceSpecHttpRouteDestinationPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10088,14 +9563,11 @@ export interface VirtualServiceSpecHttpRouteHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteHeaders(obj: VirtualServiceSpecHttpRouteHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'request': toJson_VirtualServiceSpecHttpRouteHeadersRequest(obj.request),
-    'response': toJson_VirtualServiceSpecHttpRouteHeadersResponse(obj.response),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_VirtualServiceSpecHttpRouteHeadersRequest(obj.request); if (value !== undefined) result['request'] = value;
+  value = toJson_VirtualServiceSpecHttpRouteHeadersResponse(obj.response); if (value !== undefined) result['response'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10133,15 +9605,12 @@ export interface VirtualServiceSpecTcpRouteDestination {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTcpRouteDestination(obj: VirtualServiceSpecTcpRouteDestination | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_VirtualServiceSpecTcpRouteDestinationPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_VirtualServiceSpecTcpRouteDestinationPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10179,15 +9648,12 @@ export interface VirtualServiceSpecTlsRouteDestination {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTlsRouteDestination(obj: VirtualServiceSpecTlsRouteDestination | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': toJson_VirtualServiceSpecTlsRouteDestinationPort(obj.port),
-    'subset': obj.subset,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = toJson_VirtualServiceSpecTlsRouteDestinationPort(obj.port); if (value !== undefined) result['port'] = value;
+  value = obj.subset; if (value !== undefined) result['subset'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10209,13 +9675,10 @@ export interface VirtualServiceSpecHttpFaultAbortPercentage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpFaultAbortPercentage(obj: VirtualServiceSpecHttpFaultAbortPercentage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10237,13 +9700,10 @@ export interface VirtualServiceSpecHttpFaultDelayPercentage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpFaultDelayPercentage(obj: VirtualServiceSpecHttpFaultDelayPercentage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10265,13 +9725,10 @@ export interface VirtualServiceSpecHttpMirrorsDestinationPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpMirrorsDestinationPort(obj: VirtualServiceSpecHttpMirrorsDestinationPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10293,13 +9750,10 @@ export interface VirtualServiceSpecHttpRouteDestinationPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteDestinationPort(obj: VirtualServiceSpecHttpRouteDestinationPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10329,15 +9783,12 @@ export interface VirtualServiceSpecHttpRouteHeadersRequest {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteHeadersRequest(obj: VirtualServiceSpecHttpRouteHeadersRequest | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': ((obj.add) === undefined) ? undefined : (Object.entries(obj.add).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'remove': obj.remove?.map(y => y),
-    'set': ((obj.set) === undefined) ? undefined : (Object.entries(obj.set).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.add, (v) => v); if (value !== undefined) result['add'] = value;
+  value = obj.remove?.map(y => y); if (value !== undefined) result['remove'] = value;
+  value = jsonMap(obj.set, (v) => v); if (value !== undefined) result['set'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10367,15 +9818,12 @@ export interface VirtualServiceSpecHttpRouteHeadersResponse {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecHttpRouteHeadersResponse(obj: VirtualServiceSpecHttpRouteHeadersResponse | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': ((obj.add) === undefined) ? undefined : (Object.entries(obj.add).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'remove': obj.remove?.map(y => y),
-    'set': ((obj.set) === undefined) ? undefined : (Object.entries(obj.set).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.add, (v) => v); if (value !== undefined) result['add'] = value;
+  value = obj.remove?.map(y => y); if (value !== undefined) result['remove'] = value;
+  value = jsonMap(obj.set, (v) => v); if (value !== undefined) result['set'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10397,13 +9845,10 @@ export interface VirtualServiceSpecTcpRouteDestinationPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTcpRouteDestinationPort(obj: VirtualServiceSpecTcpRouteDestinationPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10425,13 +9870,10 @@ export interface VirtualServiceSpecTlsRouteDestinationPort {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_VirtualServiceSpecTlsRouteDestinationPort(obj: VirtualServiceSpecTlsRouteDestinationPort | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'number': obj.number,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.number; if (value !== undefined) result['number'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10513,14 +9955,11 @@ export interface WorkloadEntryProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadEntryProps(obj: WorkloadEntryProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_WorkloadEntrySpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_WorkloadEntrySpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10586,19 +10025,16 @@ export interface WorkloadEntrySpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadEntrySpec(obj: WorkloadEntrySpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'address': obj.address,
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'locality': obj.locality,
-    'network': obj.network,
-    'ports': ((obj.ports) === undefined) ? undefined : (Object.entries(obj.ports).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'serviceAccount': obj.serviceAccount,
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.address; if (value !== undefined) result['address'] = value;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  value = obj.locality; if (value !== undefined) result['locality'] = value;
+  value = obj.network; if (value !== undefined) result['network'] = value;
+  value = jsonMap(obj.ports, (v) => v); if (value !== undefined) result['ports'] = value;
+  value = obj.serviceAccount; if (value !== undefined) result['serviceAccount'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10680,14 +10116,11 @@ export interface WorkloadGroupProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupProps(obj: WorkloadGroupProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_WorkloadGroupSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_WorkloadGroupSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10725,15 +10158,12 @@ export interface WorkloadGroupSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpec(obj: WorkloadGroupSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_WorkloadGroupSpecMetadata(obj.metadata),
-    'probe': toJson_WorkloadGroupSpecProbe(obj.probe),
-    'template': toJson_WorkloadGroupSpecTemplate(obj.template),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_WorkloadGroupSpecMetadata(obj.metadata); if (value !== undefined) result['metadata'] = value;
+  value = toJson_WorkloadGroupSpecProbe(obj.probe); if (value !== undefined) result['probe'] = value;
+  value = toJson_WorkloadGroupSpecTemplate(obj.template); if (value !== undefined) result['template'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10760,14 +10190,11 @@ export interface WorkloadGroupSpecMetadata {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecMetadata(obj: WorkloadGroupSpecMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.annotations, (v) => v); if (value !== undefined) result['annotations'] = value;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10847,21 +10274,18 @@ export interface WorkloadGroupSpecProbe {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbe(obj: WorkloadGroupSpecProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_WorkloadGroupSpecProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_WorkloadGroupSpecProbeGrpc(obj.grpc),
-    'httpGet': toJson_WorkloadGroupSpecProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_WorkloadGroupSpecProbeTcpSocket(obj.tcpSocket),
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_WorkloadGroupSpecProbeExec(obj.exec); if (value !== undefined) result['exec'] = value;
+  value = obj.failureThreshold; if (value !== undefined) result['failureThreshold'] = value;
+  value = toJson_WorkloadGroupSpecProbeGrpc(obj.grpc); if (value !== undefined) result['grpc'] = value;
+  value = toJson_WorkloadGroupSpecProbeHttpGet(obj.httpGet); if (value !== undefined) result['httpGet'] = value;
+  value = obj.initialDelaySeconds; if (value !== undefined) result['initialDelaySeconds'] = value;
+  value = obj.periodSeconds; if (value !== undefined) result['periodSeconds'] = value;
+  value = obj.successThreshold; if (value !== undefined) result['successThreshold'] = value;
+  value = toJson_WorkloadGroupSpecProbeTcpSocket(obj.tcpSocket); if (value !== undefined) result['tcpSocket'] = value;
+  value = obj.timeoutSeconds; if (value !== undefined) result['timeoutSeconds'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10927,19 +10351,16 @@ export interface WorkloadGroupSpecTemplate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecTemplate(obj: WorkloadGroupSpecTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'address': obj.address,
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'locality': obj.locality,
-    'network': obj.network,
-    'ports': ((obj.ports) === undefined) ? undefined : (Object.entries(obj.ports).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'serviceAccount': obj.serviceAccount,
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.address; if (value !== undefined) result['address'] = value;
+  value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
+  value = obj.locality; if (value !== undefined) result['locality'] = value;
+  value = obj.network; if (value !== undefined) result['network'] = value;
+  value = jsonMap(obj.ports, (v) => v); if (value !== undefined) result['ports'] = value;
+  value = obj.serviceAccount; if (value !== undefined) result['serviceAccount'] = value;
+  value = obj.weight; if (value !== undefined) result['weight'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10963,13 +10384,10 @@ export interface WorkloadGroupSpecProbeExec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbeExec(obj: WorkloadGroupSpecProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.command?.map(y => y); if (value !== undefined) result['command'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10998,14 +10416,11 @@ export interface WorkloadGroupSpecProbeGrpc {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbeGrpc(obj: WorkloadGroupSpecProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = obj.service; if (value !== undefined) result['service'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11055,17 +10470,14 @@ export interface WorkloadGroupSpecProbeHttpGet {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbeHttpGet(obj: WorkloadGroupSpecProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_WorkloadGroupSpecProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = obj.httpHeaders?.map(y => toJson_WorkloadGroupSpecProbeHttpGetHttpHeaders(y)); if (value !== undefined) result['httpHeaders'] = value;
+  value = obj.path; if (value !== undefined) result['path'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  value = obj.scheme; if (value !== undefined) result['scheme'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11092,14 +10504,11 @@ export interface WorkloadGroupSpecProbeTcpSocket {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbeTcpSocket(obj: WorkloadGroupSpecProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.host; if (value !== undefined) result['host'] = value;
+  value = obj.port; if (value !== undefined) result['port'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11124,14 +10533,22 @@ export interface WorkloadGroupSpecProbeHttpGetHttpHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_WorkloadGroupSpecProbeHttpGetHttpHeaders(obj: WorkloadGroupSpecProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
+
+/** A map without its undefined values, each value converted (see projenrc/linear-conversions.ts). */
+function jsonMap(map: { [key: string]: any } | undefined, convert: (value: any) => any): Record<string, any> | undefined {
+  if (map === undefined) { return undefined; }
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) out[key] = convert(value);
+  }
+  return out;
+}

@@ -80,14 +80,11 @@ export interface AuthorizationPolicyProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicyProps(obj: AuthorizationPolicyProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_AuthorizationPolicySpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_AuthorizationPolicySpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -146,18 +143,15 @@ export interface AuthorizationPolicySpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpec(obj: AuthorizationPolicySpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'provider': toJson_AuthorizationPolicySpecProvider(obj.provider),
-    'rules': obj.rules?.map(y => toJson_AuthorizationPolicySpecRules(y)),
-    'selector': toJson_AuthorizationPolicySpecSelector(obj.selector),
-    'targetRef': toJson_AuthorizationPolicySpecTargetRef(obj.targetRef),
-    'targetRefs': obj.targetRefs?.map(y => toJson_AuthorizationPolicySpecTargetRefs(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.action; if (value !== undefined) result['action'] = value;
+  value = toJson_AuthorizationPolicySpecProvider(obj.provider); if (value !== undefined) result['provider'] = value;
+  value = obj.rules?.map(y => toJson_AuthorizationPolicySpecRules(y)); if (value !== undefined) result['rules'] = value;
+  value = toJson_AuthorizationPolicySpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  value = toJson_AuthorizationPolicySpecTargetRef(obj.targetRef); if (value !== undefined) result['targetRef'] = value;
+  value = obj.targetRefs?.map(y => toJson_AuthorizationPolicySpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -199,13 +193,10 @@ export interface AuthorizationPolicySpecProvider {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecProvider(obj: AuthorizationPolicySpecProvider | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -241,15 +232,12 @@ export interface AuthorizationPolicySpecRules {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRules(obj: AuthorizationPolicySpecRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'from': obj.from?.map(y => toJson_AuthorizationPolicySpecRulesFrom(y)),
-    'to': obj.to?.map(y => toJson_AuthorizationPolicySpecRulesTo(y)),
-    'when': obj.when?.map(y => toJson_AuthorizationPolicySpecRulesWhen(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.from?.map(y => toJson_AuthorizationPolicySpecRulesFrom(y)); if (value !== undefined) result['from'] = value;
+  value = obj.to?.map(y => toJson_AuthorizationPolicySpecRulesTo(y)); if (value !== undefined) result['to'] = value;
+  value = obj.when?.map(y => toJson_AuthorizationPolicySpecRulesWhen(y)); if (value !== undefined) result['when'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -273,13 +261,10 @@ export interface AuthorizationPolicySpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecSelector(obj: AuthorizationPolicySpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -322,16 +307,13 @@ export interface AuthorizationPolicySpecTargetRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecTargetRef(obj: AuthorizationPolicySpecTargetRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -374,16 +356,13 @@ export interface AuthorizationPolicySpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecTargetRefs(obj: AuthorizationPolicySpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -405,13 +384,10 @@ export interface AuthorizationPolicySpecRulesFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRulesFrom(obj: AuthorizationPolicySpecRulesFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'source': toJson_AuthorizationPolicySpecRulesFromSource(obj.source),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_AuthorizationPolicySpecRulesFromSource(obj.source); if (value !== undefined) result['source'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -433,13 +409,10 @@ export interface AuthorizationPolicySpecRulesTo {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRulesTo(obj: AuthorizationPolicySpecRulesTo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operation': toJson_AuthorizationPolicySpecRulesToOperation(obj.operation),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_AuthorizationPolicySpecRulesToOperation(obj.operation); if (value !== undefined) result['operation'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -475,15 +448,12 @@ export interface AuthorizationPolicySpecRulesWhen {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRulesWhen(obj: AuthorizationPolicySpecRulesWhen | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'notValues': obj.notValues?.map(y => y),
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.key; if (value !== undefined) result['key'] = value;
+  value = obj.notValues?.map(y => y); if (value !== undefined) result['notValues'] = value;
+  value = obj.values?.map(y => y); if (value !== undefined) result['values'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -598,26 +568,23 @@ export interface AuthorizationPolicySpecRulesFromSource {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRulesFromSource(obj: AuthorizationPolicySpecRulesFromSource | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'ipBlocks': obj.ipBlocks?.map(y => y),
-    'namespaces': obj.namespaces?.map(y => y),
-    'notIpBlocks': obj.notIpBlocks?.map(y => y),
-    'notNamespaces': obj.notNamespaces?.map(y => y),
-    'notPrincipals': obj.notPrincipals?.map(y => y),
-    'notRemoteIpBlocks': obj.notRemoteIpBlocks?.map(y => y),
-    'notRequestPrincipals': obj.notRequestPrincipals?.map(y => y),
-    'notServiceAccounts': obj.notServiceAccounts?.map(y => y),
-    'notTrustDomains': obj.notTrustDomains?.map(y => y),
-    'principals': obj.principals?.map(y => y),
-    'remoteIpBlocks': obj.remoteIpBlocks?.map(y => y),
-    'requestPrincipals': obj.requestPrincipals?.map(y => y),
-    'serviceAccounts': obj.serviceAccounts?.map(y => y),
-    'trustDomains': obj.trustDomains?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.ipBlocks?.map(y => y); if (value !== undefined) result['ipBlocks'] = value;
+  value = obj.namespaces?.map(y => y); if (value !== undefined) result['namespaces'] = value;
+  value = obj.notIpBlocks?.map(y => y); if (value !== undefined) result['notIpBlocks'] = value;
+  value = obj.notNamespaces?.map(y => y); if (value !== undefined) result['notNamespaces'] = value;
+  value = obj.notPrincipals?.map(y => y); if (value !== undefined) result['notPrincipals'] = value;
+  value = obj.notRemoteIpBlocks?.map(y => y); if (value !== undefined) result['notRemoteIpBlocks'] = value;
+  value = obj.notRequestPrincipals?.map(y => y); if (value !== undefined) result['notRequestPrincipals'] = value;
+  value = obj.notServiceAccounts?.map(y => y); if (value !== undefined) result['notServiceAccounts'] = value;
+  value = obj.notTrustDomains?.map(y => y); if (value !== undefined) result['notTrustDomains'] = value;
+  value = obj.principals?.map(y => y); if (value !== undefined) result['principals'] = value;
+  value = obj.remoteIpBlocks?.map(y => y); if (value !== undefined) result['remoteIpBlocks'] = value;
+  value = obj.requestPrincipals?.map(y => y); if (value !== undefined) result['requestPrincipals'] = value;
+  value = obj.serviceAccounts?.map(y => y); if (value !== undefined) result['serviceAccounts'] = value;
+  value = obj.trustDomains?.map(y => y); if (value !== undefined) result['trustDomains'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -690,20 +657,17 @@ export interface AuthorizationPolicySpecRulesToOperation {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_AuthorizationPolicySpecRulesToOperation(obj: AuthorizationPolicySpecRulesToOperation | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'hosts': obj.hosts?.map(y => y),
-    'methods': obj.methods?.map(y => y),
-    'notHosts': obj.notHosts?.map(y => y),
-    'notMethods': obj.notMethods?.map(y => y),
-    'notPaths': obj.notPaths?.map(y => y),
-    'notPorts': obj.notPorts?.map(y => y),
-    'paths': obj.paths?.map(y => y),
-    'ports': obj.ports?.map(y => y),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.hosts?.map(y => y); if (value !== undefined) result['hosts'] = value;
+  value = obj.methods?.map(y => y); if (value !== undefined) result['methods'] = value;
+  value = obj.notHosts?.map(y => y); if (value !== undefined) result['notHosts'] = value;
+  value = obj.notMethods?.map(y => y); if (value !== undefined) result['notMethods'] = value;
+  value = obj.notPaths?.map(y => y); if (value !== undefined) result['notPaths'] = value;
+  value = obj.notPorts?.map(y => y); if (value !== undefined) result['notPorts'] = value;
+  value = obj.paths?.map(y => y); if (value !== undefined) result['paths'] = value;
+  value = obj.ports?.map(y => y); if (value !== undefined) result['ports'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -785,14 +749,11 @@ export interface PeerAuthenticationProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_PeerAuthenticationProps(obj: PeerAuthenticationProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_PeerAuthenticationSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_PeerAuthenticationSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -830,15 +791,12 @@ export interface PeerAuthenticationSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_PeerAuthenticationSpec(obj: PeerAuthenticationSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mtls': toJson_PeerAuthenticationSpecMtls(obj.mtls),
-    'portLevelMtls': ((obj.portLevelMtls) === undefined) ? undefined : (Object.entries(obj.portLevelMtls).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_PeerAuthenticationSpecPortLevelMtls(i[1]) }), {})),
-    'selector': toJson_PeerAuthenticationSpecSelector(obj.selector),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_PeerAuthenticationSpecMtls(obj.mtls); if (value !== undefined) result['mtls'] = value;
+  value = jsonMap(obj.portLevelMtls, (v) => toJson_PeerAuthenticationSpecPortLevelMtls(v)); if (value !== undefined) result['portLevelMtls'] = value;
+  value = toJson_PeerAuthenticationSpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -864,13 +822,10 @@ export interface PeerAuthenticationSpecMtls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_PeerAuthenticationSpecMtls(obj: PeerAuthenticationSpecMtls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -894,13 +849,10 @@ export interface PeerAuthenticationSpecPortLevelMtls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_PeerAuthenticationSpecPortLevelMtls(obj: PeerAuthenticationSpecPortLevelMtls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -924,13 +876,10 @@ export interface PeerAuthenticationSpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_PeerAuthenticationSpecSelector(obj: PeerAuthenticationSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1048,14 +997,11 @@ export interface RequestAuthenticationProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationProps(obj: RequestAuthenticationProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_RequestAuthenticationSpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_RequestAuthenticationSpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1098,16 +1044,13 @@ export interface RequestAuthenticationSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpec(obj: RequestAuthenticationSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'jwtRules': obj.jwtRules?.map(y => toJson_RequestAuthenticationSpecJwtRules(y)),
-    'selector': toJson_RequestAuthenticationSpecSelector(obj.selector),
-    'targetRef': toJson_RequestAuthenticationSpecTargetRef(obj.targetRef),
-    'targetRefs': obj.targetRefs?.map(y => toJson_RequestAuthenticationSpecTargetRefs(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.jwtRules?.map(y => toJson_RequestAuthenticationSpecJwtRules(y)); if (value !== undefined) result['jwtRules'] = value;
+  value = toJson_RequestAuthenticationSpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  value = toJson_RequestAuthenticationSpecTargetRef(obj.targetRef); if (value !== undefined) result['targetRef'] = value;
+  value = obj.targetRefs?.map(y => toJson_RequestAuthenticationSpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1206,24 +1149,21 @@ export interface RequestAuthenticationSpecJwtRules {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecJwtRules(obj: RequestAuthenticationSpecJwtRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'audiences': obj.audiences?.map(y => y),
-    'forwardOriginalToken': obj.forwardOriginalToken,
-    'fromCookies': obj.fromCookies?.map(y => y),
-    'fromHeaders': obj.fromHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesFromHeaders(y)),
-    'fromParams': obj.fromParams?.map(y => y),
-    'issuer': obj.issuer,
-    'jwks': obj.jwks,
-    'jwksUri': obj.jwksUri,
-    'outputClaimToHeaders': obj.outputClaimToHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesOutputClaimToHeaders(y)),
-    'outputPayloadToHeader': obj.outputPayloadToHeader,
-    'spaceDelimitedClaims': obj.spaceDelimitedClaims?.map(y => y),
-    'timeout': obj.timeout,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.audiences?.map(y => y); if (value !== undefined) result['audiences'] = value;
+  value = obj.forwardOriginalToken; if (value !== undefined) result['forwardOriginalToken'] = value;
+  value = obj.fromCookies?.map(y => y); if (value !== undefined) result['fromCookies'] = value;
+  value = obj.fromHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesFromHeaders(y)); if (value !== undefined) result['fromHeaders'] = value;
+  value = obj.fromParams?.map(y => y); if (value !== undefined) result['fromParams'] = value;
+  value = obj.issuer; if (value !== undefined) result['issuer'] = value;
+  value = obj.jwks; if (value !== undefined) result['jwks'] = value;
+  value = obj.jwksUri; if (value !== undefined) result['jwksUri'] = value;
+  value = obj.outputClaimToHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesOutputClaimToHeaders(y)); if (value !== undefined) result['outputClaimToHeaders'] = value;
+  value = obj.outputPayloadToHeader; if (value !== undefined) result['outputPayloadToHeader'] = value;
+  value = obj.spaceDelimitedClaims?.map(y => y); if (value !== undefined) result['spaceDelimitedClaims'] = value;
+  value = obj.timeout; if (value !== undefined) result['timeout'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1247,13 +1187,10 @@ export interface RequestAuthenticationSpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecSelector(obj: RequestAuthenticationSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1296,16 +1233,13 @@ export interface RequestAuthenticationSpecTargetRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecTargetRef(obj: RequestAuthenticationSpecTargetRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1348,16 +1282,13 @@ export interface RequestAuthenticationSpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecTargetRefs(obj: RequestAuthenticationSpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1386,14 +1317,11 @@ export interface RequestAuthenticationSpecJwtRulesFromHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecJwtRulesFromHeaders(obj: RequestAuthenticationSpecJwtRulesFromHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'prefix': obj.prefix,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.prefix; if (value !== undefined) result['prefix'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1422,14 +1350,22 @@ export interface RequestAuthenticationSpecJwtRulesOutputClaimToHeaders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_RequestAuthenticationSpecJwtRulesOutputClaimToHeaders(obj: RequestAuthenticationSpecJwtRulesOutputClaimToHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claim': obj.claim,
-    'header': obj.header,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.claim; if (value !== undefined) result['claim'] = value;
+  value = obj.header; if (value !== undefined) result['header'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
+
+/** A map without its undefined values, each value converted (see projenrc/linear-conversions.ts). */
+function jsonMap(map: { [key: string]: any } | undefined, convert: (value: any) => any): Record<string, any> | undefined {
+  if (map === undefined) { return undefined; }
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) out[key] = convert(value);
+  }
+  return out;
+}

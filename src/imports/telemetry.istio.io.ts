@@ -80,14 +80,11 @@ export interface TelemetryProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetryProps(obj: TelemetryProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_TelemetrySpec(obj.spec),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.metadata; if (value !== undefined) result['metadata'] = value;
+  value = toJson_TelemetrySpec(obj.spec); if (value !== undefined) result['spec'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -144,18 +141,15 @@ export interface TelemetrySpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpec(obj: TelemetrySpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessLogging': obj.accessLogging?.map(y => toJson_TelemetrySpecAccessLogging(y)),
-    'metrics': obj.metrics?.map(y => toJson_TelemetrySpecMetrics(y)),
-    'selector': toJson_TelemetrySpecSelector(obj.selector),
-    'targetRef': toJson_TelemetrySpecTargetRef(obj.targetRef),
-    'targetRefs': obj.targetRefs?.map(y => toJson_TelemetrySpecTargetRefs(y)),
-    'tracing': obj.tracing?.map(y => toJson_TelemetrySpecTracing(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.accessLogging?.map(y => toJson_TelemetrySpecAccessLogging(y)); if (value !== undefined) result['accessLogging'] = value;
+  value = obj.metrics?.map(y => toJson_TelemetrySpecMetrics(y)); if (value !== undefined) result['metrics'] = value;
+  value = toJson_TelemetrySpecSelector(obj.selector); if (value !== undefined) result['selector'] = value;
+  value = toJson_TelemetrySpecTargetRef(obj.targetRef); if (value !== undefined) result['targetRef'] = value;
+  value = obj.targetRefs?.map(y => toJson_TelemetrySpecTargetRefs(y)); if (value !== undefined) result['targetRefs'] = value;
+  value = obj.tracing?.map(y => toJson_TelemetrySpecTracing(y)); if (value !== undefined) result['tracing'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -198,16 +192,13 @@ export interface TelemetrySpecAccessLogging {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecAccessLogging(obj: TelemetrySpecAccessLogging | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'disabled': obj.disabled,
-    'filter': toJson_TelemetrySpecAccessLoggingFilter(obj.filter),
-    'match': toJson_TelemetrySpecAccessLoggingMatch(obj.match),
-    'providers': obj.providers?.map(y => toJson_TelemetrySpecAccessLoggingProviders(y)),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.disabled; if (value !== undefined) result['disabled'] = value;
+  value = toJson_TelemetrySpecAccessLoggingFilter(obj.filter); if (value !== undefined) result['filter'] = value;
+  value = toJson_TelemetrySpecAccessLoggingMatch(obj.match); if (value !== undefined) result['match'] = value;
+  value = obj.providers?.map(y => toJson_TelemetrySpecAccessLoggingProviders(y)); if (value !== undefined) result['providers'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -243,15 +234,12 @@ export interface TelemetrySpecMetrics {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecMetrics(obj: TelemetrySpecMetrics | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'overrides': obj.overrides?.map(y => toJson_TelemetrySpecMetricsOverrides(y)),
-    'providers': obj.providers?.map(y => toJson_TelemetrySpecMetricsProviders(y)),
-    'reportingInterval': obj.reportingInterval,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.overrides?.map(y => toJson_TelemetrySpecMetricsOverrides(y)); if (value !== undefined) result['overrides'] = value;
+  value = obj.providers?.map(y => toJson_TelemetrySpecMetricsProviders(y)); if (value !== undefined) result['providers'] = value;
+  value = obj.reportingInterval; if (value !== undefined) result['reportingInterval'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -275,13 +263,10 @@ export interface TelemetrySpecSelector {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecSelector(obj: TelemetrySpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.matchLabels, (v) => v); if (value !== undefined) result['matchLabels'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -324,16 +309,13 @@ export interface TelemetrySpecTargetRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTargetRef(obj: TelemetrySpecTargetRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -376,16 +358,13 @@ export interface TelemetrySpecTargetRefs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTargetRefs(obj: TelemetrySpecTargetRefs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.group; if (value !== undefined) result['group'] = value;
+  value = obj.kind; if (value !== undefined) result['kind'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  value = obj.namespace; if (value !== undefined) result['namespace'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -454,20 +433,17 @@ export interface TelemetrySpecTracing {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracing(obj: TelemetrySpecTracing | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'customTags': ((obj.customTags) === undefined) ? undefined : (Object.entries(obj.customTags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_TelemetrySpecTracingCustomTags(i[1]) }), {})),
-    'disableContextPropagation': obj.disableContextPropagation,
-    'disableSpanReporting': obj.disableSpanReporting,
-    'enableIstioTags': obj.enableIstioTags,
-    'match': toJson_TelemetrySpecTracingMatch(obj.match),
-    'providers': obj.providers?.map(y => toJson_TelemetrySpecTracingProviders(y)),
-    'randomSamplingPercentage': obj.randomSamplingPercentage,
-    'useRequestIdForTraceSampling': obj.useRequestIdForTraceSampling,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = jsonMap(obj.customTags, (v) => toJson_TelemetrySpecTracingCustomTags(v)); if (value !== undefined) result['customTags'] = value;
+  value = obj.disableContextPropagation; if (value !== undefined) result['disableContextPropagation'] = value;
+  value = obj.disableSpanReporting; if (value !== undefined) result['disableSpanReporting'] = value;
+  value = obj.enableIstioTags; if (value !== undefined) result['enableIstioTags'] = value;
+  value = toJson_TelemetrySpecTracingMatch(obj.match); if (value !== undefined) result['match'] = value;
+  value = obj.providers?.map(y => toJson_TelemetrySpecTracingProviders(y)); if (value !== undefined) result['providers'] = value;
+  value = obj.randomSamplingPercentage; if (value !== undefined) result['randomSamplingPercentage'] = value;
+  value = obj.useRequestIdForTraceSampling; if (value !== undefined) result['useRequestIdForTraceSampling'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -491,13 +467,10 @@ export interface TelemetrySpecAccessLoggingFilter {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecAccessLoggingFilter(obj: TelemetrySpecAccessLoggingFilter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'expression': obj.expression,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.expression; if (value !== undefined) result['expression'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -523,13 +496,10 @@ export interface TelemetrySpecAccessLoggingMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecAccessLoggingMatch(obj: TelemetrySpecAccessLoggingMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -551,13 +521,10 @@ export interface TelemetrySpecAccessLoggingProviders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecAccessLoggingProviders(obj: TelemetrySpecAccessLoggingProviders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -593,15 +560,12 @@ export interface TelemetrySpecMetricsOverrides {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecMetricsOverrides(obj: TelemetrySpecMetricsOverrides | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'disabled': obj.disabled,
-    'match': toJson_TelemetrySpecMetricsOverridesMatch(obj.match),
-    'tagOverrides': ((obj.tagOverrides) === undefined) ? undefined : (Object.entries(obj.tagOverrides).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_TelemetrySpecMetricsOverridesTagOverrides(i[1]) }), {})),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.disabled; if (value !== undefined) result['disabled'] = value;
+  value = toJson_TelemetrySpecMetricsOverridesMatch(obj.match); if (value !== undefined) result['match'] = value;
+  value = jsonMap(obj.tagOverrides, (v) => toJson_TelemetrySpecMetricsOverridesTagOverrides(v)); if (value !== undefined) result['tagOverrides'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -623,13 +587,10 @@ export interface TelemetrySpecMetricsProviders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecMetricsProviders(obj: TelemetrySpecMetricsProviders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -672,16 +633,13 @@ export interface TelemetrySpecTracingCustomTags {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingCustomTags(obj: TelemetrySpecTracingCustomTags | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'environment': toJson_TelemetrySpecTracingCustomTagsEnvironment(obj.environment),
-    'formatter': toJson_TelemetrySpecTracingCustomTagsFormatter(obj.formatter),
-    'header': toJson_TelemetrySpecTracingCustomTagsHeader(obj.header),
-    'literal': toJson_TelemetrySpecTracingCustomTagsLiteral(obj.literal),
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = toJson_TelemetrySpecTracingCustomTagsEnvironment(obj.environment); if (value !== undefined) result['environment'] = value;
+  value = toJson_TelemetrySpecTracingCustomTagsFormatter(obj.formatter); if (value !== undefined) result['formatter'] = value;
+  value = toJson_TelemetrySpecTracingCustomTagsHeader(obj.header); if (value !== undefined) result['header'] = value;
+  value = toJson_TelemetrySpecTracingCustomTagsLiteral(obj.literal); if (value !== undefined) result['literal'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -707,13 +665,10 @@ export interface TelemetrySpecTracingMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingMatch(obj: TelemetrySpecTracingMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -735,13 +690,10 @@ export interface TelemetrySpecTracingProviders {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingProviders(obj: TelemetrySpecTracingProviders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -799,15 +751,12 @@ export interface TelemetrySpecMetricsOverridesMatch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecMetricsOverridesMatch(obj: TelemetrySpecMetricsOverridesMatch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'customMetric': obj.customMetric,
-    'metric': obj.metric,
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.customMetric; if (value !== undefined) result['customMetric'] = value;
+  value = obj.metric; if (value !== undefined) result['metric'] = value;
+  value = obj.mode; if (value !== undefined) result['mode'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -838,14 +787,11 @@ export interface TelemetrySpecMetricsOverridesTagOverrides {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecMetricsOverridesTagOverrides(obj: TelemetrySpecMetricsOverridesTagOverrides | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operation': obj.operation,
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.operation; if (value !== undefined) result['operation'] = value;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -876,14 +822,11 @@ export interface TelemetrySpecTracingCustomTagsEnvironment {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingCustomTagsEnvironment(obj: TelemetrySpecTracingCustomTagsEnvironment | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultValue': obj.defaultValue,
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.defaultValue; if (value !== undefined) result['defaultValue'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -907,13 +850,10 @@ export interface TelemetrySpecTracingCustomTagsFormatter {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingCustomTagsFormatter(obj: TelemetrySpecTracingCustomTagsFormatter | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -944,14 +884,11 @@ export interface TelemetrySpecTracingCustomTagsHeader {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingCustomTagsHeader(obj: TelemetrySpecTracingCustomTagsHeader | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultValue': obj.defaultValue,
-    'name': obj.name,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.defaultValue; if (value !== undefined) result['defaultValue'] = value;
+  value = obj.name; if (value !== undefined) result['name'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -975,13 +912,10 @@ export interface TelemetrySpecTracingCustomTagsLiteral {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TelemetrySpecTracingCustomTagsLiteral(obj: TelemetrySpecTracingCustomTagsLiteral | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'value': obj.value,
-  };
-  // filter undefined values
-  const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) out[k] = v;
-  return out;
+  const result: Record<string, any> = {};
+  let value: any;
+  value = obj.value; if (value !== undefined) result['value'] = value;
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1063,3 +997,14 @@ export enum TelemetrySpecMetricsOverridesTagOverridesOperation {
   REMOVE = "REMOVE",
 }
 
+
+/** A map without its undefined values, each value converted (see projenrc/linear-conversions.ts). */
+function jsonMap(map: { [key: string]: any } | undefined, convert: (value: any) => any): Record<string, any> | undefined {
+  if (map === undefined) { return undefined; }
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) out[key] = convert(value);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // Internal: what the validation passes of one synthesis share. Not exported from the package.
 import { ApiObject } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { IConstruct, IValidation } from 'constructs';
 
 /**
  * One synthesis of an app (`app.synth()` or `app.synthYaml()`). cdk8s validates the whole app
@@ -17,6 +17,8 @@ export interface Synthesis {
 interface Session extends Synthesis {
   /** Objects rendered during the synthesis, with their JSON. */
   readonly rendered: Map<ApiObject, unknown>;
+  /** Answers of the validations made with {@link validateOncePerSynthesis}. */
+  readonly validated: Map<IValidation, string[]>;
 }
 
 const SESSIONS = new WeakMap<IConstruct, Session>();
@@ -38,7 +40,7 @@ export function trackSynthesis(root: IConstruct): void {
       writable: true,
       value: function synthesize(this: unknown, ...args: unknown[]) {
         if (SESSIONS.has(root)) return original.apply(this, args);
-        const session: Session = { memo: new Map(), rendered: new Map(), writesFiles: method === 'synth' };
+        const session: Session = { memo: new Map(), rendered: new Map(), validated: new Map(), writesFiles: method === 'synth' };
         SESSIONS.set(root, session);
         try {
           return original.apply(this, args);
@@ -69,4 +71,25 @@ export function renderOnce(object: ApiObject): any {
   session.rendered.set(object, json);
   Object.defineProperty(object, 'toJson', { configurable: true, writable: true, value: () => json });
   return json;
+}
+
+/**
+ * A validation for `construct.node.addValidation` that runs once per synthesis: cdk8s validates
+ * the whole app again for every chart it renders, with nothing changing in between, so the
+ * repeats answer what the first run found. Outside a tracked synthesis it runs every time.
+ */
+export function validateOncePerSynthesis(construct: IConstruct, validate: () => string[]): IValidation {
+  const validation: IValidation = {
+    validate: () => {
+      const session = SESSIONS.get(construct.node.root);
+      if (!session) return validate();
+      let errors = session.validated.get(validation);
+      if (!errors) {
+        errors = validate();
+        session.validated.set(validation, errors);
+      }
+      return errors;
+    },
+  };
+  return validation;
 }

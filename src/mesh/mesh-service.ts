@@ -9,7 +9,7 @@ import { Protocol } from './protocol';
 import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
-import { renderOnce } from '../internal/synthesis';
+import { renderOnce, validateOncePerSynthesis } from '../internal/synthesis';
 import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
@@ -277,7 +277,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
       }
       if (this._dependencies.includes(target)) continue;
       this._dependencies.push(target);
-      if (this._dependencies.length === 1) this.node.addValidation({ validate: () => this.validateDeclaredCalls() });
+      if (this._dependencies.length === 1) this.node.addValidation(validateOncePerSynthesis(this, () => this.validateDeclaredCalls()));
     }
   }
 

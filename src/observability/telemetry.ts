@@ -7,6 +7,7 @@ import { compact, sortedEntries } from './util';
 import * as l1 from '../imports/telemetry.istio.io';
 import { durationProblem, istioDuration } from '../internal/duration';
 import { requireDnsSubdomain } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import { Mesh } from '../mesh/mesh';
 import { MeshService } from '../mesh/mesh-service';
 import { ServiceVersion } from '../mesh/service-version';
@@ -342,7 +343,7 @@ export class Telemetry extends Construct {
     const telemetries = TELEMETRIES.get(this.node.root);
     if (telemetries) telemetries.push(this);
     else TELEMETRIES.set(this.node.root, [this]);
-    this.node.addValidation({ validate: () => this.validate() });
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validate()));
   }
 
   /** Adds an access logging entry (e.g. one provider with a filter and another without). */

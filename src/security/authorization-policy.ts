@@ -15,6 +15,7 @@ import {
   AuthorizationPolicySpecRules, AuthorizationPolicySpecRulesFromSource,
 } from '../imports/security.istio.io';
 import { requireDnsSubdomain, suggestDnsLabel } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import { HttpMethod } from '../mesh/http-method';
 import type { Mesh } from '../mesh/mesh';
 import { MeshService } from '../mesh/mesh-service';
@@ -249,7 +250,7 @@ export class AuthorizationPolicy extends Construct {
       spec: Lazy.any({ produce: () => this.renderSpec() }) as AuthorizationPolicySpec,
     });
     registerAuthorizationPolicy(this);
-    this.node.addValidation({ validate: () => this.validateRules() });
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validateRules()));
   }
 
   /**

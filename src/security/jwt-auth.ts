@@ -8,6 +8,7 @@ import { Operation } from './operation';
 import { IPeer, Peer, PeerConfig } from './peer';
 import { RequestAuthentication, RequestAuthenticationSpecJwtRules } from '../imports/security.istio.io';
 import { requireDnsSubdomain, suggestDnsLabel } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import type { Mesh } from '../mesh/mesh';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
@@ -187,7 +188,7 @@ export class JwtAuth extends Construct implements IPeer {
       metadata: { name: this.name, namespace: this.namespaceName },
       spec: { selector: attachment.selector, targetRefs: attachment.targetRefs, jwtRules },
     });
-    this.node.addValidation({ validate: () => this.validateRequired() });
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validateRequired()));
   }
 
   /**

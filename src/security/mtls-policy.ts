@@ -7,6 +7,7 @@ import {
   PeerAuthentication, PeerAuthenticationSpecMtlsMode, PeerAuthenticationSpecPortLevelMtls, PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../imports/security.istio.io';
 import { requireDnsSubdomain } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import type { Mesh } from '../mesh/mesh';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
@@ -145,7 +146,7 @@ export class MtlsPolicy extends Construct {
       },
     });
     registerMtlsPolicy(this);
-    this.node.addValidation({ validate: () => this.checkOverlaps() });
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.checkOverlaps()));
   }
 
   /** One mesh-wide policy per root namespace, one namespace-wide policy per namespace (the Mesh's, if it writes one). */
