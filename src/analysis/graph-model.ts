@@ -3,6 +3,7 @@ import { Res } from './manifests';
 import { MeshIndex, push, RegistryEntry } from './model';
 import { isMeshBound, routeDestinations } from './routes';
 import { SimulatorEngine } from './simulator-engine';
+import { compareText } from '../internal/order';
 
 export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
 export type EdgeKind = 'route' | 'mirror' | 'version' | 'access' | 'egress';
@@ -110,8 +111,8 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
   // A version reached by a route needs no separate membership line.
   const routed = new Set([...edges.values()].filter((e) => e.kind === 'route').map((e) => `${e.from}|${e.to}`));
   for (const [key, e] of edges) if (e.kind === 'version' && routed.has(`${e.from}|${e.to}`)) edges.delete(key);
-  const sortedNodes = [...nodes.values()].sort((a, b) => a.ns.localeCompare(b.ns) || a.id.localeCompare(b.id));
-  const sortedEdges = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.kind.localeCompare(b.kind) || (a.label ?? '').localeCompare(b.label ?? ''));
+  const sortedNodes = [...nodes.values()].sort((a, b) => compareText(a.ns, b.ns) || compareText(a.id, b.id));
+  const sortedEdges = [...edges.values()].sort((a, b) => compareText(a.from, b.from) || compareText(a.to, b.to) || compareText(a.kind, b.kind) || compareText(a.label ?? '', b.label ?? ''));
   return { nodes: sortedNodes, edges: sortedEdges };
 }
 

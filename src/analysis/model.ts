@@ -1,5 +1,6 @@
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res, toResources } from './manifests';
+import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
   readonly defaultNamespace: string;
@@ -64,7 +65,7 @@ export function kindKey(res: Res): string {
   return res.group === 'gateway.networking.k8s.io' ? `${res.kind}.${res.group}` : res.kind;
 }
 
-const compareRes = (a: Res, b: Res) => a.ns.localeCompare(b.ns) || a.name.localeCompare(b.name);
+const compareRes = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
 
 /**
  * Every object indexed once: by kind, by kind/namespace/name, workloads by label, Services by FQDN and

@@ -1,5 +1,6 @@
 import { Finding, Severity } from './finding';
 import { Res } from './manifests';
+import { compareText } from '../internal/order';
 
 /** Default severity of every code the analysis emits (Istio's level for IST codes). */
 export const CODE_SEVERITY: Record<string, Severity> = {
@@ -73,12 +74,12 @@ const SUMMARY: Array<[Severity, string, string]> = [
 /** Deterministic order: by object (kind, namespace, name), then path, code and message. */
 export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) =>
-    a.kind.localeCompare(b.kind)
-    || (a.namespaceName ?? '').localeCompare(b.namespaceName ?? '')
-    || a.name.localeCompare(b.name)
-    || a.path.localeCompare(b.path)
-    || a.code.localeCompare(b.code)
-    || a.message.localeCompare(b.message));
+    compareText(a.kind, b.kind)
+    || compareText(a.namespaceName ?? '', b.namespaceName ?? '')
+    || compareText(a.name, b.name)
+    || compareText(a.path, b.path)
+    || compareText(a.code, b.code)
+    || compareText(a.message, b.message));
 }
 
 /** Human-readable report, grouped by object. */

@@ -3,6 +3,7 @@ import { Res } from './manifests';
 import { fullName, matchesSelector, MeshIndex, push, Workload } from './model';
 import { isHttpPort } from './protocols';
 import { RequestAttributes, ruleMatches, ruleUsesHttpOnly } from './simulator-rules';
+import { compareText } from '../internal/order';
 
 export type Verdict = 'ALLOW' | 'DENY' | 'UNAUTHENTICATED' | 'CONNECTION_REFUSED';
 
@@ -98,7 +99,7 @@ class PolicyScopes {
       if (w.ns === this.rootNamespace) continue;
       for (const p of this.selected.get(`${w.ns}\u0000${k}=${v}`) ?? []) if (matchesSelector(w.labels, selectorOf(p)!)) workload.push(p);
     }
-    const byName = (a: Res, b: Res) => a.ns.localeCompare(b.ns) || a.name.localeCompare(b.name);
+    const byName = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
     return { mesh: mesh.sort(byName), namespace: this.namespaceWide.get(w.ns) ?? [], workload: workload.sort(byName) };
   }
 }

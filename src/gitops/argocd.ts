@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { IgnoreDifference } from './ignore-differences';
 import { formatMessage, meshError } from '../errors';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
+import { compareText } from '../internal/order';
 
 const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** The Kubernetes API server of the cluster Argo CD runs in. */
@@ -159,7 +160,7 @@ export class ApplicationSource {
 
   /** A folder rendered by a Config Management Plugin in Argo CD's repo server (see `Cdk8sPlugin`). */
   public static plugin(options: PluginSourceOptions): ApplicationSource {
-    const env = Object.entries(options.env ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value }));
+    const env = Object.entries(options.env ?? {}).sort(([a], [b]) => compareText(a, b)).map(([name, value]) => ({ name, value }));
     return new ApplicationSource(options, { plugin: { name: options.pluginName ?? 'cdk8s', env: env.length ? env : undefined } });
   }
 

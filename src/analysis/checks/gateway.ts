@@ -1,10 +1,11 @@
 import { Res } from '../manifests';
 import { fullName, MeshIndex, push } from '../model';
 import { Check, list } from './check';
+import { compareText } from '../../internal/order';
 
 /** `k1=v1,k2=v2`, keys sorted: the selector string Istio compares. */
 function selectorString(selector: Record<string, string> | undefined): string {
-  return Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(selector ?? {}).sort(([a], [b]) => compareText(a, b)).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 /**
