@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import * as vm from 'vm';
+import { bareBreakdown, Breakdown, libraryBreakdown } from './breakdown';
 import { COLD_MEASURES } from './cold';
 import { analyze, fanOut, FanOut, libraryOutput, synthBare, synthLibrary, yamlFloor } from './measure';
 
@@ -26,6 +27,8 @@ export interface SizeResult {
   /** `MeshAnalysis.analyze` of the synthesized objects. */
   readonly analysis_ms: number;
   readonly library_over_bare: number;
+  /** Extra figure: `library_without_analysis_ms / bare_cdk8s_ms`. */
+  readonly library_without_analysis_over_bare: number;
   readonly analysis_over_library: number;
   /** Peak resident set size of the process so far (sizes run smallest first). */
   readonly peak_rss_mib: number;
@@ -46,6 +49,12 @@ export interface SizeResult {
    * Argo CD run a synthesis: JIT and heap cold), `reps` processes per measure.
    */
   readonly cold_ms?: { readonly [measure: string]: number };
+  /**
+   * Where one synthesis of each spends its time (one instrumented run after the timed ones, not
+   * a median): build, rendering of cdk8s-plus and other objects, synth-time analysis, YAML, and
+   * the rest of cdk8s's synthesis (validation passes, dependency graphs, tree walks).
+   */
+  readonly breakdown_ms: { readonly library: Breakdown; readonly bare_cdk8s: Breakdown };
   /** Every wall-clock sample, by measure, in milliseconds. */
   readonly samples: { readonly [measure: string]: number[] };
 }
@@ -124,6 +133,10 @@ export function runBench(options: BenchOptions): BenchResult {
     }
     const ms = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
     const cpuMs = Object.fromEntries(names.map((name) => [name, median(cpuSamples[name])]));
+    gc?.();
+    const libraryPhases = libraryBreakdown(n);
+    gc?.();
+    const barePhases = bareBreakdown(manifests);
     const fanout = fanOut(manifests);
     const expected = edges + fanout.controlPlaneEntries;
     const result: SizeResult = {
@@ -136,6 +149,7 @@ export function runBench(options: BenchOptions): BenchResult {
       yaml_floor_ms: ms.yaml_floor,
       analysis_ms: ms.analysis,
       library_over_bare: round(ms.library / ms.bare_cdk8s, 2),
+      library_without_analysis_over_bare: round(ms.library_without_analysis / ms.bare_cdk8s, 2),
       analysis_over_library: round(ms.analysis / ms.library, 3),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
       edges,
@@ -144,6 +158,7 @@ export function runBench(options: BenchOptions): BenchResult {
       findings: analyze(manifests).length,
       cpu_ms: { ...cpuMs, library_over_bare: round(cpuMs.library / cpuMs.bare_cdk8s, 2) },
       cold_ms: options.cold ? coldMeasures(n, manifests, options.reps) : undefined,
+      breakdown_ms: { library: libraryPhases, bare_cdk8s: barePhases },
       samples,
     };
     sizes.push(result);

@@ -3,10 +3,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Yaml } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { bareBreakdown, libraryBreakdown } from '../bench/breakdown';
 import { analyze, bareApp, fanOut, libraryOutput, yamlFloor } from '../bench/measure';
 import { buildBenchMesh } from '../bench/mesh';
 import { parseArgs, runBench } from '../bench/run';
-import { istio } from '../src';
+import { istio, MeshAnalysis } from '../src';
 
 const N = 5;
 
@@ -62,6 +65,9 @@ describe('bench', () => {
       'library_over_bare', 'analysis_over_library', 'peak_rss_mib'] as const) {
       expect(size[figure]).toBeGreaterThan(0);
     }
+    expect(size.library_without_analysis_over_bare).toBeGreaterThan(0);
+    expect(size.breakdown_ms.library.total).toBeGreaterThan(0);
+    expect(size.breakdown_ms.bare_cdk8s.total).toBeGreaterThan(0);
     expect(Object.values(size.samples).every((s) => s.length === 1)).toBe(true);
     expect(result.machine.nproc).toBeGreaterThan(0);
     expect(result.growth).toBeUndefined();
@@ -87,6 +93,30 @@ describe('bench', () => {
     };
     expect(withBogusRoute()).toThrow(/IST0101/);
     expect(withBogusRoute(false)).not.toThrow();
+  });
+});
+
+describe('bench/breakdown.ts', () => {
+  const phases = ['build', 'render_cdk8s_plus', 'render_other', 'analysis', 'yaml', 'cdk8s_rest'] as const;
+
+  test('the library\'s synthesis in phases that add up to its total: cdk8s-plus objects, the analysis and the YAML each get time', () => {
+    const library = libraryBreakdown(N);
+    const sum = phases.reduce((total, phase) => total + library[phase], 0);
+    expect(sum).toBeCloseTo(library.total, 0);
+    for (const phase of phases.filter((p) => p !== 'cdk8s_rest')) expect(library[phase]).toBeGreaterThan(0);
+  });
+
+  test('the bare baseline renders no cdk8s-plus object and runs no analysis', () => {
+    const bare = bareBreakdown(libraryOutput(N).manifests);
+    expect(bare).toMatchObject({ render_cdk8s_plus: 0, analysis: 0 });
+    expect(bare.render_other).toBeGreaterThan(0);
+    expect(bare.yaml).toBeGreaterThan(0);
+  });
+
+  test('the instrumentation is removed afterwards', () => {
+    const before = [Yaml.stringify, MeshAnalysis.analyze, kplus.k8s.KubeDeployment.prototype.toJson, istio.VirtualService.prototype.toJson];
+    libraryBreakdown(N);
+    expect([Yaml.stringify, MeshAnalysis.analyze, kplus.k8s.KubeDeployment.prototype.toJson, istio.VirtualService.prototype.toJson]).toEqual(before);
   });
 });
 

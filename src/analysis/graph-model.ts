@@ -140,7 +140,7 @@ function gatewayId(gw: Res): string {
 
 /** Allowed calls into Services whose workloads have AuthorizationPolicies (others accept every caller). */
 function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void {
-  const engine = new SimulatorEngine(index);
+  const engine = SimulatorEngine.of(index);
   const services = index.of('Service').filter((s) => index.serviceWorkloads(s).length > 0);
   const callers = new CallerIndex(index, services);
   for (const to of services) {

@@ -92,17 +92,32 @@ class PolicyScopes {
 
   /** Policies that apply to `w`: mesh (root namespace, with selectors matching it), namespace, workload. */
   forWorkload(w: Workload): { mesh: Res[]; namespace: Res[]; workload: Res[] } {
-    const mesh = [...this.meshWide];
+    let mesh = this.meshWide;
     const workload: Res[] = [];
-    for (const [k, v] of Object.entries(w.labels)) {
-      for (const p of this.selected.get(`*\u0000${k}=${v}`) ?? []) if (matchesSelector(w.labels, selectorOf(p)!)) mesh.push(p);
+    for (const k of Object.keys(w.labels)) {
+      const pair = `${k}=${w.labels[k]}`;
+      const meshSelected = this.selected.get(`*\u0000${pair}`);
+      if (meshSelected) {
+        for (const p of meshSelected) {
+          if (!matchesSelector(w.labels, selectorOf(p)!)) continue;
+          if (mesh === this.meshWide) mesh = [...this.meshWide];
+          mesh.push(p);
+        }
+      }
       if (w.ns === this.rootNamespace) continue;
-      for (const p of this.selected.get(`${w.ns}\u0000${k}=${v}`) ?? []) if (matchesSelector(w.labels, selectorOf(p)!)) workload.push(p);
+      const selected = this.selected.get(`${w.ns}\u0000${pair}`);
+      if (selected) for (const p of selected) if (matchesSelector(w.labels, selectorOf(p)!)) workload.push(p);
     }
-    const byName = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
-    return { mesh: mesh.sort(byName), namespace: this.namespaceWide.get(w.ns) ?? [], workload: workload.sort(byName) };
+    return {
+      mesh: mesh === this.meshWide ? mesh : mesh.sort(byName),
+      namespace: this.namespaceWide.get(w.ns) ?? [],
+      workload: workload.length > 1 ? workload.sort(byName) : workload,
+    };
   }
 }
+
+/** Policies in namespace, then name order (the meshWide list is kept in that order by the index). */
+const byName = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
 
 /** The policy's `selector.matchLabels`; undefined when it selects the whole namespace (no selector, or an empty one). */
 function selectorOf(p: Res): Record<string, string> | undefined {
@@ -115,11 +130,29 @@ const dryRun = (p: Res) => p.annotations['istio.io/dry-run'] === 'true';
 const actionOf = (p: Res): string => p.spec.action ?? 'ALLOW';
 const name = (p: Res) => `${p.kind} ${fullName(p)}`;
 
+const ENGINES = new WeakMap<MeshIndex, SimulatorEngine>();
+
 /** Decides requests the way the destination's Istio proxy does: mTLS, then JWT, then CUSTOM, DENY and ALLOW policies. */
 export class SimulatorEngine {
   private readonly authz: PolicyScopes;
   private readonly peerAuthn: PolicyScopes;
   private readonly requestAuthn: PolicyScopes;
+
+  /**
+   * The engine of `index`, built once: the checks and the topology share it, and with it what it
+   * worked out per workload. Engines only read the index, so sharing cannot change a decision.
+   */
+  static of(index: MeshIndex): SimulatorEngine {
+    let engine = ENGINES.get(index);
+    if (!engine) {
+      engine = new SimulatorEngine(index);
+      ENGINES.set(index, engine);
+    }
+    return engine;
+  }
+
+  /** {@link authorizationPoliciesFor} per workload (callers only read the lists). */
+  private readonly authzByWorkload = new Map<Workload, Res[]>();
 
   constructor(readonly index: MeshIndex) {
     const root = index.options.rootNamespace;
@@ -142,8 +175,13 @@ export class SimulatorEngine {
 
   /** AuthorizationPolicies applying to `w` through its sidecar (or ztunnel): selector, namespace and root scope. */
   authorizationPoliciesFor(w: Workload): Res[] {
-    const s = this.authz.forWorkload(w);
-    return [...s.mesh, ...s.namespace, ...s.workload].filter((p) => !targeted(p) && !dryRun(p));
+    let policies = this.authzByWorkload.get(w);
+    if (!policies) {
+      const s = this.authz.forWorkload(w);
+      policies = [...s.mesh, ...s.namespace, ...s.workload].filter((p) => !targeted(p) && !dryRun(p));
+      this.authzByWorkload.set(w, policies);
+    }
+    return policies;
   }
 
   requestAuthenticationsFor(w: Workload): Res[] {

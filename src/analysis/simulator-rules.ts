@@ -31,8 +31,11 @@ export function isHttpOnlyKey(key: string): boolean {
 
 /** True when a rule uses any attribute only HTTP traffic has. */
 export function ruleUsesHttpOnly(rule: any): boolean {
-  const fields = [...(rule?.from ?? []).map((f: any) => f?.source ?? {}), ...(rule?.to ?? []).map((t: any) => t?.operation ?? {})];
-  return fields.some((f) => HTTP_ONLY_FIELDS.some((k) => k in f)) || (rule?.when ?? []).some((c: any) => isHttpOnlyKey(c?.key ?? ''));
+  const usesHttpOnly = (fields: any) => fields !== undefined && fields !== null && HTTP_ONLY_FIELDS.some((k) => k in fields);
+  for (const f of rule?.from ?? []) if (usesHttpOnly(f?.source)) return true;
+  for (const t of rule?.to ?? []) if (usesHttpOnly(t?.operation)) return true;
+  for (const c of rule?.when ?? []) if (isHttpOnlyKey(c?.key ?? '')) return true;
+  return false;
 }
 
 /** Istio's string match: `*` is any non-empty value, `abc*` a prefix, `*abc` a suffix, otherwise exact. */

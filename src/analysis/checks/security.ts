@@ -26,7 +26,7 @@ const looksAtRequestPrincipal = (p: Res) => (p.spec.rules ?? []).some((rule: any
 export const unenforcedJwt: Check = {
   analyzer: 'cdk8s-mesh.RequestAuthenticationAnalyzer',
   run(ctx) {
-    const engine = new SimulatorEngine(ctx.index);
+    const engine = SimulatorEngine.of(ctx.index);
     for (const ra of ctx.index.of('RequestAuthentication')) {
       if (ra.spec.targetRef || ra.spec.targetRefs) continue;
       const matched = scopedWorkloads(ctx.index, ra);
@@ -50,7 +50,7 @@ export const tlsConflicts: Check = {
   analyzer: 'cdk8s-mesh.TlsConflictAnalyzer',
   run(ctx) {
     const { index } = ctx;
-    const engine = new SimulatorEngine(index);
+    const engine = SimulatorEngine.of(index);
     for (const dr of index.of('DestinationRule')) {
       const entry = index.registry.lookup(dr.ns, dr.spec.host ?? '', dr.spec.exportTo);
       if (!entry || entry.res.kind !== 'Service') continue;
@@ -143,7 +143,7 @@ export const uncallableServices: Check = {
   analyzer: 'cdk8s-mesh.ReachabilityAnalyzer',
   run(ctx) {
     const { index } = ctx;
-    const engine = new SimulatorEngine(index);
+    const engine = SimulatorEngine.of(index);
     const callers = new Callers(index);
     for (const svc of index.of('Service')) {
       const workloads = index.serviceWorkloads(svc).filter((w) => w.dataplane !== 'none');
@@ -244,7 +244,7 @@ export const ambientL7Policies: Check = {
   analyzer: 'cdk8s-mesh.AmbientPolicyAnalyzer',
   run(ctx) {
     const { index } = ctx;
-    const engine = new SimulatorEngine(index);
+    const engine = SimulatorEngine.of(index);
     const fix = 'Deploy a waypoint (a Gateway with gatewayClassName istio-waypoint, and the istio.io/use-waypoint label on the namespace or Service) and attach this policy to it with targetRefs (kind Service or Gateway) instead of a selector.';
     for (const ap of index.of('AuthorizationPolicy')) {
       const refs: any[] = [ap.spec.targetRef, ...(ap.spec.targetRefs ?? [])].filter((r) => r);
