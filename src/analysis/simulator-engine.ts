@@ -134,10 +134,6 @@ const ENGINES = new WeakMap<MeshIndex, SimulatorEngine>();
 
 /** Decides requests the way the destination's Istio proxy does: mTLS, then JWT, then CUSTOM, DENY and ALLOW policies. */
 export class SimulatorEngine {
-  private readonly authz: PolicyScopes;
-  private readonly peerAuthn: PolicyScopes;
-  private readonly requestAuthn: PolicyScopes;
-
   /**
    * The engine of `index`, built once: the checks and the topology share it, and with it what it
    * worked out per workload. Engines only read the index, so sharing cannot change a decision.
@@ -150,6 +146,10 @@ export class SimulatorEngine {
     }
     return engine;
   }
+
+  private readonly authz: PolicyScopes;
+  private readonly peerAuthn: PolicyScopes;
+  private readonly requestAuthn: PolicyScopes;
 
   /** {@link authorizationPoliciesFor} per workload (callers only read the lists). */
   private readonly authzByWorkload = new Map<Workload, Res[]>();
