@@ -115,7 +115,7 @@ export function attach(scope: IConstruct, mesh: Mesh, target: IWorkloadTarget | 
 }
 
 /** Object names per kind and namespace, per construct tree: two objects with one name overwrite each other. */
-const NAMES = new WeakMap<IConstruct, Map<string, string>>();
+const NAMES = new WeakMap<IConstruct, Map<string, IConstruct>>();
 
 /**
  * Claims the name `name` for a `kind` object in `namespaceName`, or throws CM324 naming the
@@ -123,15 +123,19 @@ const NAMES = new WeakMap<IConstruct, Map<string, string>>();
  */
 export function claimName(scope: IConstruct, kind: string, namespaceName: string, name: string): void {
   const root = scope.node.root;
-  const names = NAMES.get(root) ?? new Map<string, string>();
-  NAMES.set(root, names);
+  let names = NAMES.get(root);
+  if (!names) {
+    names = new Map();
+    NAMES.set(root, names);
+  }
   const key = `${kind}/${namespaceName}/${name}`;
   const existing = names.get(key);
   if (existing !== undefined) {
-    throw meshError(scope, 'CM324', `namespace "${namespaceName}" already has a ${kind} "${name}" (${existing}); the second would replace the first when applied`,
+    throw meshError(scope, 'CM324', `namespace "${namespaceName}" already has a ${kind} "${name}" (${existing.node.path}); the second would replace the first when applied`,
       'give this policy another name (the `name` property)');
   }
-  names.set(key, scope.node.path);
+  // The construct, not its path: a path is worked out walking to the root, and only an error needs it.
+  names.set(key, scope);
 }
 
 /** Throws CM309 for an empty list and CM310 for an empty string in it. */
