@@ -79,9 +79,11 @@ export function renderOnce(object: ApiObject): any {
  * repeats answer what the first run found. Outside a tracked synthesis it runs every time.
  */
 export function validateOncePerSynthesis(construct: IConstruct, validate: () => string[]): IValidation {
+  // Constructs are added below their scope, so the root is already the app's and never changes.
+  const root = construct.node.root;
   const validation: IValidation = {
     validate: () => {
-      const session = SESSIONS.get(construct.node.root);
+      const session = SESSIONS.get(root);
       if (!session) return validate();
       let errors = session.validated.get(validation);
       if (!errors) {

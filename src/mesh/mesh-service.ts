@@ -9,7 +9,7 @@ import { Protocol } from './protocol';
 import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
-import { renderOnce, validateOncePerSynthesis } from '../internal/synthesis';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
@@ -405,7 +405,7 @@ function admitsCaller(policy: AuthorizationPolicy, callee: MeshService, caller: 
   const selector = policy.target?.toWorkloadSelector().matchLabels ?? {};
   const selects = Object.entries(selector).every(([k, v]) => k === 'version' || (k === 'app' && v === callee.name));
   if (!selects) return false;
-  const rules: any[] = renderOnce(policy.apiObject).spec?.rules ?? [];
+  const rules: any[] = policy._specRules() ?? [];
   const wildcard = (patterns: string[] | undefined, value: string) => patterns?.some((p) => p === '*' || p === value
     || (p.startsWith('*') && value.endsWith(p.slice(1))) || (p.endsWith('*') && value.startsWith(p.slice(0, -1))));
   const serviceAccount = caller.principal.replace(/^.*\/ns\//, '').replace('/sa/', '/');

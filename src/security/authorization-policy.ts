@@ -369,6 +369,14 @@ export class AuthorizationPolicy extends Construct {
       'use mTLS STRICT or PERMISSIVE for the service, or match callers by IP block instead of identity')];
   }
 
+  /**
+   * The rules as written in the spec (none for allow-nothing), without rendering the object.
+   * @internal
+   */
+  public _specRules(): AuthorizationPolicySpecRules[] | undefined {
+    return this.fixed === Fixed.NOTHING ? undefined : this.rendered;
+  }
+
   private renderSpec(): AuthorizationPolicySpec {
     const { selector, targetRefs } = this.attachment;
     // allow-nothing is written as Istio documents it: no action, no rules.
@@ -378,7 +386,7 @@ export class AuthorizationPolicy extends Construct {
       targetRefs,
       action: nothing ? undefined : this.action as string as AuthorizationPolicySpecAction,
       provider: this.provider ? { name: this.provider } : undefined,
-      rules: nothing ? undefined : this.rendered,
+      rules: this._specRules(),
     };
   }
 }
