@@ -81,9 +81,9 @@ const round = (figures: Breakdown): Breakdown =>
   Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v.toFixed(1))])) as unknown as Breakdown;
 
 /** The library: build the bench mesh, then `synthYaml()` with every phase timed. */
-export function libraryBreakdown(n: number, options: { analyzeOnSynth?: boolean } = {}): Breakdown {
+export function libraryBreakdown(n: number): Breakdown {
   const start = performance.now();
-  const { app } = buildBenchMesh(n, options);
+  const { app } = buildBenchMesh(n);
   const build = performance.now() - start;
   const { synth, ...phases } = timed(app, () => app.synthYaml());
   return round({ build, ...phases, total: build + synth });

@@ -18,7 +18,8 @@
  *     value = jsonMap(obj.labels, (v) => v); if (value !== undefined) result['labels'] = value;
  *     return result;
  *
- * The input may also be a file this function already rewrote (it is then returned unchanged).
+ * `jsonMap` comes from src/internal/json-map.ts, imported after the generated imports. The input
+ * may also be a file this function already rewrote (it is then returned unchanged).
  * Throws when a conversion has a shape it does not know, so a new cdk8s version cannot slip
  * through half converted.
  */
@@ -27,10 +28,8 @@ export function convertLinearly(generated: string, file: string): string {
   const MAP = new RegExp(String.raw`\(\(([^()]+)\) === undefined\) \? undefined : \(${REDUCE}\)`, 'g');
   const BLOCK = new RegExp(String.raw`  const result = \{\n((?:    '[^']*': .*,\n)*)  \};\n  // filter undefined values\n  return ${REDUCE};\n`, 'g');
 
-  let converted = 0;
   let source = generated.replace(BLOCK, (_block, fields: string, filtered: string, keep: string) => {
     if (filtered !== 'result' || keep !== 'i[1]') throw new Error(`${file}: unexpected filter of a toJson_* result`);
-    converted++;
     const lines = fields.split('\n').filter((line) => line.length > 0).map((line) => {
       const field = /^    '([^']*)': (.*),$/.exec(line);
       if (!field) throw new Error(`${file}: unexpected field line in a toJson_* function: ${line}`);
@@ -45,20 +44,14 @@ export function convertLinearly(generated: string, file: string): string {
   });
 
   if (/filter undefined values/.test(source)) throw new Error(`${file}: a toJson_* function has an unexpected shape`);
-  if (converted > 0) source += JSON_MAP_HELPER;
+  if (source.includes('jsonMap(') && !source.includes(JSON_MAP_IMPORT)) {
+    if (!source.includes(CONSTRUCTS_IMPORT)) throw new Error(`${file}: no "${CONSTRUCTS_IMPORT}" line to import jsonMap after`);
+    source = source.replace(CONSTRUCTS_IMPORT, `${CONSTRUCTS_IMPORT}\n${JSON_MAP_IMPORT}`);
+  }
   return source;
 }
 
-/** The one helper the rewritten conversions share: a map without its undefined values, each converted. */
-const JSON_MAP_HELPER = `
-/** A map without its undefined values, each value converted (see projenrc/linear-conversions.ts). */
-function jsonMap(map: { [key: string]: any } | undefined, convert: (value: any) => any): Record<string, any> | undefined {
-  if (map === undefined) { return undefined; }
-  const out: Record<string, any> = {};
-  for (const key of Object.keys(map)) {
-    const value = map[key];
-    if (value !== undefined) out[key] = convert(value);
-  }
-  return out;
-}
-`;
+/** The last import line of a generated file. */
+const CONSTRUCTS_IMPORT = "import { Construct } from 'constructs';";
+/** The map conversion the rewritten functions share (src/internal/json-map.ts). */
+const JSON_MAP_IMPORT = "import { jsonMap } from '../internal/json-map';";

@@ -65,7 +65,8 @@ export function kindKey(res: Res): string {
   return res.group === 'gateway.networking.k8s.io' ? `${res.kind}.${res.group}` : res.kind;
 }
 
-const compareRes = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
+/** Namespace, then name, by code units: the order of `of(kind)` lists. */
+export const compareRes = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
 
 /**
  * Every object indexed once: by kind, by kind/namespace/name, workloads by label, Services by FQDN and

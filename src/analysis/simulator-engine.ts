@@ -1,9 +1,8 @@
 import { exportScopes, toFqdn, visibleIn } from './hosts';
 import { Res } from './manifests';
-import { fullName, matchesSelector, MeshIndex, push, Workload } from './model';
+import { compareRes, fullName, matchesSelector, MeshIndex, push, Workload } from './model';
 import { isHttpPort } from './protocols';
 import { RequestAttributes, ruleMatches, ruleUsesHttpOnly } from './simulator-rules';
-import { compareText } from '../internal/order';
 
 export type Verdict = 'ALLOW' | 'DENY' | 'UNAUTHENTICATED' | 'CONNECTION_REFUSED';
 
@@ -92,6 +91,7 @@ class PolicyScopes {
 
   /** Policies that apply to `w`: mesh (root namespace, with selectors matching it), namespace, workload. */
   forWorkload(w: Workload): { mesh: Res[]; namespace: Res[]; workload: Res[] } {
+    // meshWide comes from the index in compareRes order; it is copied only when a selector adds to it.
     let mesh = this.meshWide;
     const workload: Res[] = [];
     for (const k of Object.keys(w.labels)) {
@@ -109,15 +109,12 @@ class PolicyScopes {
       if (selected) for (const p of selected) if (matchesSelector(w.labels, selectorOf(p)!)) workload.push(p);
     }
     return {
-      mesh: mesh === this.meshWide ? mesh : mesh.sort(byName),
+      mesh: mesh === this.meshWide ? mesh : mesh.sort(compareRes),
       namespace: this.namespaceWide.get(w.ns) ?? [],
-      workload: workload.length > 1 ? workload.sort(byName) : workload,
+      workload: workload.length > 1 ? workload.sort(compareRes) : workload,
     };
   }
 }
-
-/** Policies in namespace, then name order (the meshWide list is kept in that order by the index). */
-const byName = (a: Res, b: Res) => compareText(a.ns, b.ns) || compareText(a.name, b.name);
 
 /** The policy's `selector.matchLabels`; undefined when it selects the whole namespace (no selector, or an empty one). */
 function selectorOf(p: Res): Record<string, string> | undefined {

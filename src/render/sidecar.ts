@@ -1,6 +1,5 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Sidecar, SidecarSpec, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
-import { currentSynthesis } from '../internal/synthesis';
 import type { MeshService } from '../mesh/mesh-service';
 
 /**
@@ -36,25 +35,10 @@ export function sidecarEgressHosts(service: MeshService): string[] {
   return [...[...hosts].sort(), `${root}/*`];
 }
 
-/**
- * The collector services of the mesh's telemetry providers (tracing, OpenTelemetry logs), worked
- * out once per mesh and synthesis (providers can be added until then).
- */
+/** The collector services of the mesh's telemetry providers (tracing, OpenTelemetry logs). */
 function collectorHosts(service: MeshService): string[] {
-  const mesh = service.mesh;
-  const memo = currentSynthesis(mesh)?.memo;
-  const byMesh = (memo?.get(COLLECTORS) as WeakMap<object, string[]> | undefined) ?? new WeakMap<object, string[]>();
-  memo?.set(COLLECTORS, byMesh);
-  let hosts = byMesh.get(mesh);
-  if (!hosts) {
-    hosts = mesh.telemetryProviders
-      .map((p) => Object.values(p._toExtensionProvider()).find((v: any) => typeof v?.service === 'string') as any)
-      .filter((config) => config !== undefined)
-      .map((config) => config.service as string);
-    byMesh.set(mesh, hosts);
-  }
-  return hosts;
+  return service.mesh.telemetryProviders
+    .map((p) => Object.values(p._toExtensionProvider()).find((v: any) => typeof v?.service === 'string') as any)
+    .filter((config) => config !== undefined)
+    .map((config) => config.service as string);
 }
-
-/** The memo key of {@link collectorHosts}. */
-const COLLECTORS = 'sidecar|collector-hosts';

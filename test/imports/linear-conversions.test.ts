@@ -2,10 +2,12 @@
 // generated toJson_* conversions return: same keys, same order, same values.
 import * as ts from 'typescript';
 import { convertLinearly } from '../../projenrc/linear-conversions';
+import * as jsonMapModule from '../../src/internal/json-map';
 
 // Two conversions in the shape `cdk8s import` generates (a nested object, a list, a map of
 // plain values and a map of converted values).
 const GENERATED = `
+import { Construct } from 'constructs';
 export function toJson_Port(obj) {
   if (obj === undefined) { return undefined; }
   const result = {
@@ -32,7 +34,9 @@ export function toJson_Spec(obj) {
 function load(source: string): { toJson_Spec: (obj: any) => any } {
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 } }).outputText;
   const module = { exports: {} as any };
-  new Function('module', 'exports', js)(module, module.exports);
+  // The rewritten code imports the shared map conversion; nothing else is needed to run either.
+  const requireShared = (id: string) => (id === '../internal/json-map' ? jsonMapModule : {});
+  new Function('module', 'exports', 'require', js)(module, module.exports, requireShared);
   return module.exports;
 }
 
@@ -45,6 +49,7 @@ describe('linear toJson_* conversions (import:istio)', () => {
     expect(rewritten).not.toContain('reduce(');
     expect(rewritten).not.toContain('filter undefined values');
     expect(rewritten).toContain("value = jsonMap(obj.ports, (v) => toJson_Port(v)); if (value !== undefined) result['ports'] = value;");
+    expect(rewritten).toContain("import { Construct } from 'constructs';\nimport { jsonMap } from '../internal/json-map';");
   });
 
   test.each([
