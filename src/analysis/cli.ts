@@ -3,15 +3,27 @@ import * as fs from 'fs';
 import { MeshAnalysis } from './analysis';
 import { GraphOptions, TopologyGraph } from './graph';
 import { parseManifestText } from './manifests';
-import { PolicySimulator } from './simulator';
+import { JwtToken, MeshSimulator, RequestTrace, TraceRequest } from './simulator';
+import { formatTrace } from './trace-format';
 
 const USAGE = `Usage:
   cdk8s-mesh analyze <files or folders...> [--output human|json]
   cdk8s-mesh graph <files or folders...> [--format mermaid|dot] [--no-access]
-  cdk8s-mesh can-call <source> <destination> <files or folders...> [--method M] [--path P] [--port N] [--header name:value]...
+  cdk8s-mesh trace <source> <files or folders...> (--host H | --to DESTINATION) [request options] [--output human|json]
+  cdk8s-mesh can-call <source> <destination> <files or folders...> [request options] [--output human|json]
 
-Folders are read recursively (*.yaml, *.yml, *.json). <source> is a workload, Service or ServiceAccount and
-<destination> a Service or workload, as name or namespace/name.
+Folders are read recursively (*.yaml, *.yml, *.json). <source> is a workload, Service or ServiceAccount (name or
+namespace/name), or "-" for a client outside the mesh. A destination is a Service, workload or host.
+
+Request options:
+  --gateway GW             enter through this ingress gateway (an Istio Gateway, name or namespace/name)
+  --host H                 the Host header (a short name, name.namespace, an FQDN or an external host)
+  --method M               (default GET)       --path P   (default /, a query string allowed)
+  --port N                 the port connected to (default: the destination's first port)
+  --header name:value      a request header; repeat for more (the same name twice is joined with a comma)
+  --source-ip IP           the caller's address
+  --token-issuer ISS       send a JWT: its iss; with --token-subject SUB, --token-audience AUD (repeatable),
+                           --token-claim name=value (repeatable; a repeated name makes a list), --token-invalid
 
 Common options:
   --default-namespace NS   namespace of objects that name none (default: default)
@@ -19,7 +31,7 @@ Common options:
   --trust-domain TD        trust domain of workload identities (default: cluster.local)
   --mesh-config FILE       a MeshConfig YAML document, for the checks that read it
 
-Exit status: analyze 1 when a finding is an Error; can-call 1 when the call is refused; 2 on usage errors.
+Exit status: analyze 1 when a finding is an Error; trace and can-call 1 when the request is not delivered; 2 on usage errors.
 `;
 
 class UsageError extends Error {}
@@ -29,7 +41,7 @@ interface Parsed {
   readonly options: Map<string, string[]>;
 }
 
-const FLAGS = ['--no-access'];
+const FLAGS = ['--no-access', '--token-invalid'];
 
 function parse(args: string[], allowed: string[]): Parsed {
   const positional: string[] = [];
@@ -77,6 +89,63 @@ function load(paths: string[]): any[] {
 }
 
 const COMMON = ['--default-namespace', '--root-namespace', '--trust-domain', '--mesh-config'];
+const REQUEST = ['--gateway', '--host', '--method', '--path', '--port', '--header', '--source-ip',
+  '--token-issuer', '--token-subject', '--token-audience', '--token-claim', '--token-invalid'];
+
+/** The request the options describe (`-` as source: a client outside the mesh). */
+function requestOf(p: Parsed, source: string): TraceRequest {
+  const port = one(p, '--port');
+  if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--port must be a number');
+  const headers: Record<string, string> = {};
+  for (const h of p.options.get('--header') ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new UsageError(`--header must be name:value, got "${h}"`);
+    const name = h.slice(0, i).trim();
+    const value = h.slice(i + 1).trim();
+    const existing = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (existing) headers[existing] = `${headers[existing]},${value}`;
+    else headers[name] = value;
+  }
+  return {
+    source: source === '-' ? undefined : source,
+    gateway: one(p, '--gateway'),
+    host: one(p, '--host'),
+    method: one(p, '--method'),
+    path: one(p, '--path'),
+    port: port ? Number(port) : undefined,
+    headers,
+    sourceIp: one(p, '--source-ip'),
+    token: tokenOf(p),
+  };
+}
+
+function tokenOf(p: Parsed): JwtToken | undefined {
+  const issuer = one(p, '--token-issuer');
+  if (issuer === undefined) {
+    if (['--token-subject', '--token-audience', '--token-claim', '--token-invalid'].some((o) => p.options.has(o))) throw new UsageError('the token options need --token-issuer');
+    return undefined;
+  }
+  const claims: Record<string, unknown> = {};
+  for (const c of p.options.get('--token-claim') ?? []) {
+    const i = c.indexOf('=');
+    if (i <= 0) throw new UsageError(`--token-claim must be name=value, got "${c}"`);
+    const name = c.slice(0, i);
+    const value = c.slice(i + 1);
+    const existing = claims[name];
+    claims[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return {
+    issuer,
+    subject: one(p, '--token-subject') ?? issuer,
+    audiences: p.options.get('--token-audience'),
+    claims,
+    valid: !p.options.has('--token-invalid'),
+  };
+}
+
+function describeOutcome(trace: RequestTrace): string {
+  return `outcome: ${trace.outcome}${trace.status !== undefined ? ` (${trace.status})` : ''}\n`;
+}
 
 /** Runs the command line; returns the exit status (exported for tests that run it in-process). */
 export function main(args: string[], out: (text: string) => void, err: (text: string) => void): number {
@@ -97,21 +166,24 @@ export function main(args: string[], out: (text: string) => void, err: (text: st
         out(format === 'dot' ? TopologyGraph.dot(manifests, optionsOf(p)) : TopologyGraph.mermaid(manifests, optionsOf(p)));
         return 0;
       }
+      case 'trace': {
+        const p = parse(rest, [...COMMON, ...REQUEST, '--to', '--output']);
+        const [source, ...paths] = p.positional;
+        if (!source) throw new UsageError('trace needs <source> and the manifests');
+        const destination = one(p, '--to');
+        if (!destination && one(p, '--host') === undefined && !p.options.has('--gateway')) throw new UsageError('trace needs --host or --to');
+        const trace = new MeshSimulator(load(paths), optionsOf(p)).trace({ ...requestOf(p, source), destination });
+        out(one(p, '--output', ['human', 'json']) === 'json' ? JSON.stringify(trace, null, 2) + '\n' : formatTrace(trace));
+        return trace.allowed ? 0 : 1;
+      }
       case 'can-call': {
-        const p = parse(rest, [...COMMON, '--method', '--path', '--port', '--header', '--output']);
+        const p = parse(rest, [...COMMON, ...REQUEST, '--output']);
         const json = one(p, '--output', ['human', 'json']) === 'json';
         const [source, destination, ...paths] = p.positional;
         if (!source || !destination) throw new UsageError('can-call needs <source> <destination> and the manifests');
-        const port = one(p, '--port');
-        if (port !== undefined && !/^\d+$/.test(port)) throw new UsageError('--port must be a number');
-        const headers = Object.fromEntries((p.options.get('--header') ?? []).map((h) => {
-          const i = h.indexOf(':');
-          if (i <= 0) throw new UsageError(`--header must be name:value, got "${h}"`);
-          return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
-        }));
-        const decision = new PolicySimulator(load(paths), optionsOf(p))
-          .call(source, destination, { method: one(p, '--method'), path: one(p, '--path'), port: port ? Number(port) : undefined, headers });
-        out(json ? JSON.stringify(decision, null, 2) + '\n' : `${decision.kind}: ${decision.explanation}\n`);
+        const decision = new MeshSimulator(load(paths), optionsOf(p)).decide({ ...requestOf(p, source), destination });
+        const { trace, ...verdict } = decision;
+        out(json ? JSON.stringify({ ...verdict, trace }, null, 2) + '\n' : `${decision.kind}: ${decision.explanation}\n${describeOutcome(trace)}`);
         return decision.allowed ? 0 : 1;
       }
       case undefined:

@@ -2,7 +2,8 @@ import { toFqdn } from './hosts';
 import { Res } from './manifests';
 import { MeshIndex, push, RegistryEntry } from './model';
 import { isMeshBound, routeDestinations } from './routes';
-import { SimulatorEngine } from './simulator-engine';
+import { admitted } from './simulator';
+import { SimulatorEngine } from './simulator/engine';
 import { compareText } from '../internal/order';
 
 export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
@@ -33,7 +34,7 @@ const safe = (s: string) => s.replace(/[^A-Za-z0-9]/g, '_');
 /**
  * Services with their versions (DestinationRule subsets), the routes of VirtualServices between them (with weights),
  * Gateways, external hosts (ServiceEntries) and, for Services whose workloads have AuthorizationPolicies, the
- * Services allowed to call them (`GET /` on their first port, decided by the policy simulator).
+ * Services allowed to call them (traced by the request simulator with the requests their policies describe).
  */
 export function buildTopology(index: MeshIndex, includeAccess: boolean): Topology {
   const nodes = new Map<string, GraphNode>();
@@ -138,21 +139,64 @@ function gatewayId(gw: Res): string {
   return `gw_${safe(gw.ns)}__${safe(gw.name)}`;
 }
 
-/** Allowed calls into Services whose workloads have AuthorizationPolicies (others accept every caller). */
+/**
+ * Allowed calls into Services whose workloads have AuthorizationPolicies (others accept every caller), each decided
+ * by tracing it: `GET /` and the requests the ALLOW rules that could name the caller describe (their methods, paths
+ * and ports), so a caller admitted only for `POST /orders` is drawn too. The arrow is labelled with the methods
+ * that get through.
+ */
 function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void {
   const engine = SimulatorEngine.of(index);
-  const services = index.of('Service').filter((s) => index.serviceWorkloads(s).length > 0);
+  const services = index.of('Service').filter((s) => engine.serviceWorkloads(s).length > 0);
   const callers = new CallerIndex(index, services);
   for (const to of services) {
-    const policies = [...new Set(index.serviceWorkloads(to).flatMap((w) => engine.authorizationPoliciesFor(w)))];
+    const policies = [...new Set(engine.serviceWorkloads(to).flatMap((w) => engine.authorizationPoliciesFor(w)))];
     if (policies.length === 0) continue;
+    const requests = candidateRequests(policies, to);
+    const host = toFqdn(to.name, to.ns);
     for (const from of callers.couldPass(policies)) {
-      const allowed = index.serviceWorkloads(from).every((caller) => engine.decide({
-        caller: { workload: caller }, service: to, method: 'GET', path: '/', headers: {}, externalAuthorizerAllows: true,
-      }).allowed);
-      if (allowed) addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label: 'allowed' });
+      if (from === to) continue;
+      const froms = engine.serviceWorkloads(from).map((w) => engine.callerOf(w));
+      const methods = new Set<string>();
+      for (const r of requests) {
+        const flight = { method: r.method, rawPath: r.path, headers: {}, port: r.port, externalAuthorizerAllows: true };
+        if (froms.every((c) => admitted(engine.trace(c, flight, { host })))) methods.add(r.method);
+      }
+      if (methods.size > 0) {
+        addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label: [...methods].sort().join(', ') });
+      }
     }
   }
+}
+
+/** One representative request per operation of the ALLOW rules (method, a path the pattern matches, a Service port), plus `GET /`. */
+function candidateRequests(policies: Res[], svc: Res): Array<{ method: string; path: string; port?: number }> {
+  const out = new Map<string, { method: string; path: string; port?: number }>();
+  const add = (method: string, path: string, port?: number) => out.set(`${method} ${path} ${port ?? ''}`, { method, path, port });
+  add('GET', '/');
+  const servicePorts: any[] = Array.isArray(svc.spec.ports) ? svc.spec.ports : [];
+  for (const p of policies) {
+    if ((p.spec.action ?? 'ALLOW') !== 'ALLOW') continue;
+    for (const rule of Array.isArray(p.spec.rules) ? p.spec.rules : []) {
+      for (const t of Array.isArray(rule?.to) && rule.to.length ? rule.to : [{}]) {
+        const op = t?.operation ?? {};
+        const methods: string[] = Array.isArray(op.methods) && op.methods.length ? op.methods.filter((m: any) => typeof m === 'string' && !m.includes('*')) : ['GET'];
+        const paths: string[] = Array.isArray(op.paths) && op.paths.length ? op.paths.map(String) : ['/'];
+        const ports: number[] = Array.isArray(op.ports) && op.ports.length ? op.ports.map(Number) : [];
+        const servicePort = ports.length ? servicePorts.find((sp) => ports.includes(Number(sp?.targetPort ?? sp?.port)))?.port : undefined;
+        for (const m of methods.slice(0, 4)) add(m, examplePath(paths[0]), servicePort);
+      }
+    }
+  }
+  return [...out.values()].slice(0, 12);
+}
+
+/** A path an authorization path pattern matches: `/api*` → `/api`, `*.html` → `/index.html`, `/a/{*}/b` → `/a/x/b`. */
+function examplePath(pattern: string): string {
+  if (pattern === '*') return '/';
+  if (pattern.startsWith('*')) return `/index${pattern.slice(1)}`;
+  const p = pattern.endsWith('*') ? pattern.slice(0, -1) : pattern;
+  return (p.startsWith('/') ? p : `/${p}`).replace(/\{\*\*\}/g, 'x').replace(/\{\*\}/g, 'x');
 }
 
 /**

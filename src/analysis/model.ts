@@ -82,6 +82,7 @@ export class MeshIndex {
   private readonly servicesByLabel = new Map<string, Res[]>();
   private readonly namespacesInUse = new Set<string>();
   private drsByHost?: Map<string, Res[]>;
+  private wildcardDrs?: Res[];
 
   constructor(manifests: any[], readonly options: ResolvedOptions) {
     const resources = toResources(manifests, { defaultNamespace: options.defaultNamespace });
@@ -163,6 +164,14 @@ export class MeshIndex {
     return this.drsByHost.get(fqdn) ?? [];
   }
 
+  /** DestinationRules whose host is `fqdn` or a wildcard covering it (`*.local`, `*.ns.svc.cluster.local`, `*`). */
+  destinationRulesCovering(fqdn: string): Res[] {
+    this.wildcardDrs ??= this.of('DestinationRule').filter((dr) => isWildcard(String(dr.spec.host ?? '')));
+    const exact = this.destinationRulesFor(fqdn);
+    const wild = this.wildcardDrs.filter((dr) => hostCoveredBy(fqdn, String(dr.spec.host)));
+    return wild.length ? [...exact, ...wild] : exact;
+  }
+
   /**
    * A workload-shaped stand-in for the pods `labels` select in the namespace of `res` (a Service or policy), for
    * when no workload in the manifests matches: policies still apply by those labels.
@@ -198,17 +207,23 @@ export class MeshIndex {
   }
 
   /**
-   * How a pod joins the mesh: an `istio-proxy` container or `sidecar.istio.io/inject` (label, then annotation)
-   * decide first, then `istio.io/dataplane-mode` on the pod, then the namespace's injection / ambient labels.
+   * How a pod joins the mesh. An injected `istio-proxy` container is a sidecar. Otherwise Istio's injection policy
+   * (istio.io "Installing the sidecar", Controlling the injection policy): "If either label is disabled, the pod is
+   * not injected"; if either is enabled it is; the pod's `sidecar.istio.io/inject` label is read before its
+   * annotation, and a namespace `istio.io/rev` counts as enabled when `istio-injection` is absent. Pods that are not
+   * injected join ambient mode by `istio.io/dataplane-mode` (pod, then namespace; `none` on the pod opts out).
    */
   dataplaneOf(ns: string, labels: Record<string, string>, annotations: Record<string, string>, podSpec: any): Dataplane {
-    if ((podSpec.containers ?? []).some((c: any) => c?.name === 'istio-proxy' && c.image)) return 'sidecar';
-    const inject = labels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject'];
-    if (inject !== undefined) return inject === 'true' ? 'sidecar' : 'none';
+    const containers = Array.isArray(podSpec?.containers) ? podSpec.containers : [];
+    if (containers.some((c: any) => c?.name === 'istio-proxy' && c.image && c.image !== 'auto')) return 'sidecar';
+    const nsLabels = this.namespace(ns)?.labels ?? {};
+    const pod = labels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject'];
+    const nsInjection = nsLabels['istio-injection'] ?? (nsLabels['istio.io/rev'] ? 'enabled' : undefined);
+    const podDisabled = pod !== undefined && pod !== 'true';
+    const nsDisabled = nsInjection !== undefined && nsInjection !== 'enabled';
+    if (!podDisabled && !nsDisabled && (pod === 'true' || nsInjection === 'enabled')) return 'sidecar';
     const podMode = labels['istio.io/dataplane-mode'];
     if (podMode === 'none') return 'none';
-    const nsLabels = this.namespace(ns)?.labels ?? {};
-    if (nsLabels['istio-injection'] === 'enabled' || (nsLabels['istio.io/rev'] && nsLabels['istio-injection'] === undefined)) return 'sidecar';
     if (podMode === 'ambient' || nsLabels['istio.io/dataplane-mode'] === 'ambient') return 'ambient';
     return 'none';
   }

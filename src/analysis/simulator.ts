@@ -1,155 +1,100 @@
-import { clusterServiceOf } from './hosts';
+import { clusterServiceOf, toFqdn } from './hosts';
 import { Res } from './manifests';
-import { MeshIndex, Workload, fullName } from './model';
+import { fullName, MeshIndex, Workload } from './model';
 import { AnalysisOptions } from './options';
 import { resolveOptions } from './run';
-import { Call, Caller, SimulatorEngine } from './simulator-engine';
+import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './simulator/engine';
+import { mergeHeaders } from './simulator/http-request';
+import {
+  AccessMatrix, Decision, DecisionKind, DestinationTrace, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep, TraceStepKind,
+} from './simulator/types';
 
-/** What the destination does with a request. */
-export enum DecisionKind {
-  /** The request reaches the application. */
-  ALLOW = 'ALLOW',
-  /** An AuthorizationPolicy denies it (HTTP 403, or a closed TCP connection). */
-  DENY = 'DENY',
-  /** A RequestAuthentication rejects its JWT (HTTP 401). */
-  UNAUTHENTICATED = 'UNAUTHENTICATED',
-  /** The connection fails before any policy: STRICT mTLS from a plaintext caller, or mTLS to a port that disables it. */
-  CONNECTION_REFUSED = 'CONNECTION_REFUSED',
-}
+export * from './simulator/types';
 
-/** An object of the manifests. */
-export interface ObjectReference {
-  readonly kind: string;
-  readonly namespaceName?: string;
-  readonly name: string;
-}
-
-/** The outcome of a simulated request. */
-export interface Decision {
-  readonly allowed: boolean;
-  readonly kind: DecisionKind;
-  /** The policy that decided (AuthorizationPolicy, RequestAuthentication or PeerAuthentication), if one did. */
-  readonly policy?: ObjectReference;
-  /** Index of the deciding rule in the AuthorizationPolicy's `spec.rules`. */
-  readonly ruleIndex?: number;
-  /** Why, step by step (mTLS, JWT, policies). */
-  readonly explanation: string;
-}
-
-/** A JWT as the destination's proxy would see it after checking its signature. */
-export interface JwtToken {
-  readonly issuer: string;
-  readonly subject: string;
-  readonly audiences?: string[];
-  /** The `azp` claim (`request.auth.presenter`). */
-  readonly presenter?: string;
-  /** Other claims, for `request.auth.claims[...]` conditions (lists allowed, e.g. `{ groups: ['group1'] }`). */
-  readonly claims?: { [name: string]: any };
-}
-
-/** A request to simulate. Without a source it comes from a plaintext client outside the mesh. */
-export interface SimulatedRequest {
-  /** Calling workload: name of a Deployment (or other pod-template owner, or Pod), or `namespace/name`. */
-  readonly sourceWorkload?: string;
-  /** Calling identity by service account name (an in-mesh caller running as it). */
-  readonly sourceServiceAccount?: string;
-  /** Calling mTLS identity, as is (`cluster.local/ns/foo/sa/bar`, `spiffe://` optional). */
-  readonly sourcePrincipal?: string;
-  /**
-   * Namespace of `sourceWorkload` / `sourceServiceAccount` when they give none.
-   * @default the default namespace
-   */
-  readonly sourceNamespaceName?: string;
-  readonly sourceIp?: string;
-  /** @default - no token */
-  readonly token?: JwtToken;
-  /** Destination Service: name, `namespace/name` or FQDN. */
-  readonly destinationService?: string;
-  /** Destination workload (instead of a Service): Deployment name or `namespace/name`. */
-  readonly destinationWorkload?: string;
-  /**
-   * Namespace of the destination when it gives none.
-   * @default the default namespace
-   */
-  readonly destinationNamespaceName?: string;
-  /**
-   * Service port (workload port for a workload destination).
-   * @default the first port
-   */
-  readonly port?: number;
-  /** @default 'GET' */
-  readonly method?: string;
-  /** @default '/' */
-  readonly path?: string;
-  /** @default - none */
-  readonly headers?: { [name: string]: string };
-  /** @default the destination's FQDN */
-  readonly host?: string;
-  /** TLS SNI for `connection.sni`. @default - the mTLS SNI Istio uses (`outbound_.<port>_._.<fqdn>`) */
-  readonly sni?: string;
-  /**
-   * What a CUSTOM (external) authorizer answers when a CUSTOM policy sends it the request.
-   * @default true
-   */
-  readonly externalAuthorizerAllows?: boolean;
-}
-
-/** Who may call whom: `allowed[i][j]` says whether every workload of `services[i]` may call `services[j]`. */
-export interface AccessMatrix {
-  /** `namespace/name` of each Service with workloads, sorted. */
-  readonly services: string[];
-  readonly allowed: boolean[][];
-}
+const SIMULATORS = new WeakMap<MeshIndex, MeshSimulator>();
 
 /**
- * Decides requests between the workloads of a set of manifests the way Istio does: PeerAuthentication (mTLS
- * identity), RequestAuthentication (JWT), then AuthorizationPolicy CUSTOM, DENY and ALLOW.
+ * Plays requests through a set of manifests the way Istio does, step by step: where the request enters (a workload's
+ * sidecar or ztunnel, an ingress gateway's listener and server, or a client outside the mesh), what the caller's
+ * proxy lets out (Sidecar egress, outboundTrafficPolicy), which VirtualService rule routes it and with what weights,
+ * retries, timeout, fault and mirror, the pods behind the destination, the hop's mutual TLS, the JWT, and the
+ * authorization policies at the gateway and the destination. Works on synthesized objects or any hand-written YAML.
+ *
+ * @example
+ * const sim = new MeshSimulator(chart.toJson());
+ * const trace = sim.trace({ source: 'shop/web', host: 'catalog', method: 'GET', path: '/items' });
+ * expect(trace.outcome).toBe(TraceOutcome.REACHED);
  */
-export class PolicySimulator {
-  private readonly index: MeshIndex;
-  private readonly engine: SimulatorEngine;
-  private readonly workloads = new Map<string, Workload>();
-
-  constructor(manifests: any[], options?: AnalysisOptions) {
-    this.index = new MeshIndex(manifests, resolveOptions(options));
-    this.engine = new SimulatorEngine(this.index);
-    for (const w of this.index.workloads) this.workloads.set(`${w.ns}/${w.res.name}`, w);
+export class MeshSimulator {
+  /**
+   * The simulator of an index the analysis already built (the checks, the topology and the synth-time promises share it).
+   * @internal
+   */
+  public static _of(index: MeshIndex): MeshSimulator {
+    let sim = SIMULATORS.get(index);
+    if (!sim) {
+      sim = Object.create(MeshSimulator.prototype) as MeshSimulator;
+      sim.init(index);
+      SIMULATORS.set(index, sim);
+    }
+    return sim;
   }
 
-  /** Decides one request. Throws when a named source or destination is not in the manifests. */
-  public decide(request: SimulatedRequest): Decision {
-    return this.decideFrom(this.callers(request), request);
+  private index!: MeshIndex;
+  private engine!: SimulatorEngine;
+  private workloadsByName!: Map<string, Workload>;
+
+  /**
+   * @param manifests plain Kubernetes and Istio objects (`chart.toJson()`, or parsed YAML)
+   */
+  constructor(manifests: any[], options?: AnalysisOptions) {
+    this.init(new MeshIndex(manifests, resolveOptions(options)));
+  }
+
+  /**
+   * Traces one request. Throws when the request names a source, gateway or destination the manifests do not have.
+   */
+  public trace(request: TraceRequest): RequestTrace {
+    const callers = this.callers(request);
+    const traces = callers.map((caller) => this.traceFrom(caller, request));
+    const refused = traces.findIndex((t) => !t.allowed);
+    if (traces.length === 1 || refused < 0) return traces[0];
+    const some = traces.filter((t) => t.allowed).length;
+    const t = traces[refused];
+    const note = `${callers[refused].label} is one of ${callers.length} workloads of ${request.source}${some ? `; ${some} of them would succeed` : ''}`;
+    return { ...t, undecided: [...t.undecided], explanation: `${t.explanation} (${note})` };
+  }
+
+  /** The authorization view of {@link trace}: allowed, or which policy refused it. */
+  public decide(request: TraceRequest): Decision {
+    return decisionOf(this.trace(request));
   }
 
   /**
    * Decides a request from `source` (a workload, a Service — all its workloads must be allowed — or a ServiceAccount;
-   * `name` or `namespace/name`) to `destination` (a Service, or a workload). `request` adds the port, method, path, token...
+   * `name` or `namespace/name`) to `destination` (a Service, a workload or a host). `request` adds the port, method,
+   * path, headers, token...
    */
-  public call(source: string, destination: string, request: SimulatedRequest = {}): Decision {
-    const [fromNs, fromName] = split(source, this.index.options.defaultNamespace);
-    const [toNs, toName] = split(destination, this.index.options.defaultNamespace);
-    const fromService = this.index.get('Service', fromNs, fromName);
-    const workload = this.workloads.get(`${fromNs}/${fromName}`);
-    const callers: Caller[] = workload ? [{ workload, ip: request.sourceIp }]
-      : fromService ? this.index.serviceWorkloads(fromService).map((w) => ({ workload: w, ip: request.sourceIp }))
-        : this.index.get('ServiceAccount', fromNs, fromName) ? [{ serviceAccount: fromName, namespaceName: fromNs, ip: request.sourceIp }]
-          : fail(`No workload, Service or ServiceAccount ${qualified(source, fromNs)}`);
-    if (callers.length === 0) fail(`Service ${qualified(source, fromNs)} selects no workload`);
-    const target: SimulatedRequest = this.service(toName, toNs) ? { destinationService: `${toNs}/${toName}` } : { destinationWorkload: `${toNs}/${toName}` };
-    return this.decideFrom(callers, { ...request, ...target });
+  public call(source: string, destination: string, request: TraceRequest = {}): Decision {
+    return this.decide({ ...request, source, destination });
   }
 
   /** `call(source, destination, request).allowed`. */
-  public canCall(source: string, destination: string, request?: SimulatedRequest): boolean {
+  public canCall(source: string, destination: string, request?: TraceRequest): boolean {
     return this.call(source, destination, request).allowed;
   }
 
-  /** Service × service: may every workload of a Service send `GET /` to the first port of another? */
+  /** Service × service: may every workload of a Service send `GET /` to the first port of another (the full trace: egress, routing, pods, mTLS, policies)? */
   public accessMatrix(): AccessMatrix {
-    const services = this.index.of('Service').filter((s) => this.index.serviceWorkloads(s).length > 0);
+    const services = this.index.of('Service').filter((s) => this.engine.serviceWorkloads(s).length > 0);
+    const callers = services.map((s) => this.engine.serviceWorkloads(s).map((w) => this.engine.callerOf(w)));
+    const flight: Flight = { method: 'GET', rawPath: '/', headers: {}, externalAuthorizerAllows: true };
     return {
       services: services.map(fullName),
-      allowed: services.map((from) => services.map((to) => this.canCall(fullName(from), fullName(to)))),
+      allowed: services.map((_from, i) => services.map((to) => {
+        const target: Target = { host: toFqdn(to.name, to.ns) };
+        return callers[i].every((c) => admitted(this.engine.trace(c, flight, target)));
+      })),
     };
   }
 
@@ -162,71 +107,162 @@ export class PolicySimulator {
     return [header, ...rows].join('\n') + '\n';
   }
 
-  private callers(request: SimulatedRequest): Caller[] {
-    const ns = request.sourceNamespaceName ?? this.index.options.defaultNamespace;
-    const ip = request.sourceIp;
-    if (request.sourcePrincipal) return [{ principal: request.sourcePrincipal, ip }];
-    if (request.sourceServiceAccount) return [{ serviceAccount: request.sourceServiceAccount, namespaceName: ns, ip }];
-    if (!request.sourceWorkload) return [{ ip }];
-    const workload = this.workload(request.sourceWorkload, ns) ?? fail(`No workload ${qualified(request.sourceWorkload, ns)}`);
-    return [{ workload, ip }];
+  private init(index: MeshIndex): void {
+    this.index = index;
+    this.engine = SimulatorEngine.of(index);
+    this.workloadsByName = new Map();
+    for (const w of index.workloads) {
+      const key = `${w.ns}/${w.res.name}`;
+      if (!this.workloadsByName.has(key)) this.workloadsByName.set(key, w);
+    }
   }
 
-  /** Every caller must be allowed; the first refusal decides. */
-  private decideFrom(callers: Caller[], request: SimulatedRequest): Decision {
-    const dns = request.destinationNamespaceName ?? this.index.options.defaultNamespace;
-    let service: Res | undefined;
-    let workload: Workload | undefined;
-    if (request.destinationWorkload) workload = this.workload(request.destinationWorkload, dns) ?? fail(`No workload ${qualified(request.destinationWorkload, dns)}`);
-    else if (request.destinationService) service = this.service(request.destinationService, dns) ?? fail(`No Service ${qualified(request.destinationService, dns)}`);
-    else fail('The request needs a destinationService or a destinationWorkload');
-    const verdicts = callers.map((caller) => this.engine.decide(this.callOf(request, caller, service, workload)));
-    const v = verdicts.find((d) => !d.allowed) ?? verdicts[0];
-    return {
-      allowed: v.allowed,
-      kind: v.verdict as DecisionKind,
-      policy: v.policy ? { kind: v.policy.kind, namespaceName: v.policy.ns || undefined, name: v.policy.name } : undefined,
-      ruleIndex: v.ruleIndex,
-      explanation: v.explanation,
-    };
-  }
-
-  private callOf(request: SimulatedRequest, caller: Caller, service?: Res, workload?: Workload): Call {
-    return {
-      caller,
-      token: request.token,
-      service,
-      workload,
-      port: request.port,
+  private traceFrom(caller: Caller, request: TraceRequest): RequestTrace {
+    const flight: Flight = {
       method: request.method ?? 'GET',
-      path: request.path ?? '/',
-      headers: request.headers ?? {},
+      rawPath: request.path ?? '/',
+      headers: mergeHeaders(request.headers),
       host: request.host,
+      port: request.port,
+      token: request.token,
+      tls: request.tls,
+      clientCertificate: request.clientCertificate,
       sni: request.sni,
       externalAuthorizerAllows: request.externalAuthorizerAllows ?? true,
     };
+    if (request.gateway) {
+      const gateway = this.gateway(request.gateway, request.sourceNamespaceName);
+      const host = request.host ?? (request.destination ? undefined : '');
+      return materialize(this.engine.traceViaGateway(gateway, caller, { ...flight, host: host ?? request.destination }));
+    }
+    return materialize(this.engine.trace(caller, flight, this.target(request, caller)));
   }
 
-  private workload(ref: string, defaultNs: string): Workload | undefined {
-    const [ns, name] = split(ref, defaultNs);
-    return this.workloads.get(`${ns}/${name}`);
+  private callers(request: TraceRequest): Caller[] {
+    const ns = request.sourceNamespaceName ?? this.index.options.defaultNamespace;
+    const ip = request.sourceIp;
+    if (request.sourcePrincipal) {
+      const principal = request.sourcePrincipal.replace(/^spiffe:\/\//, '');
+      const m = /\/ns\/([^/]+)\/sa\//.exec(principal);
+      return [{ ns: m?.[1] ?? ns, principal, labels: {}, dataplane: 'sidecar', ip, label: `an in-mesh caller running as ${principal}` }];
+    }
+    if (!request.source) return [{ ns, labels: {}, dataplane: 'none', ip, label: 'a client outside the mesh' }];
+    const [sns, name] = split(request.source, ns);
+    const workload = this.workloadsByName.get(`${sns}/${name}`);
+    if (workload) return [this.engine.callerOf(workload, ip)];
+    const service = this.index.get('Service', sns, name);
+    if (service) {
+      const workloads = this.engine.serviceWorkloads(service);
+      if (workloads.length === 0) fail(`Service ${sns}/${name} selects no workload, so it cannot be a caller`);
+      return workloads.map((w) => this.engine.callerOf(w, ip));
+    }
+    if (this.index.get('ServiceAccount', sns, name)) {
+      const principal = this.index.principalOf(sns, name);
+      return [{ ns: sns, principal, labels: {}, dataplane: 'sidecar', ip, label: `an in-mesh caller running as ServiceAccount ${sns}/${name}` }];
+    }
+    return fail(`No workload, Service or ServiceAccount "${sns}/${name}" in the manifests (source "${request.source}")`);
   }
 
-  private service(ref: string, defaultNs: string): Res | undefined {
-    const fqdn = clusterServiceOf(ref);
-    const [ns, name] = fqdn ? [fqdn.namespaceName, fqdn.name] : split(ref, defaultNs);
-    return this.index.get('Service', ns, name);
+  private target(request: TraceRequest, caller: Caller): Target {
+    if (!request.destination) {
+      if (request.host === undefined) fail('The request needs a destination (a Service, workload or host) or a host');
+      return { host: request.host };
+    }
+    const dest = request.destination;
+    const fqdn = clusterServiceOf(dest);
+    const [dns, name] = fqdn ? [fqdn.namespaceName, fqdn.name] : split(dest, request.sourceNamespaceName ?? this.index.options.defaultNamespace);
+    const service = this.index.get('Service', dns, name);
+    if (service) return { host: request.host ?? toFqdn(service.name, service.ns) };
+    const workload = this.workloadsByName.get(`${dns}/${name}`);
+    if (workload) return { workload };
+    if (dest.includes('.') && !dest.includes('/')) return { host: request.host ?? dest };
+    if (this.index.registry.lookup(caller.ns, dest)) return { host: request.host ?? dest };
+    return fail(`No Service, workload or host "${dest}" in the manifests`);
   }
+
+  private gateway(ref: string, defaultNs?: string): Res {
+    const [ns, name] = split(ref, defaultNs ?? this.index.options.defaultNamespace);
+    const found = this.index.get('Gateway', ns, name) ?? this.index.of('Gateway').find((g) => g.name === name && !ref.includes('/'));
+    return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests`);
+  }
+}
+
+/** True when every weighted destination of a trace is reached (without putting the trace into words). */
+export function admitted(t: EngineTrace): boolean {
+  if (t.end) return t.end.outcome === TraceOutcome.REACHED;
+  return t.branches.length > 0 && t.branches.every((b) => b.outcome === TraceOutcome.REACHED);
+}
+
+function ref(res: Res | undefined): ObjectReference | undefined {
+  return res ? { kind: res.kind, namespaceName: res.ns || undefined, name: res.name } : undefined;
+}
+
+function publicStep(s: Step): TraceStep {
+  return { kind: s.kind, proxy: s.proxy, passed: s.passed, summary: s.summary(), object: ref(s.object), field: s.field };
+}
+
+/** Puts an engine trace into its public, worded form. */
+export function materialize(t: EngineTrace): RequestTrace {
+  const steps = t.steps.map(publicStep);
+  const destinations: DestinationTrace[] = t.branches.map((b) => ({
+    destination: { service: ref(b.service), host: b.host, subset: b.subset, port: b.port, weightPercent: b.weightPercent },
+    outcome: b.outcome,
+    status: b.status,
+    workload: b.workload ? ref(b.workload.res) : undefined,
+    steps: b.steps.map(publicStep),
+    explanation: b.explanation(),
+  }));
+  const deciding = t.end ? undefined : destinations.find((d) => d.outcome !== TraceOutcome.REACHED) ?? destinations[0];
+  const outcome = t.end?.outcome ?? deciding!.outcome;
+  const status = t.end ? t.end.status : deciding!.status;
+  const route = t.route && {
+    object: ref(t.route.object),
+    field: t.route.field,
+    timeout: t.route.timeout,
+    retries: t.route.retries,
+    fault: t.route.fault,
+    mirrors: t.route.mirrors,
+    rewrite: t.route.rewrite,
+  };
+  const story = [...steps.map((s) => s.summary)];
+  if (t.end) story.push(t.end.explanation());
+  else if (destinations.length === 1) story.push(...destinations[0].steps.map((s) => s.summary), destinations[0].explanation);
+  else for (const d of destinations) story.push(`${d.destination.weightPercent}% to ${d.destination.host}${d.destination.subset ? ` subset ${d.destination.subset}` : ''}: ${[...d.steps.map((s) => s.summary), d.explanation].join('; ')}`);
+  return {
+    outcome,
+    allowed: t.end ? t.end.outcome === TraceOutcome.REACHED : destinations.every((d) => d.outcome === TraceOutcome.REACHED),
+    status,
+    steps,
+    route,
+    destinations,
+    undecided: [...t.undecided],
+    explanation: story.join('; '),
+  };
+}
+
+/** The authorization view of a trace. */
+export function decisionOf(trace: RequestTrace): Decision {
+  if (trace.allowed) {
+    const authz = [...trace.steps, ...(trace.destinations[0]?.steps ?? [])].reverse().find((s) => s.kind === TraceStepKind.AUTHORIZATION);
+    return { allowed: true, kind: DecisionKind.ALLOW, policy: authz?.object, ruleIndex: ruleIndexOf(authz), explanation: trace.explanation, trace };
+  }
+  const branch = trace.destinations.find((d) => d.outcome !== TraceOutcome.REACHED);
+  const failed = [...trace.steps, ...(branch?.steps ?? [])].find((s) => !s.passed);
+  const kind = failed?.kind === TraceStepKind.AUTHORIZATION ? DecisionKind.DENY
+    : failed?.kind === TraceStepKind.AUTHENTICATION ? DecisionKind.UNAUTHENTICATED
+      : failed?.kind === TraceStepKind.MTLS ? DecisionKind.CONNECTION_REFUSED
+        : DecisionKind.NOT_DELIVERED;
+  return { allowed: false, kind, policy: failed?.object, ruleIndex: kind === DecisionKind.DENY ? ruleIndexOf(failed) : undefined, explanation: trace.explanation, trace };
+}
+
+function ruleIndexOf(s: TraceStep | undefined): number | undefined {
+  const m = s?.field ? /^spec\.rules\[(\d+)\]$/.exec(s.field) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 function split(ref: string, defaultNs: string): [string, string] {
   const i = ref.indexOf('/');
   return i < 0 ? [defaultNs, ref] : [ref.slice(0, i), ref.slice(i + 1)];
-}
-
-/** `"namespace/name"` for messages. */
-function qualified(ref: string, defaultNs: string): string {
-  return `"${split(ref, defaultNs).join('/')}"`;
 }
 
 function fail(message: string): never {

@@ -1,7 +1,7 @@
 // The policy simulator against the truth tables of Istio's security tasks (authz-http, authz-deny, authz-jwt,
 // authz-tcp) and the AuthorizationPolicy reference, plus mTLS, ambient and CUSTOM semantics.
 import { deployment, docs, namespace, service } from './fixtures';
-import { DecisionKind, MeshAnalysis, PolicySimulator } from '../../src/analysis';
+import { DecisionKind, MeshAnalysis, MeshSimulator } from '../../src/analysis';
 
 /** httpbin and sleep in namespace foo (sidecar-injected), as in Istio's authorization tasks; curl; legacy without sidecar. */
 const WORKLOADS = docs(
@@ -15,8 +15,8 @@ const WORKLOADS = docs(
   deployment('foo', 'legacy', { annotations: 'sidecar.istio.io/inject: "false"' }),
 );
 
-const simulator = (policies: string) => new PolicySimulator(MeshAnalysis.parseYaml(`${WORKLOADS}\n---\n${policies}`));
-const get = { destinationService: 'foo/httpbin', sourceWorkload: 'foo/sleep', method: 'GET', path: '/ip' };
+const simulator = (policies: string) => new MeshSimulator(MeshAnalysis.parseYaml(`${WORKLOADS}\n---\n${policies}`));
+const get = { destination: 'foo/httpbin', source: 'foo/sleep', method: 'GET', path: '/ip' };
 const post = { ...get, method: 'POST' };
 
 /** The JWT of Istio's samples (security/tools/jwt/samples): demo.jwt and groups-scope.jwt. */
@@ -54,7 +54,7 @@ kind: AuthorizationPolicy
 metadata: { name: allow-nothing, namespace: foo }
 spec: {}
 `);
-    for (const request of [get, post, { ...get, sourceWorkload: 'foo/curl' }]) {
+    for (const request of [get, post, { ...get, source: 'foo/curl' }]) {
       const d = sim.decide(request);
       expect(d.kind).toBe(DecisionKind.DENY);
       expect(d.policy).toEqual({ kind: 'AuthorizationPolicy', namespaceName: 'foo', name: 'allow-nothing' });
@@ -164,7 +164,7 @@ metadata: { name: tcp-policy, namespace: foo }
 spec:
   selector: { matchLabels: { app: tcp-echo } }
 `;
-  const tcp = (port: number) => ({ destinationService: 'foo/tcp-echo', sourceWorkload: 'foo/sleep', port });
+  const tcp = (port: number) => ({ destination: 'foo/tcp-echo', source: 'foo/sleep', port });
 
   test('ALLOW ports 9000 and 9001 rejects 9002', () => {
     const sim = simulator(`${TCP_ECHO}  action: ALLOW\n  rules:\n  - to:\n    - operation: { ports: ["9000", "9001"] }\n`);
@@ -307,7 +307,7 @@ describe('scopes and mTLS', () => {
     expect(meshWide.decide(get)).toMatchObject({ allowed: false, policy: { namespaceName: 'istio-system' } });
     const selected = simulator('apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: deny-v1, namespace: istio-system }\nspec: { selector: { matchLabels: { version: v1 } } }\n');
     expect(selected.decide(get).allowed).toBe(false);
-    expect(selected.decide({ ...get, destinationService: 'foo/sleep' }).allowed).toBe(true);
+    expect(selected.decide({ ...get, destination: 'foo/sleep' }).allowed).toBe(true);
   });
 
   test('an empty selector selects the whole namespace', () => {
@@ -325,7 +325,7 @@ spec: { mtls: { mode: STRICT } }
   test('STRICT mTLS refuses plaintext callers before any policy; a port-level DISABLE lets them in', () => {
     const sim = simulator(STRICT);
     expect(sim.call('foo/legacy', 'foo/httpbin')).toMatchObject({ allowed: false, kind: DecisionKind.CONNECTION_REFUSED, policy: { kind: 'PeerAuthentication', name: 'default' } });
-    expect(sim.decide({ destinationService: 'foo/httpbin' }).kind).toBe(DecisionKind.CONNECTION_REFUSED);
+    expect(sim.decide({ destination: 'foo/httpbin' }).kind).toBe(DecisionKind.CONNECTION_REFUSED);
     expect(sim.canCall('foo/sleep', 'foo/httpbin')).toBe(true);
     const exception = simulator(`${STRICT}---
 apiVersion: security.istio.io/v1
@@ -402,7 +402,7 @@ spec:
   test('canCall takes workloads, Services and ServiceAccounts as callers and names what it cannot find', () => {
     expect(sim.canCall('foo/sleep', 'foo/httpbin')).toBe(true);
     expect(sim.canCall('foo/httpbin', 'foo/httpbin')).toBe(false);
-    const viaServiceAccount = new PolicySimulator(MeshAnalysis.parseYaml(`${WORKLOADS}
+    const viaServiceAccount = new MeshSimulator(MeshAnalysis.parseYaml(`${WORKLOADS}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -417,7 +417,7 @@ spec:
     expect(viaServiceAccount.canCall('bar/sleep', 'foo/httpbin')).toBe(true);
     expect(viaServiceAccount.canCall('foo/sleep', 'foo/httpbin')).toBe(false);
     expect(() => sim.canCall('foo/nobody', 'foo/httpbin')).toThrow('No workload, Service or ServiceAccount "foo/nobody"');
-    expect(() => sim.decide({ destinationService: 'missing', destinationNamespaceName: 'foo' })).toThrow('No Service "foo/missing"');
+    expect(() => sim.decide({ destination: 'foo/missing' })).toThrow('No Service, workload or host "foo/missing"');
   });
 
   test('the access matrix is service × service and reads as a table', () => {

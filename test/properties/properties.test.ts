@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { JWT_ISSUER, MeshSpec, buildMesh, meshSpec } from './mesh-spec';
 import { mutations } from './mutations';
-import { MeshAnalysis, PolicySimulator, Severity } from '../../src';
+import { MeshAnalysis, MeshSimulator, Severity } from '../../src';
 import { schemaErrors } from '../support/schema';
 
 /**
@@ -42,7 +42,7 @@ describe('properties of random valid meshes', () => {
   test('the policy simulator agrees with the declared graph: allowFrom edges can call, other pairs cannot', () => {
     fc.assert(fc.property(meshSpec(10), (spec) => {
       const { chart } = buildMesh(spec);
-      const simulator = new PolicySimulator(Testing.synth(chart), { defaultNamespace: 'shop' });
+      const simulator = new MeshSimulator(Testing.synth(chart), { defaultNamespace: 'shop' });
       const token = { issuer: JWT_ISSUER, subject: 'alice' };
       for (const [caller, callee] of pairs(spec)) {
         const edge = spec.edges.find((e) => e.caller === caller && e.callee === callee);

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { TEST_ISSUER, TEST_JWKS, meshChart, service, specOf, synth } from './support';
 import { AuthorizationMode, Condition, HttpMethod, JwtAuth, Mesh, Peer } from '../../src';
-import { DecisionKind, PolicySimulator } from '../../src/analysis';
+import { DecisionKind, MeshSimulator } from '../../src/analysis';
 import { inventory, one } from '../support/manifests';
 
 describe('least privilege from the service graph', () => {
@@ -103,7 +103,7 @@ describe('allowFrom + JwtAuth.protect compose', () => {
     ]);
 
     // AND: their evaluation, by the policy simulator of src/analysis (CUSTOM → DENY → ALLOW)
-    const sim = new PolicySimulator(manifests, { defaultNamespace: 'bookinfo' });
+    const sim = new MeshSimulator(manifests, { defaultNamespace: 'bookinfo' });
     const token = { issuer: TEST_ISSUER, subject: TEST_ISSUER };
     expect(sim.call('reviews', 'ratings')).toMatchObject({ allowed: false, kind: DecisionKind.DENY, policy: { name: 'ratings-require-jwt' } });
     expect(sim.call('details', 'ratings', { token })).toMatchObject({ allowed: false, kind: DecisionKind.DENY });
@@ -119,7 +119,7 @@ describe('allowFrom + JwtAuth.protect compose', () => {
     ratings.allowFrom(reviews);
     const jwt = new JwtAuth(chart, 'jwt', { mesh, issuers: [{ issuer: TEST_ISSUER, jwksUri: TEST_JWKS }] });
     jwt.protect(ratings, { requiredClaims: [Condition.jwtClaim('groups').oneOf('group1')] });
-    const sim = new PolicySimulator(synth(chart), { defaultNamespace: 'bookinfo' });
+    const sim = new MeshSimulator(synth(chart), { defaultNamespace: 'bookinfo' });
     const demo = { issuer: TEST_ISSUER, subject: TEST_ISSUER };
     expect(sim.call('reviews', 'ratings', { token: demo })).toMatchObject({ allowed: false, kind: DecisionKind.DENY, policy: { name: 'ratings-require-jwt' }, ruleIndex: 1 });
     expect(sim.canCall('reviews', 'ratings', { token: { ...demo, claims: { groups: ['group1', 'group2'] } } })).toBe(true);

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { TEST_ISSUER, TEST_JWKS } from './support';
 import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
-import { PolicySimulator } from '../../src/analysis';
+import { MeshSimulator } from '../../src/analysis';
 import { Manifest, one } from '../support/manifests';
 
 /** The security section of examples/bookinfo: secure by default, and still working. */
@@ -40,9 +40,9 @@ describe('examples/bookinfo security', () => {
   });
 
   test('who may call whom, as the policy simulator evaluates the output', () => {
-    const sim = new PolicySimulator(manifests, { defaultNamespace: 'bookinfo' });
+    const sim = new MeshSimulator(manifests, { defaultNamespace: 'bookinfo' });
     const token = { issuer: TEST_ISSUER, subject: TEST_ISSUER };
-    const gateway = { sourcePrincipal: GATEWAY, destinationService: 'productpage' };
+    const gateway = { sourcePrincipal: GATEWAY, destination: 'productpage' };
     // The application's own calls work...
     expect(sim.canCall('productpage', 'details')).toBe(true);
     expect(sim.canCall('productpage', 'reviews')).toBe(true);

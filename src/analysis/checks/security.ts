@@ -3,8 +3,9 @@ import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, push, Workload } from '../model';
 import { isHttpPort } from '../protocols';
-import { SimulatorEngine, targetPortOf } from '../simulator-engine';
-import { isHttpOnlyKey, ruleUsesHttpOnly, sourceMatches } from '../simulator-rules';
+import { isHttpOnlyKey, ruleUsesHttpOnly, sourceMatches } from '../simulator/authorization';
+import { targetPortOf } from '../simulator/destination';
+import { SimulatorEngine } from '../simulator/engine';
 import { Check, list } from './check';
 
 const PRINCIPAL = /^([^/*]+)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
@@ -92,6 +93,7 @@ function firstConflict(engine: SimulatorEngine, workloads: Workload[], ports: an
   for (const w of workloads) {
     for (const p of ports) {
       const port = targetPortOf(w, p);
+      if (port === undefined) continue;
       const server = engine.mtlsMode(w, port);
       const conflict = mode === 'DISABLE' ? server.mode === 'STRICT'
         : mode === 'ISTIO_MUTUAL' ? server.mode === 'DISABLE'

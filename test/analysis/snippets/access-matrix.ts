@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { App, Chart } from 'cdk8s';
-import { Mesh, MeshService, PolicySimulator, TopologyGraph } from 'cdk8s-mesh';
+import { Mesh, MeshService, MeshSimulator, TopologyGraph } from 'cdk8s-mesh';
 
 const app = new App();
 const chart = new Chart(app, 'shop', { namespace: 'shop' });
@@ -10,7 +10,7 @@ const reviews = new MeshService(chart, 'reviews', { mesh, image: 'example/review
 reviews.allowFrom(web);
 
 // Who may call whom, service by service (GET / on each service's first port): a reviewable table.
-const simulator = new PolicySimulator(chart.toJson());
+const simulator = new MeshSimulator(chart.toJson());
 assert.strictEqual(simulator.accessMatrixTable(), [
   'from \\ to     shop/reviews  shop/web',
   'shop/reviews  deny          deny',

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { App, Chart } from 'cdk8s';
-import { HttpMethod, Mesh, MeshAnalysis, MeshService, PolicySimulator, Severity } from 'cdk8s-mesh';
+import { HttpMethod, Mesh, MeshAnalysis, MeshService, MeshSimulator, Severity } from 'cdk8s-mesh';
 
 const app = new App();
 const chart = new Chart(app, 'shop', { namespace: 'shop' });
@@ -15,7 +15,7 @@ const errors = MeshAnalysis.analyze(manifests).filter((f) => f.severity === Seve
 assert.deepStrictEqual(errors, [], MeshAnalysis.format(errors));
 
 // "Can web call reviews?", decided the way Istio's proxies would.
-const simulator = new PolicySimulator(manifests);
+const simulator = new MeshSimulator(manifests);
 assert.ok(simulator.canCall('shop/web', 'shop/reviews'));
 assert.ok(!simulator.canCall('shop/web', 'shop/reviews', { method: 'DELETE' }));
 const decision = simulator.call('shop/reviews', 'shop/web');
