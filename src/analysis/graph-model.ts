@@ -158,22 +158,30 @@ function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void
       if (from === to) continue;
       const froms = engine.serviceWorkloads(from).map((w) => engine.callerOf(w));
       const methods = new Set<string>();
+      let anyMethod = true;
       for (const r of requests) {
         const flight = { method: r.method, rawPath: r.path, headers: {}, port: r.port, externalAuthorizerAllows: true };
-        if (froms.every((c) => admitted(engine.trace(c, flight, { host })))) methods.add(r.method);
+        const ok = froms.every((c) => admitted(engine.trace(c, flight, { host })));
+        if (ok) methods.add(r.method);
+        else if (r.probe) anyMethod = false;
       }
       if (methods.size > 0) {
-        addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label: [...methods].sort().join(', ') });
+        // Admitted for GET, POST and DELETE on `/` alike: any method; otherwise the methods that get through.
+        const label = anyMethod ? 'allowed' : [...methods].sort().join(', ');
+        addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label });
       }
     }
   }
 }
 
-/** One representative request per operation of the ALLOW rules (method, a path the pattern matches, a Service port), plus `GET /`. */
-function candidateRequests(policies: Res[], svc: Res): Array<{ method: string; path: string; port?: number }> {
-  const out = new Map<string, { method: string; path: string; port?: number }>();
-  const add = (method: string, path: string, port?: number) => out.set(`${method} ${path} ${port ?? ''}`, { method, path, port });
-  add('GET', '/');
+/** One representative request per operation of the ALLOW rules (method, a path the pattern matches, a Service port), plus the probes `GET /`, `POST /` and `DELETE /`. */
+function candidateRequests(policies: Res[], svc: Res): Array<{ method: string; path: string; port?: number; probe?: boolean }> {
+  const out = new Map<string, { method: string; path: string; port?: number; probe?: boolean }>();
+  const add = (method: string, path: string, port?: number, probe?: boolean) => {
+    const key = `${method} ${path} ${port ?? ''}`;
+    if (!out.has(key) || probe) out.set(key, { method, path, port, probe: probe || out.get(key)?.probe });
+  };
+  for (const m of ['GET', 'POST', 'DELETE']) add(m, '/', undefined, true);
   const servicePorts: any[] = Array.isArray(svc.spec.ports) ? svc.spec.ports : [];
   for (const p of policies) {
     if ((p.spec.action ?? 'ALLOW') !== 'ALLOW') continue;
@@ -188,7 +196,7 @@ function candidateRequests(policies: Res[], svc: Res): Array<{ method: string; p
       }
     }
   }
-  return [...out.values()].slice(0, 12);
+  return [...out.values()].slice(0, 16);
 }
 
 /** A path an authorization path pattern matches: `/api*` → `/api`, `*.html` → `/index.html`, `/a/{*}/b` → `/a/x/b`. */

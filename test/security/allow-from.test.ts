@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { TEST_ISSUER, TEST_JWKS, meshChart, service, specOf, synth } from './support';
 import { AuthorizationMode, Condition, HttpMethod, JwtAuth, Mesh, Peer } from '../../src';
-import { DecisionKind, MeshSimulator } from '../../src/analysis';
+import { DecisionKind, MeshSimulator, TraceOutcome } from '../../src/analysis';
 import { inventory, one } from '../support/manifests';
 
 describe('least privilege from the service graph', () => {
@@ -106,8 +106,12 @@ describe('allowFrom + JwtAuth.protect compose', () => {
     const sim = new MeshSimulator(manifests, { defaultNamespace: 'bookinfo' });
     const token = { issuer: TEST_ISSUER, subject: TEST_ISSUER };
     expect(sim.call('reviews', 'ratings')).toMatchObject({ allowed: false, kind: DecisionKind.DENY, policy: { name: 'ratings-require-jwt' } });
-    expect(sim.call('details', 'ratings', { token })).toMatchObject({ allowed: false, kind: DecisionKind.DENY });
-    expect(sim.call('details', 'ratings', { token }).policy?.name).not.toBe('ratings-allow');
+    // details' Sidecar does not import ratings (no declared call): REGISTRY_ONLY sends it to the BlackHoleCluster.
+    expect(sim.call('details', 'ratings', { token })).toMatchObject({ allowed: false, kind: DecisionKind.NOT_DELIVERED, trace: { outcome: TraceOutcome.BAD_GATEWAY, status: 502 } });
+    // With details' identity but no such Sidecar, ratings' own policies refuse it.
+    const asDetails = sim.decide({ sourcePrincipal: details.principal, destination: 'ratings', token });
+    expect(asDetails).toMatchObject({ allowed: false, kind: DecisionKind.DENY });
+    expect(asDetails.policy?.name).not.toBe('ratings-allow');
     expect(sim.call('reviews', 'ratings', { token })).toMatchObject({ allowed: true, policy: { name: 'ratings-allow' } });
     expect(sim.canCall('details', 'ratings')).toBe(false);
     expect(details.name).toBe('details');
