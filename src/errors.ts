@@ -52,6 +52,7 @@ export const ERROR_CATALOGUE = {
   CM224: 'Invalid gRPC status',
   CM225: 'Invalid direct response',
   CM226: 'Invalid mirror',
+  CM227: 'Two routes take the same requests',
   CM230: 'Invalid connection pool setting',
   CM231: 'Invalid outlier detection setting',
   CM232: 'Two circuit breakers for one scope',
@@ -61,7 +62,7 @@ export const ERROR_CATALOGUE = {
   CM236: 'Invalid locality distribution',
   CM237: 'Invalid locality failover',
   CM238: 'Invalid consistent hash',
-  CM240: 'Declared call denied by authorization',
+  CM240: 'Declared call does not get through',
   CM241: 'Invalid dependency',
 
   // ---- security ----

@@ -3,6 +3,7 @@ import { Res } from './manifests';
 import { MeshIndex, push, RegistryEntry } from './model';
 import { isMeshBound, routeDestinations } from './routes';
 import { admitted } from './simulator';
+import { exampleRequests } from './simulator/examples';
 import { SimulatorEngine } from './simulator/engine';
 import { compareText } from '../internal/order';
 
@@ -152,7 +153,7 @@ function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void
   for (const to of services) {
     const policies = [...new Set(engine.serviceWorkloads(to).flatMap((w) => engine.authorizationPoliciesFor(w)))];
     if (policies.length === 0) continue;
-    const requests = candidateRequests(policies, to);
+    const requests = exampleRequests(policies, to);
     const host = toFqdn(to.name, to.ns);
     for (const from of callers.couldPass(policies)) {
       if (from === to) continue;
@@ -172,39 +173,6 @@ function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void
       }
     }
   }
-}
-
-/** One representative request per operation of the ALLOW rules (method, a path the pattern matches, a Service port), plus the probes `GET /`, `POST /` and `DELETE /`. */
-function candidateRequests(policies: Res[], svc: Res): Array<{ method: string; path: string; port?: number; probe?: boolean }> {
-  const out = new Map<string, { method: string; path: string; port?: number; probe?: boolean }>();
-  const add = (method: string, path: string, port?: number, probe?: boolean) => {
-    const key = `${method} ${path} ${port ?? ''}`;
-    if (!out.has(key) || probe) out.set(key, { method, path, port, probe: probe || out.get(key)?.probe });
-  };
-  for (const m of ['GET', 'POST', 'DELETE']) add(m, '/', undefined, true);
-  const servicePorts: any[] = Array.isArray(svc.spec.ports) ? svc.spec.ports : [];
-  for (const p of policies) {
-    if ((p.spec.action ?? 'ALLOW') !== 'ALLOW') continue;
-    for (const rule of Array.isArray(p.spec.rules) ? p.spec.rules : []) {
-      for (const t of Array.isArray(rule?.to) && rule.to.length ? rule.to : [{}]) {
-        const op = t?.operation ?? {};
-        const methods: string[] = Array.isArray(op.methods) && op.methods.length ? op.methods.filter((m: any) => typeof m === 'string' && !m.includes('*')) : ['GET'];
-        const paths: string[] = Array.isArray(op.paths) && op.paths.length ? op.paths.map(String) : ['/'];
-        const ports: number[] = Array.isArray(op.ports) && op.ports.length ? op.ports.map(Number) : [];
-        const servicePort = ports.length ? servicePorts.find((sp) => ports.includes(Number(sp?.targetPort ?? sp?.port)))?.port : undefined;
-        for (const m of methods.slice(0, 4)) add(m, examplePath(paths[0]), servicePort);
-      }
-    }
-  }
-  return [...out.values()].slice(0, 16);
-}
-
-/** A path an authorization path pattern matches: `/api*` → `/api`, `*.html` → `/index.html`, `/a/{*}/b` → `/a/x/b`. */
-function examplePath(pattern: string): string {
-  if (pattern === '*') return '/';
-  if (pattern.startsWith('*')) return `/index${pattern.slice(1)}`;
-  const p = pattern.endsWith('*') ? pattern.slice(0, -1) : pattern;
-  return (p.startsWith('/') ? p : `/${p}`).replace(/\{\*\*\}/g, 'x').replace(/\{\*\}/g, 'x');
 }
 
 /**

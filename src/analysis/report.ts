@@ -44,6 +44,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA106: Severity.WARNING,
   CMA107: Severity.ERROR,
   CMA108: Severity.ERROR,
+  CMA150: Severity.WARNING,
 };
 
 /** Collects findings; `severity` overrides the code's default where a check grades one code by impact. */

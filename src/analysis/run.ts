@@ -11,7 +11,7 @@ import { portNames, servicesPerWorkload } from './checks/service';
 import { serviceEntryAddresses } from './checks/service-entry';
 import { sidecarDefaultSelector, sidecarEgress } from './checks/sidecar';
 import { lightstepProvider, telemetryDefaultSelector, telemetryProviders } from './checks/telemetry';
-import { conflictingMeshHosts, destinationHosts, destinationSubsets, gatewayReferences, unreachableRules } from './checks/virtual-service';
+import { conflictingMeshHosts, destinationHosts, destinationSubsets, gatewayReferences, shadowedRoutes, unreachableRules } from './checks/virtual-service';
 import { applicationUid } from './checks/workload';
 import { Finding } from './finding';
 import { MeshIndex, ResolvedOptions } from './model';
@@ -20,7 +20,7 @@ import { Reporter, sortFindings } from './report';
 
 /** Every analyzer, Istio's (named as istioctl names them) and ours (`cdk8s-mesh.*`). */
 export const ALL_CHECKS: Check[] = [
-  destinationHosts, destinationSubsets, conflictingMeshHosts, gatewayReferences, unreachableRules, deprecatedFields,
+  destinationHosts, destinationSubsets, conflictingMeshHosts, gatewayReferences, unreachableRules, shadowedRoutes, deprecatedFields,
   caCertificates, subsetsSelectPods, conflictingGateways, duplicateCertificates, portNames, servicesPerWorkload,
   applicationUid, serviceEntryAddresses, envoyFilterPatches, telemetryProviders, telemetryDefaultSelector,
   lightstepProvider, sidecarDefaultSelector, namespaceInjection, blockedCidrs,
@@ -38,7 +38,11 @@ export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {
 
 /** Runs the checks of the named analyzers (all by default) over the manifests. */
 export function runChecks(manifests: any[], options?: AnalysisOptions, analyzers?: string[]): Finding[] {
-  const index = new MeshIndex(manifests, resolveOptions(options));
+  return runChecksOn(new MeshIndex(manifests, resolveOptions(options)), analyzers);
+}
+
+/** Runs the checks over an index built already (shared with the request simulator at synth). */
+export function runChecksOn(index: MeshIndex, analyzers?: string[]): Finding[] {
   const reporter = new Reporter();
   const ctx = { index, report: reporter.report.bind(reporter) };
   for (const check of ALL_CHECKS) {

@@ -4,6 +4,7 @@ import { fullName, MeshIndex, Workload } from './model';
 import { AnalysisOptions } from './options';
 import { resolveOptions } from './run';
 import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './simulator/engine';
+import { exampleRequests, exampleTokens } from './simulator/examples';
 import { mergeHeaders } from './simulator/http-request';
 import {
   AccessMatrix, Decision, DecisionKind, DestinationTrace, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep, TraceStepKind,
@@ -96,6 +97,31 @@ export class MeshSimulator {
         return callers[i].every((c) => admitted(this.engine.trace(c, flight, target)));
       })),
     };
+  }
+
+  /**
+   * A declared call from `source` to `destination` (a Service): the requests the destination's ALLOW policies describe
+   * (and `GET /`, `POST /`, `DELETE /`), without a token and with a valid token of each issuer the destination
+   * accepts, are traced; the call gets through when one of them does. Returns that trace, or the trace of `GET /`
+   * without a token when none gets through.
+   * @internal
+   */
+  public _declaredCall(source: string, destination: string): { delivered: boolean; trace: RequestTrace } {
+    const [dns, name] = split(destination, this.index.options.defaultNamespace);
+    const svc = this.index.get('Service', dns, name);
+    const policies = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.authorizationPoliciesFor(w)))] : [];
+    const requests = svc ? exampleRequests(policies, svc) : [{ method: 'GET', path: '/' }];
+    const ras = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.requestAuthenticationsFor(w)))] : [];
+    const tokens = [undefined, ...exampleTokens(ras, policies)];
+    let first: RequestTrace | undefined;
+    for (const token of tokens) {
+      for (const r of requests) {
+        const trace = this.trace({ source, destination, method: r.method, path: r.path, port: 'port' in r ? r.port : undefined, token });
+        if (trace.allowed) return { delivered: true, trace };
+        first ??= trace;
+      }
+    }
+    return { delivered: false, trace: first! };
   }
 
   /** The access matrix as a fixed-width text table (rows call columns), for snapshots and reviews. */

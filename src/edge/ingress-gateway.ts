@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { meshError } from '../errors';
 import { checkExternalHost, hostCovers } from './hosts';
 import {
-  Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecTcp, VirtualServiceSpecTls,
+  Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecTcp,
+  VirtualServiceSpecTls,
 } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
@@ -13,6 +14,7 @@ import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
+import { orderRules } from '../render/route-order';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { Operation } from '../security/operation';
 import { IPeer, PeerConfig } from '../security/peer';
@@ -335,6 +337,8 @@ export interface ExposeViaGatewayOptions {
 
 /** One service exposed through the gateway. */
 interface GatewayRoute {
+  /** The construct whose call declared it (the service, for `exposeViaGateway`). */
+  readonly declaredBy: Construct;
   readonly service: MeshService;
   readonly options: ExposeViaGatewayOptions;
   readonly hosts: string[];
@@ -478,7 +482,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       group = { virtualService, routes };
       this.routeGroups.set(key, group);
     }
-    group.routes.push({ service, options, hosts, listener });
+    group.routes.push({ service, options, hosts, listener, declaredBy: service });
     if (service.mesh.authorization === AuthorizationMode.DEFAULT_DENY) {
       // Exposing a service means the gateway may call it, for the exposed paths only. A
       // rewritten or regex path cannot be expressed as an authorization path: the gateway is
@@ -539,10 +543,10 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   }
 
   private renderRoutes(hosts: string[], routes: GatewayRoute[]): VirtualServiceSpec {
-    const http: VirtualServiceSpecHttp[] = [];
+    const http: Array<{ declaredBy: Construct; description: string; matches: VirtualServiceSpecHttpMatch[]; rule: VirtualServiceSpecHttp }> = [];
     const tcp: VirtualServiceSpecTcp[] = [];
     const tls: VirtualServiceSpecTls[] = [];
-    for (const { service, options, listener } of routes) {
+    for (const { service, options, listener, declaredBy } of routes) {
       const destinations = options.destinations ?? service._routing.catchAllDestinations();
       const route = renderDestinations(destinations, service.port);
       if (listener.protocol === GatewayProtocol.TCP) {
@@ -550,20 +554,27 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       } else if (listener.protocol === GatewayProtocol.TLS) {
         tls.push({ match: [{ port: listener.port, sniHosts: hosts }], route });
       } else {
-        const matches = options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
+        const matches = (options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }))).map((m) => renderMatch(service, m));
         http.push({
-          match: matches.map((m) => renderMatch(service, m)),
-          route,
-          timeout: options.timeout && istioDuration(options.timeout),
-          retries: renderRetries(options.retry, false, false),
-          rewrite: renderRewrite(options.rewrite),
+          declaredBy,
+          description: `the route of gateway "${this.name}" to service "${service.name}"`,
+          matches,
+          rule: {
+            match: matches,
+            route,
+            timeout: options.timeout && istioDuration(options.timeout),
+            retries: renderRetries(options.retry, false, false),
+            rewrite: renderRewrite(options.rewrite),
+          },
         });
       }
     }
+    // First match wins on the gateway too: `/api` for one service must come before `/` for another.
+    const ordered = orderRules(http, `the gateway-bound VirtualService of "${this.name}" for ${hosts.join(', ')}`).map((r) => r.rule);
     return {
       hosts,
       gateways: [this.name],
-      http: http.length ? http : undefined,
+      http: ordered.length ? ordered : undefined,
       tcp: tcp.length ? tcp : undefined,
       tls: tls.length ? tls : undefined,
     };

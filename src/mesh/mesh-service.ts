@@ -10,12 +10,13 @@ import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './servic
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import { validateOncePerSynthesis } from '../internal/synthesis';
+import { TraceStepKind } from '../analysis/simulator/types';
+import { synthesisSimulator } from './synth-analysis';
 import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
 import { allowFrom } from '../security/allow-from';
-import { AllowFromOptions, AuthorizationAction, AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
-import { authorizationPoliciesFor } from '../security/internal';
+import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization-policy';
 import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
@@ -357,18 +358,26 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   }
 
   /**
-   * CM240: a declared call into a default-deny service must be admitted by one of its ALLOW
-   * policies, or it fails in production with 403 (RBAC: access denied).
+   * CM240: a declared call must get through on the synthesized output: traced by the request simulator from this
+   * service's workloads to the callee, with the requests the callee's ALLOW policies describe. A call its Sidecar does
+   * not let out, that no rule admits, or that finds no ready pod fails in production (502, 403 or 503).
    */
   private validateDeclaredCalls(): string[] {
-    const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService
-      && d.mesh.authorization === AuthorizationMode.DEFAULT_DENY);
+    const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService);
     if (callees.length === 0) return [];
-    const admitted = (callee: MeshService) => authorizationPoliciesFor(this, callee.mesh.namespaceName, callee.name)
-      .some((p) => admitsCaller(p, callee, this));
-    return callees.filter((callee) => !admitted(callee)).map((callee) => formatMessage('CM240',
-      `service "${this.name}" declares a call to service "${callee.name}", but namespace "${callee.mesh.namespaceName}" is default-deny and no ALLOW policy of "${callee.name}" admits "${this.name}" (${this.principal}), so the call would be refused with 403`,
-      `add ${callee.name}.allowFrom(${this.name}) (with the methods and paths it uses), or remove the call`));
+    const sim = synthesisSimulator(this.mesh);
+    const errors: string[] = [];
+    for (const callee of callees) {
+      const { delivered, trace } = sim._declaredCall(`${this.mesh.namespaceName}/${this.name}`, `${callee.mesh.namespaceName}/${callee.name}`);
+      if (delivered) continue;
+      const failed = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)].find((step) => !step.passed);
+      const why = failed ? `${failed.proxy}: ${failed.summary}` : trace.explanation;
+      const denied = failed?.kind === TraceStepKind.AUTHORIZATION;
+      errors.push(formatMessage('CM240',
+        `service "${this.name}" declares a call to service "${callee.name}", but ${denied ? `no ALLOW policy of "${callee.name}" admits "${this.name}" (${this.principal})` : 'the call does not get through'}: traced, it ends ${trace.outcome}${trace.status ? ` (${trace.status})` : ''} at step ${failed?.kind ?? 'OUTCOME'}: ${why}`,
+        denied ? `add ${callee.name}.allowFrom(${this.name}) (with the methods and paths it uses), or remove the call` : 'fix the step named above (see `cdk8s-mesh trace` for the whole trace), or remove the call'));
+    }
+    return errors;
   }
 
   /** `<prefix>1`, `<prefix>2`, … : deterministic ids for constructs made by convenience methods. */
@@ -392,26 +401,4 @@ function requirePort(scope: Construct, what: string, port: number): number {
     throw meshError(scope, 'CM106', `${what} ${port} is not a TCP port number`, 'use a whole number from 1 to 65535');
   }
   return port;
-}
-
-/**
- * True when an enforced ALLOW policy applies to `callee` and has a rule whose sources could
- * match `caller`'s identity. Operations and conditions are not considered (any request), and a
- * source made only of negations, IPs or request principals counts as a match: the check only
- * catches calls that no rule could admit.
- */
-function admitsCaller(policy: AuthorizationPolicy, callee: MeshService, caller: MeshService): boolean {
-  if (policy.action !== AuthorizationAction.ALLOW || policy.dryRun || policy.namespaceName !== callee.mesh.namespaceName) return false;
-  const selector = policy.target?.toWorkloadSelector().matchLabels ?? {};
-  const selects = Object.entries(selector).every(([k, v]) => k === 'version' || (k === 'app' && v === callee.name));
-  if (!selects) return false;
-  const rules: any[] = policy._specRules() ?? [];
-  const wildcard = (patterns: string[] | undefined, value: string) => patterns?.some((p) => p === '*' || p === value
-    || (p.startsWith('*') && value.endsWith(p.slice(1))) || (p.endsWith('*') && value.startsWith(p.slice(0, -1))));
-  const serviceAccount = caller.principal.replace(/^.*\/ns\//, '').replace('/sa/', '/');
-  return rules.some((rule) => !rule.from || rule.from.some(({ source }: any) => {
-    const positive = source.principals ?? source.namespaces ?? source.serviceAccounts;
-    return positive === undefined || wildcard(source.principals, caller.principal)
-      || wildcard(source.namespaces, caller.mesh.namespaceName) || wildcard(source.serviceAccounts, serviceAccount);
-  }));
 }

@@ -3,11 +3,13 @@ import * as path from 'path';
 import { ApiObject, App } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { Mesh } from './mesh';
-import { MeshAnalysis } from '../analysis/analysis';
 import { Finding, Severity } from '../analysis/finding';
 import { TopologyGraph } from '../analysis/graph';
 import { CLUSTER_SCOPED } from '../analysis/manifests';
+import { MeshIndex } from '../analysis/model';
 import { AnalysisOptions } from '../analysis/options';
+import { resolveOptions, runChecksOn } from '../analysis/run';
+import { MeshSimulator } from '../analysis/simulator';
 import { currentSynthesis, renderOnce } from '../internal/synthesis';
 
 /**
@@ -43,16 +45,12 @@ interface AppSnapshot {
 export function analyzeOnSynth(mesh: Mesh): string[] {
   const app = mesh.node.root;
   const memo = currentSynthesis(app)?.memo;
-  const snapshot = (memo?.get(SNAPSHOT) as AppSnapshot | undefined) ?? takeSnapshot(app, mesh);
-  memo?.set(SNAPSHOT, snapshot);
+  const snapshot = snapshotOf(mesh);
 
-  const options: AnalysisOptions = { rootNamespace: mesh.rootNamespace, trustDomain: mesh.trustDomain, defaultNamespace: mesh.namespaceName };
-  // The default namespace only places objects that name none: without such objects, meshes
-  // with the same root namespace and trust domain share one analysis.
-  const key = `${options.rootNamespace}|${options.trustDomain}|${snapshot.unnamespaced ? options.defaultNamespace : ''}`;
+  const { index, key } = indexOf(mesh, snapshot);
   let all = memo?.get(`analysis|${key}`) as Finding[] | undefined;
   if (!all) {
-    all = MeshAnalysis.analyze(snapshot.manifests, options);
+    all = runChecksOn(index);
     memo?.set(`analysis|${key}`, all);
   }
 
@@ -74,6 +72,37 @@ export function analyzeOnSynth(mesh: Mesh): string[] {
     console.warn(`cdk8s-mesh analysis warning: ${warning}`);
   }
   return findings.filter((f) => f.severity === Severity.ERROR).map(describe);
+}
+
+/**
+ * The index of everything the app synthesizes, as `mesh` sees it (its root namespace and trust domain), built once per
+ * synthesis and shared by the analysis and the request simulator.
+ */
+function indexOf(mesh: Mesh, snapshot: AppSnapshot): { index: MeshIndex; key: string } {
+  const memo = currentSynthesis(mesh)?.memo;
+  const options: AnalysisOptions = { rootNamespace: mesh.rootNamespace, trustDomain: mesh.trustDomain, defaultNamespace: mesh.namespaceName };
+  // The default namespace only places objects that name none: without such objects, meshes
+  // with the same root namespace and trust domain share one index.
+  const key = `${options.rootNamespace}|${options.trustDomain}|${snapshot.unnamespaced ? options.defaultNamespace : ''}`;
+  let index = memo?.get(`index|${key}`) as MeshIndex | undefined;
+  if (!index) {
+    index = new MeshIndex(snapshot.manifests, resolveOptions(options));
+    memo?.set(`index|${key}`, index);
+  }
+  return { index, key };
+}
+
+/** The request simulator over everything the app synthesizes (shared within one synthesis). */
+export function synthesisSimulator(mesh: Mesh): MeshSimulator {
+  return MeshSimulator._of(indexOf(mesh, snapshotOf(mesh)).index);
+}
+
+/** The app's snapshot for this synthesis (taken once). */
+function snapshotOf(mesh: Mesh): AppSnapshot {
+  const memo = currentSynthesis(mesh)?.memo;
+  const snapshot = (memo?.get(SNAPSHOT) as AppSnapshot | undefined) ?? takeSnapshot(mesh.node.root, mesh);
+  memo?.set(SNAPSHOT, snapshot);
+  return snapshot;
 }
 
 /**

@@ -199,7 +199,7 @@ export class HostRouting {
     const hosts = [service.host];
     const defaultDestinations = [{ version: service.defaultVersion }];
     if (isHttpProtocol(service.protocol)) {
-      const http: VirtualServiceSpecHttp[] = orderRoutes(this.routes).map((r) =>
+      const http: VirtualServiceSpecHttp[] = orderRoutes(service, this.routes).map((r) =>
         renderHttpRoute(service, { options: r._options, nonIdempotentOnly: r.isNonIdempotentOnly }));
       if (!this.routes.some((r) => r.isCatchAll)) {
         http.push(renderHttpRoute(service, { options: { destinations: defaultDestinations }, nonIdempotentOnly: false }));

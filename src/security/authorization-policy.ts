@@ -4,7 +4,7 @@ import { formatMessage, meshError } from '../errors';
 import { Condition } from './condition';
 import { _effectiveMtls } from './effective-mtls';
 import {
-  Attachment, PEER_FIELDS, RuleProblem, attach, claimName, describePeer, registerAuthorizationPolicy, requireIps, requireValues,
+  Attachment, PEER_FIELDS, RuleProblem, attach, claimName, describePeer, requireIps, requireValues,
   unique, withScope,
 } from './internal';
 import { MtlsMode } from './mtls-mode';
@@ -249,7 +249,6 @@ export class AuthorizationPolicy extends Construct {
       },
       spec: Lazy.any({ produce: () => this.renderSpec() }) as AuthorizationPolicySpec,
     });
-    registerAuthorizationPolicy(this);
     this.node.addValidation(validateOncePerSynthesis(this, () => this.validateRules()));
   }
 

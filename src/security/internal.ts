@@ -2,7 +2,6 @@
 import { isIP } from 'net';
 import { IConstruct } from 'constructs';
 import { ErrorCode, meshError } from '../errors';
-import type { AuthorizationPolicy } from './authorization-policy';
 import type { MtlsPolicy } from './mtls-policy';
 import { isDnsLabel, suggestDnsLabel } from '../internal/names';
 import type { Mesh } from '../mesh/mesh';
@@ -203,37 +202,3 @@ export function mtlsPoliciesOf(scope: IConstruct): MtlsPolicy[] {
   return MTLS_POLICIES.get(scope.node.root) ?? [];
 }
 
-/**
- * AuthorizationPolicies per construct tree, by namespace and the `app` label they select
- * (`undefined` for policies that select no `app`: the namespace, a version label, a gateway).
- */
-const AUTHORIZATION_POLICIES = new WeakMap<IConstruct, Map<string, AuthorizationPolicy[]>>();
-
-function policyKey(namespaceName: string, app: string | undefined): string {
-  return app === undefined ? `${namespaceName}/` : `${namespaceName}/app=${app}`;
-}
-
-/** Records an AuthorizationPolicy, so the policies of one service are found without walking the tree. */
-export function registerAuthorizationPolicy(policy: AuthorizationPolicy): void {
-  const root = policy.node.root;
-  let byKey = AUTHORIZATION_POLICIES.get(root);
-  if (!byKey) {
-    byKey = new Map();
-    AUTHORIZATION_POLICIES.set(root, byKey);
-  }
-  const key = policyKey(policy.namespaceName, policy.target?.toWorkloadSelector().matchLabels.app);
-  const list = byKey.get(key);
-  if (list) list.push(policy);
-  else byKey.set(key, [policy]);
-}
-
-/**
- * The AuthorizationPolicies of `namespaceName` that can select pods labelled `app=<app>`: those
- * selecting that app and those selecting no app (whether they select the pods is for the caller
- * to decide).
- */
-export function authorizationPoliciesFor(scope: IConstruct, namespaceName: string, app: string): AuthorizationPolicy[] {
-  const byKey = AUTHORIZATION_POLICIES.get(scope.node.root);
-  if (!byKey) return [];
-  return [...(byKey.get(policyKey(namespaceName, app)) ?? []), ...(byKey.get(policyKey(namespaceName, undefined)) ?? [])];
-}

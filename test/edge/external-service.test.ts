@@ -148,7 +148,7 @@ describe('declared dependencies scope each proxy (Sidecar)', () => {
     const cart = new MeshService(chart, 'cart', { mesh, image: 'cart:1', port: 80 });
     web.callsTo(cart);
     expect(() => Testing.synth(chart)).toThrow(
-      /\[shop\/web\] CM240 .*service "web" declares a call to service "cart", but namespace "shop" is default-deny and no ALLOW policy of "cart" admits "web".*Fix: add cart.allowFrom\(web\)/);
+      /\[shop\/web\] CM240 .*service "web" declares a call to service "cart", but no ALLOW policy of "cart" admits "web".*FORBIDDEN \(403\) at step AUTHORIZATION: sidecar of Deployment shop\/cart-v1: ALLOW policies apply \(AuthorizationPolicy shop\/allow-nothing\).*Fix: add cart.allowFrom\(web\)/);
     // Any ALLOW rule whose sources could match the caller admits the call.
     cart.allowFrom(Peer.namespace('shop'), { methods: [HttpMethod.GET] });
     expect(() => Testing.synth(chart)).not.toThrow();

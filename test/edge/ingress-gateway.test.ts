@@ -91,7 +91,8 @@ describe('IngressGateway', () => {
     api.exposeViaGateway(gateway, { hosts: ['api.example.com'], paths: [PathMatch.prefix('/shop.v1.')], rewrite: { authority: 'api' } });
     web.exposeViaGateway(gateway, { hosts: ['shop.example.com'], paths: [PathMatch.prefix('/static')] });
     const manifests = Testing.synth(chart) as Manifest[];
-    expect(one(manifests, 'VirtualService', 'edge').spec).toMatchObject({ hosts: ['shop.example.com'], http: [{}, { match: [{ uri: { prefix: '/static' } }] }] });
+    // `/static` was exposed after `/`, but is written first: first match wins, and `/` would take it.
+    expect(one(manifests, 'VirtualService', 'edge').spec).toMatchObject({ hosts: ['shop.example.com'], http: [{ match: [{ uri: { prefix: '/static' } }] }, { match: [{ uri: { prefix: '/' } }] }] });
     expect(one(manifests, 'VirtualService', 'edge-2').spec).toMatchObject({ hosts: ['api.example.com'], http: [{ rewrite: { authority: 'api' } }] });
     expect(one(manifests, 'Deployment', 'edge').spec.replicas).toBe(3);
     expect(one(manifests, 'Service', 'edge').spec.type).toBe('NodePort');

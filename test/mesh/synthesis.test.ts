@@ -1,7 +1,8 @@
 // One synthesis (app.synth() / app.synthYaml()): the analysis runs once, each object is rendered
 // once, and nothing rendered is kept once the call returns.
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
-import { istio, Mesh, MeshAnalysis, MeshService } from '../../src';
+import { istio, Mesh, MeshService } from '../../src';
+import * as run from '../../src/analysis/run';
 
 function shop(app: App, namespaceName: string, analyzeOnSynth?: boolean) {
   const chart = new Chart(app, namespaceName, { namespace: namespaceName });
@@ -16,7 +17,7 @@ const objects = (app: App) => app.node.findAll().filter((c): c is ApiObject => c
 
 describe('synthesis', () => {
   test('app.synthYaml() analyzes once for the whole app, though cdk8s validates once per chart and once more', () => {
-    const analyze = jest.spyOn(MeshAnalysis, 'analyze');
+    const analyze = jest.spyOn(run, 'runChecksOn');
     try {
       const app = Testing.app();
       shop(app, 'a');
@@ -31,14 +32,14 @@ describe('synthesis', () => {
   });
 
   test('meshes analyze separately when an object names no namespace (each mesh places it in its own)', () => {
-    const analyze = jest.spyOn(MeshAnalysis, 'analyze');
+    const analyze = jest.spyOn(run, 'runChecksOn');
     try {
       const app = Testing.app();
       shop(app, 'a');
       shop(app, 'b');
       new ApiObject(new Chart(app, 'loose'), 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
       app.synthYaml();
-      expect(analyze.mock.calls.map(([, options]) => options?.defaultNamespace)).toEqual(['a', 'b']);
+      expect(analyze.mock.calls.map(([index]) => index.options.defaultNamespace)).toEqual(['a', 'b']);
     } finally {
       analyze.mockRestore();
     }

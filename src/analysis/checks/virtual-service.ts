@@ -3,6 +3,7 @@ import { Res } from '../manifests';
 import { fullName, MeshIndex, push, RegistryEntry } from '../model';
 import { isMeshBound, RouteDestination, routeDestinations } from '../routes';
 import { Check, CheckContext, list } from './check';
+import { shadowedMatches } from '../simulator/route-match';
 
 /** IST0101 (host, mirror host, host:port), IST0112 and IST0140: do route destinations exist? */
 export const destinationHosts: Check = {
@@ -204,30 +205,100 @@ function kubeGatewayHosts(gw: Res): string[] | undefined {
 }
 
 /**
- * IST0130 / IST0131 (Istio reports them from VirtualService validation): rules that can never match because an
- * earlier rule takes all their traffic, and matches duplicated or covered (URI prefix) by an earlier match.
+ * IST0130 / IST0131 (Istio reports them from VirtualService validation): rules that can never match because earlier
+ * rules take all their requests, and matches an earlier match takes every request of. Whether one match takes
+ * another's requests is the request simulator's question (`shadowedMatches`), so a rule after a catch-all, a
+ * duplicate, a longer prefix after a shorter one and an exact path after a prefix covering it are all found.
  */
 export const unreachableRules: Check = {
   analyzer: 'schema.ValidationAnalyzer.VirtualService',
   run(ctx) {
     for (const vs of ctx.index.of('VirtualService')) {
-      for (const protocol of ['http', 'tcp', 'tls']) {
-        const rules: any[] = vs.spec[protocol] ?? [];
-        duplicateMatches(ctx, vs, protocol, rules);
-        if (protocol === 'http') coveredPrefixes(ctx, vs, rules);
+      const http: any[] = Array.isArray(vs.spec.http) ? vs.spec.http : [];
+      const shadows = shadowsOf(vs);
+      for (const m of shadows.matches) {
+        const match = http[m.rule]?.match?.[m.match!];
+        const earlier = http[m.by]?.match?.[m.byMatch!];
+        const same = canonicalJson({ ...match, name: undefined }) === canonicalJson({ ...earlier, name: undefined });
+        // Istio's own validation reports duplicates and longer prefixes after shorter ones (coveredValidation); the
+        // other covered matches the simulator finds are CMA150 (shadowedRoutes), so IST0131 means what istioctl means.
+        if (!same && !istioCoveredPrefix(earlier, match)) continue;
+        ctx.report('IST0131', vs, `spec.http[${m.rule}].match[${m.match}]`,
+          `Match ${matchName(match, m.match!)} of http rule ${ruleName(http[m.rule], m.rule)} is never used: ${same ? `rule ${ruleName(http[m.by], m.by)} has the same match earlier` : `match ${matchName(earlier, m.byMatch!)} of ${m.by === m.rule ? 'the same rule' : `rule ${ruleName(http[m.by], m.by)}`} comes first and covers it (it takes every request the later match matches)`}.`,
+          same ? 'Remove the duplicate match, or make it different from the earlier one.' : 'Put the more specific match first, or remove the covered match.');
+      }
+      for (const r of shadows.rules) {
+        // Istio calls a rule unreachable (IST0130) after a catch-all, or when every match repeats an earlier one;
+        // a rule whose matches are only covered gets IST0131 on each match (above), which says the same thing.
+        const repeats = r.byMatch === undefined || (http[r.rule]?.match ?? []).every((m: any, k: number) => {
+          const s = shadows.matches.find((x) => x.rule === r.rule && x.match === k);
+          return s !== undefined && s.by !== r.rule && canonicalJson({ ...m, name: undefined }) === canonicalJson({ ...http[s.by]?.match?.[s.byMatch!], name: undefined });
+        });
+        if (!repeats) continue;
+        ctx.report('IST0130', vs, `spec.http[${r.rule}]`,
+          r.byMatch === undefined
+            ? `http rule ${ruleName(http[r.rule], r.rule)} is never used: rule ${ruleName(http[r.by], r.by)} before it has no match and takes all traffic (only the last rule may have no match).`
+            : `http rule ${ruleName(http[r.rule], r.rule)} is never used: all its matches are used by earlier rules.`,
+          r.byMatch === undefined ? 'Remove this rule, or give the earlier rule a match so the catch-all comes last.' : 'Remove this rule, or change its matches.');
+      }
+      for (const protocol of ['tcp', 'tls']) duplicateMatches(ctx, vs, protocol, Array.isArray(vs.spec[protocol]) ? vs.spec[protocol] : []);
+    }
+  },
+};
+
+/**
+ * CMA150: a match that an earlier match takes every request of, where Istio's own validation (IST0131) does not
+ * look: an exact path after a prefix covering it, a match with extra conditions after one without them, a regex
+ * after a prefix it implies.
+ */
+export const shadowedRoutes: Check = {
+  analyzer: 'cdk8s-mesh.ShadowedRouteAnalyzer',
+  run(ctx) {
+    for (const vs of ctx.index.of('VirtualService')) {
+      const http: any[] = Array.isArray(vs.spec.http) ? vs.spec.http : [];
+      for (const m of shadowsOf(vs).matches) {
+        const match = http[m.rule]?.match?.[m.match!];
+        const earlier = http[m.by]?.match?.[m.byMatch!];
+        if (canonicalJson({ ...match, name: undefined }) === canonicalJson({ ...earlier, name: undefined }) || istioCoveredPrefix(earlier, match)) continue;
+        ctx.report('CMA150', vs, `spec.http[${m.rule}].match[${m.match}]`,
+          `Match ${matchName(match, m.match!)} of http rule ${ruleName(http[m.rule], m.rule)} is never used: match ${matchName(earlier, m.byMatch!)} of ${m.by === m.rule ? 'the same rule' : `rule ${ruleName(http[m.by], m.by)}`} comes first and takes every request it matches (first match wins).`,
+          'Put the more specific match first, or remove the covered match.');
       }
     }
   },
 };
 
+const SHADOWS = new WeakMap<Res, ReturnType<typeof shadowedMatches>>();
+function shadowsOf(vs: Res): ReturnType<typeof shadowedMatches> {
+  let s = SHADOWS.get(vs);
+  if (!s) SHADOWS.set(vs, (s = shadowedMatches(Array.isArray(vs.spec.http) ? vs.spec.http : [])));
+  return s;
+}
+
 const ruleName = (rule: any, i: number) => (rule?.name ? `"${rule.name}"` : `#${i}`);
 
+/** `#1 (prefix /api, GET)`: a match's name or index, and its path and method. */
+function matchName(m: any, i: number): string {
+  const uri = m?.uri && typeof m.uri === 'object' ? Object.entries(m.uri).map(([k, v]) => `${k} ${v}`)[0] : undefined;
+  const method = m?.method && typeof m.method === 'object' ? Object.values(m.method)[0] : undefined;
+  const what = [uri, method].filter((x) => x !== undefined).join(', ');
+  return `${m?.name ? `"${m.name}"` : `#${i}`}${what ? ` (${what})` : ''}`;
+}
+
+/** The shape of Istio's coveredValidation: both URI prefixes, on the same port, conditioning the same header, query and exclusion names. */
+function istioCoveredPrefix(a: any, b: any): boolean {
+  const keys = (o: any) => Object.keys(o && typeof o === 'object' ? o : {}).sort().join('\u0000');
+  return typeof a?.uri?.prefix === 'string' && typeof b?.uri?.prefix === 'string' && (a.port ?? 0) === (b.port ?? 0)
+    && keys(a.headers) === keys(b.headers) && keys(a.queryParams) === keys(b.queryParams) && keys(a.withoutHeaders) === keys(b.withoutHeaders);
+}
+
+/** TCP and TLS rules: a rule after one without matches, and identical matches, are never used. */
 function duplicateMatches(ctx: CheckContext, vs: Res, protocol: string, rules: any[]): void {
   const seen = new Map<string, number>();
   let catchAll = -1;
   rules.forEach((rule, i) => {
     if (!rule) return;
-    const matches: any[] = rule.match ?? [];
+    const matches: any[] = Array.isArray(rule.match) ? rule.match : [];
     if (matches.length === 0) {
       if (catchAll >= 0) {
         ctx.report('IST0130', vs, `spec.${protocol}[${i}]`,
@@ -239,7 +310,7 @@ function duplicateMatches(ctx: CheckContext, vs: Res, protocol: string, rules: a
     }
     let duplicates = 0;
     matches.forEach((match, j) => {
-      const key = canonicalJson(protocol === 'http' ? { ...match, name: undefined } : match);
+      const key = canonicalJson(match);
       const first = seen.get(key);
       if (first === undefined) {
         seen.set(key, i);
@@ -247,7 +318,7 @@ function duplicateMatches(ctx: CheckContext, vs: Res, protocol: string, rules: a
       }
       duplicates++;
       ctx.report('IST0131', vs, `spec.${protocol}[${i}].match[${j}]`,
-        `Match ${match?.name ? `"${match.name}"` : `#${j}`} of ${protocol} rule ${ruleName(rule, i)} is never used: rule ${ruleName(rules[first], first)} has the same match earlier.`,
+        `Match #${j} of ${protocol} rule ${ruleName(rule, i)} is never used: rule ${ruleName(rules[first], first)} has the same match earlier.`,
         'Remove the duplicate match, or make it different from the earlier one.');
     });
     if (duplicates === matches.length) {
@@ -256,67 +327,6 @@ function duplicateMatches(ctx: CheckContext, vs: Res, protocol: string, rules: a
         'Remove this rule, or change its matches.');
     }
   });
-}
-
-interface PrefixMatch {
-  readonly ruleIndex: number;
-  readonly matchIndex: number;
-  readonly label: string;
-  readonly prefix: string;
-  readonly port: number;
-  readonly method: string;
-  readonly authority: string;
-  readonly headers: Record<string, string>;
-  readonly queryParams: Record<string, string>;
-  readonly withoutHeaders: Record<string, string>;
-}
-
-const exactOrPrefix = (m: any): string => (m?.exact ? `exact:${m.exact}` : m?.prefix ? `prefix:${m.prefix}` : '');
-const valuesOf = (o: Record<string, any> | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, exactOrPrefix(v)]));
-
-/** Later URI-prefix matches that an earlier, shorter prefix with the same (or broader) conditions already takes. */
-function coveredPrefixes(ctx: CheckContext, vs: Res, rules: any[]): void {
-  const prefixes: PrefixMatch[] = [];
-  const seen = new Set<string>();
-  rules.forEach((rule, i) => {
-    (rule?.match ?? []).forEach((match: any, j: number) => {
-      const key = canonicalJson({ ...match, name: undefined });
-      if (seen.has(key)) return;
-      seen.add(key);
-      const prefix = match?.uri?.prefix;
-      if (!prefix) return;
-      prefixes.push({
-        ruleIndex: i,
-        matchIndex: j,
-        label: match.name ? `"${match.name}"` : `#${j}`,
-        prefix,
-        port: match.port ?? 0,
-        method: exactOrPrefix(match.method) || 'exact:GET',
-        authority: exactOrPrefix(match.authority),
-        headers: valuesOf(match.headers),
-        queryParams: valuesOf(match.queryParams),
-        withoutHeaders: valuesOf(match.withoutHeaders),
-      });
-    });
-  });
-  prefixes.forEach((a, n) => {
-    for (const b of prefixes.slice(n + 1)) {
-      if (b.prefix === a.prefix || !covers(a, b)) continue;
-      ctx.report('IST0131', vs, `spec.http[${b.ruleIndex}].match[${b.matchIndex}]`,
-        `Match ${b.label} (prefix ${b.prefix}) of http rule ${ruleName(rules[b.ruleIndex], b.ruleIndex)} is never used: match ${a.label} (prefix ${a.prefix}) of rule ${ruleName(rules[a.ruleIndex], a.ruleIndex)} comes first and covers it.`,
-        'Put the more specific prefix first, or remove the covered match.');
-    }
-  });
-}
-
-/** Istio's coveredValidation: `a` takes every request `b` would match. */
-function covers(a: PrefixMatch, b: PrefixMatch): boolean {
-  const broader = (x: string, y: string) => x === y || x.startsWith(y);
-  const sameKeys = (x: Record<string, string>, y: Record<string, string>) =>
-    Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => k in y && broader(v, y[k]));
-  return b.prefix.startsWith(a.prefix) && a.port === b.port && broader(a.method, b.method) && broader(a.authority, b.authority)
-    && sameKeys(a.headers, b.headers) && sameKeys(a.queryParams, b.queryParams) && sameKeys(a.withoutHeaders, b.withoutHeaders);
 }
 
 /** JSON with sorted keys and undefined members dropped: equal matches give equal text. */

@@ -187,3 +187,97 @@ export function httpRuleCovers(a: any, b: any): boolean {
 export function brokenRegex(sm: any): boolean {
   return typeof sm?.regex === 'string' && fullRegex(sm.regex) === null;
 }
+
+/** A match (or a whole rule) that an earlier rule takes every request of. */
+export interface Shadow {
+  /** The shadowed rule. */
+  readonly rule: number;
+  /** The shadowed match of that rule; undefined when the rule has no matches (a catch-all). */
+  readonly match?: number;
+  /** The earlier rule that takes its requests. */
+  readonly by: number;
+  /** The match of the earlier rule; undefined when it is a catch-all. */
+  readonly byMatch?: number;
+}
+
+/**
+ * The http rules (and their matches) that can never be used because an earlier rule of the same VirtualService takes
+ * every request they match: first match wins.
+ */
+export function shadowedMatches(rules: any[]): { matches: Shadow[]; rules: Shadow[] } {
+  const matches: Shadow[] = [];
+  const whole: Shadow[] = [];
+  rules.forEach((rule, j) => {
+    const mj = asList(rule?.match);
+    const takenBy = (m: any): { by: number; byMatch?: number } | undefined => {
+      for (let i = 0; i < j; i++) {
+        const mi = asList(rules[i]?.match);
+        if (mi.length === 0) return { by: i };
+        const k = mi.findIndex((x) => httpMatchCovers(x, m));
+        if (k >= 0) return { by: i, byMatch: k };
+      }
+      return undefined;
+    };
+    if (mj.length === 0) {
+      const t = takenBy({});
+      if (t) whole.push({ rule: j, ...t });
+      return;
+    }
+    // An earlier rule, or an earlier match of the same rule, takes the match's requests.
+    const taken = mj.map((m, k) => takenBy(m) ?? sameRule(mj, k, j));
+    taken.forEach((t, k) => {
+      if (t && t.byMatch !== undefined) matches.push({ rule: j, match: k, ...t });
+    });
+    const fromEarlier = taken.filter((t) => t && t.by < j);
+    if (fromEarlier.length === mj.length) whole.push({ rule: j, by: fromEarlier[0]!.by, byMatch: fromEarlier[0]!.byMatch });
+  });
+  return { matches, rules: whole };
+}
+
+function sameRule(matches: any[], k: number, rule: number): { by: number; byMatch: number } | undefined {
+  for (let i = 0; i < k; i++) if (httpMatchCovers(matches[i], matches[k])) return { by: rule, byMatch: i };
+  return undefined;
+}
+
+/**
+ * An order of http rules in which no rule is unreachable behind an earlier, broader one (first match wins):
+ * declaration order, except that a rule some of whose requests an earlier rule would take, and which takes none of
+ * that rule's, moves before it; rules without matches go last. `duplicates` are pairs that take each other's
+ * requests (the same matches): no order can serve both.
+ */
+export function orderHttpRules(rules: any[]): { order: number[]; duplicates: Array<[number, number]> } {
+  const shadows = (a: any, b: any) => {
+    const am = asList(a?.match);
+    const bm = asList(b?.match);
+    if (am.length === 0) return true;
+    return (bm.length === 0 ? [{}] : bm).some((mb) => am.some((ma) => httpMatchCovers(ma, mb)));
+  };
+  const specific = rules.map((_, i) => i).filter((i) => asList(rules[i]?.match).length > 0);
+  const catchAll = rules.map((_, i) => i).filter((i) => asList(rules[i]?.match).length === 0);
+  const duplicates: Array<[number, number]> = [];
+  for (let x = 0; x < specific.length; x++) {
+    for (let y = x + 1; y < specific.length; y++) {
+      const a = rules[specific[x]];
+      const b = rules[specific[y]];
+      if (httpRuleCovers(a, b) && httpRuleCovers(b, a)) duplicates.push([specific[x], specific[y]]);
+    }
+  }
+  for (let k = 1; k < catchAll.length; k++) duplicates.push([catchAll[0], catchAll[k]]);
+  const ordered = [...specific];
+  let moved = true;
+  // At most n² moves: each puts a strictly more specific rule first.
+  for (let guard = ordered.length * ordered.length; moved && guard > 0; guard--) {
+    moved = false;
+    for (let j = 1; j < ordered.length && !moved; j++) {
+      for (let i = 0; i < j; i++) {
+        if (shadows(rules[ordered[i]], rules[ordered[j]]) && !shadows(rules[ordered[j]], rules[ordered[i]])) {
+          const [later] = ordered.splice(j, 1);
+          ordered.splice(i, 0, later);
+          moved = true;
+          break;
+        }
+      }
+    }
+  }
+  return { order: [...ordered, ...catchAll], duplicates };
+}
