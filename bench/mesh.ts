@@ -31,11 +31,14 @@ export interface BenchMesh {
  * the namespace is default-deny (the default), and the synth-time analysis is on (the default).
  */
 export function buildBenchMesh(n: number, options: { analyzeOnSynth?: boolean } = {}): BenchMesh {
+  // `analyzeOnSynth: false` turns every synth-time check off: the analysis and the declarations' promises.
   if (n <= CALLER_OFFSETS.length) throw new Error(`the benchmark mesh needs more than ${CALLER_OFFSETS.length} services, got ${n}`);
   const app = new App();
   const chart = new Chart(app, 'bench', { namespace: BENCH_NAMESPACE });
   const jaeger = TelemetryProvider.zipkin({ name: 'jaeger', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
-  const mesh = new Mesh(chart, 'mesh', { namespaceName: BENCH_NAMESPACE, telemetryProviders: [jaeger], analyzeOnSynth: options.analyzeOnSynth });
+  const mesh = new Mesh(chart, 'mesh', {
+    namespaceName: BENCH_NAMESPACE, telemetryProviders: [jaeger], analyzeOnSynth: options.analyzeOnSynth, checkDeclarations: options.analyzeOnSynth,
+  });
 
   const services: MeshService[] = [];
   for (let i = 0; i < n; i++) {

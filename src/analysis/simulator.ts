@@ -155,6 +155,7 @@ export class MeshSimulator {
       clientCertificate: request.clientCertificate,
       sni: request.sni,
       externalAuthorizerAllows: request.externalAuthorizerAllows ?? true,
+      tcp: request.tcp,
     };
     if (request.gateway) {
       const gateway = this.gateway(request.gateway, request.sourceNamespaceName);

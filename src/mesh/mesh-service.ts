@@ -364,7 +364,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
    */
   private validateDeclaredCalls(): string[] {
     const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService);
-    if (callees.length === 0) return [];
+    if (callees.length === 0 || !this.mesh.checkDeclarations) return [];
     const sim = synthesisSimulator(this.mesh);
     const errors: string[] = [];
     for (const callee of callees) {

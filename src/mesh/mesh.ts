@@ -79,6 +79,15 @@ export interface MeshProps {
   readonly analyzeOnSynth?: boolean;
 
   /**
+   * Prove each declaration of the mesh's services on the synthesized output, with the request simulator: a declared
+   * call (`callsTo`, `allowFrom`) must get through (egress, routing, pods, mTLS, authorization), or `cdk8s synth`
+   * fails with the declaration's construct path, the request and the step of its trace that broke (CM240).
+   *
+   * @default true
+   */
+  readonly checkDeclarations?: boolean;
+
+  /**
    * When the app is synthesized to files (`app.synth()`, `cdk8s synth`), write the topology of
    * every mesh of the app beside the YAML: `mesh-topology.mmd` (Mermaid) and
    * `mesh-topology.dot` (Graphviz): services, versions, weighted routes, gateways, external
@@ -178,6 +187,8 @@ export class Mesh extends Construct implements IPeer {
   public readonly defaultSidecar?: ApiObject;
   /** The namespace-wide authorization stance. */
   public readonly authorization: AuthorizationMode;
+  /** Whether the declarations of the mesh's services are proven on the synthesized output. */
+  public readonly checkDeclarations: boolean;
   /** The namespace's `allow-nothing` AuthorizationPolicy, with AuthorizationMode.DEFAULT_DENY. */
   public readonly defaultDenyPolicy?: AuthorizationPolicy;
 
@@ -271,6 +282,7 @@ export class Mesh extends Construct implements IPeer {
     // Validations (the analysis, CM240) share what they render within one synthesis.
     trackSynthesis(this.node.root);
     if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
+    this.checkDeclarations = props.checkDeclarations ?? true;
     if (props.writeTopology ?? true) this.node.addValidation({ validate: () => writeTopologyOnSynth(this) });
 
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;

@@ -227,7 +227,8 @@ function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, ext
   }
   return {
     allowed: false,
-    policy: allows[0],
+    // The most specific one (workload before namespace before mesh) says the most about the refusal.
+    policy: allows[allows.length - 1],
     summary: withNotes(`ALLOW policies apply (${allows.map(describeRes).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP: rules with HTTP-only fields never match)'}`, notes),
   };
 }

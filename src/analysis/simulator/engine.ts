@@ -48,6 +48,8 @@ export interface Flight {
   readonly clientCertificate?: boolean;
   readonly sni?: string;
   readonly externalAuthorizerAllows: boolean;
+  /** Plain TCP where the port's protocol is sniffed. */
+  readonly tcp?: boolean;
   /** The original client's address, as X-Forwarded-For carries it past a gateway. */
   readonly remoteIp?: string;
 }
@@ -240,14 +242,16 @@ export class SimulatorEngine {
     const proxy = proxyName(caller);
     steps.push(step(TraceStepKind.ENTRY, proxy, true, () => entrySummary(caller)));
     if (target.workload) {
-      const branch = this.hop(caller, flight, { host: toFqdn(target.workload.res.name, target.workload.ns), weight: 100, direct: target.workload }, undecided);
+      const branch = this.hop(caller, flight, { host: toFqdn(target.workload.res.name, target.workload.ns), weight: 100, direct: target.workload, port: flight.port }, undecided);
       return { steps, branches: [branch], undecided };
     }
     const known = (fqdn: string) => this.index.registry.lookup(caller.ns, fqdn) !== undefined;
-    const fqdn = requestFqdn(flight.host ?? target.host ?? '', caller.ns, known);
+    // The Host header may carry the port (`reviews:9080`): the name picks the service, the port the listener.
+    const authority = flight.host ?? target.host ?? '';
+    const fqdn = requestFqdn(hostOnly(authority), caller.ns, known);
     const entry = this.index.registry.lookup(caller.ns, fqdn);
-    const port = flight.port ?? firstPort(entry) ?? 80;
-    const protocol = protocolOf(entry, port);
+    const port = flight.port ?? portOf(authority) ?? firstPort(entry) ?? 80;
+    const protocol = protocolOf(entry, port, flight.tcp);
     const envoy = caller.dataplane === 'sidecar' || caller.dataplane === 'gateway';
     const host = flight.host ?? target.host ?? fqdn;
     if (protocol === 'http' && envoy) {
@@ -352,7 +356,7 @@ export class SimulatorEngine {
       .map((d) => {
         const weightPercent = total === 0 ? 0 : round((d.weight / total) * 100);
         const branchFlight = { ...upstream, headers: applyHeaderOperations(upstream.headers, d.headers) };
-        return this.hop(caller, branchFlight, { host: d.host, routed: d, weight: weightPercent, port: d.port ?? port, requestPort: port }, undecided);
+        return this.hop(caller, branchFlight, { host: d.host, routed: d, weight: weightPercent, port: d.port, requestPort: port }, undecided);
       });
     if (branches.length === 0) {
       return { steps, route, branches: [], undecided, end: ending(TraceOutcome.UNAVAILABLE, 503, () => 'every destination of the route has weight 0: 503') };
@@ -468,8 +472,8 @@ export class SimulatorEngine {
       if (!entry) return unavailable(() => `no Service or ServiceEntry defines ${d.host} (IST0101)`, undefined, d.routed?.field ? `${d.routed.field}.host` : undefined);
       service = entry.res;
       if (service.kind === 'ServiceEntry') return this.serviceEntryHop(client, service, d, steps, done, unavailable);
-      servicePort = servicePortOf(service, d.port ?? d.requestPort);
-      if (!servicePort && d.port === undefined && d.requestPort !== undefined) servicePort = servicePortOf(service, d.requestPort);
+      // A route destination without a port: the Service's only port, else the port the request came in on.
+      servicePort = d.port !== undefined ? servicePortOf(service, d.port) : servicePortOf(service, undefined) ?? servicePortOf(service, d.requestPort);
       if (!servicePort) {
         const ports = asList(service.spec.ports).map((p: any) => p?.port).join(', ');
         return unavailable(() => `Service ${fullName(service!)} has no port ${d.port ?? d.requestPort ?? ''} (ports: ${ports || 'none'})${d.routed?.port === undefined && asList(service!.spec.ports).length > 1 ? ' and the route names none (IST0112)' : ''}`, d.routed ? undefined : service, d.routed?.field ? `${d.routed.field}.port` : undefined);
@@ -542,7 +546,9 @@ export class SimulatorEngine {
     const end = (outcome: TraceOutcome, status: number | undefined, explanation: () => string) => ({ outcome, status, steps, explanation, workload: w });
     const reached = () => end(TraceOutcome.REACHED, undefined, () => `reaches ${w.res.kind} ${fullName(w.res)} on port ${port}`);
     // The hop's TLS: what the client sends, what the server accepts.
-    const http = servicePort ? isHttpPort(servicePort) && portProtocol(servicePort) !== 'https' : true;
+    // A port without a declared protocol is sniffed: HTTP unless the request is plain TCP.
+    const declared = servicePort ? portProtocol(servicePort) : undefined;
+    const http = servicePort && declared !== undefined ? isHttpPort(servicePort) && declared !== 'https' : !flight.tcp;
     if (w.dataplane === 'none') {
       const tls = this.clientSends(client, w, port, dr, d, 'PERMISSIVE');
       steps.push(step(TraceStepKind.MTLS, server, !tls.mtls, () => tls.mtls
@@ -672,7 +678,9 @@ export class SimulatorEngine {
       return { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_REFUSED, undefined, () => `nothing listens on port ${port} of ${proxy}: connection refused`) };
     }
     const protocol = String(onPort[0].s?.port?.protocol ?? 'HTTP').toUpperCase();
-    const klass = PROTOCOL_CLASS[protocol] ?? 'tcp';
+    // HTTPS terminated at the gateway is HTTP from there on; TLS terminated is TCP; passed through, TLS.
+    const passthrough = ['PASSTHROUGH', 'AUTO_PASSTHROUGH'].includes(String(onPort[0].s?.tls?.mode ?? ''));
+    const klass = protocol === 'HTTPS' && !passthrough ? 'http' : protocol === 'TLS' && !passthrough ? 'tcp' : PROTOCOL_CLASS[protocol] ?? 'tcp';
     const host = (flight.host ?? '').toLowerCase();
     const tlsServer = onPort.some(({ s }) => isTlsServer(s));
     const clientTls = flight.tls ?? tlsServer;
@@ -750,10 +758,10 @@ export class SimulatorEngine {
       sni: undefined,
     };
     const entry = this.index.registry.lookup(gw.ns, host) ?? { res: gateway, ports: [] } as RegistryEntry;
-    if (klass === 'tls' && tlsMode === 'PASSTHROUGH') {
+    if (klass === 'tls') {
       return this.routeAndHop(gwCallerEnvoy, { ...forwarded, sni: host }, host, host, entry, target, 'tls', gatewayKey, steps, undecided, vss, gwCallerEnvoy);
     }
-    return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass === 'http' || tlsServer ? 'http' : 'tcp', gatewayKey, steps, undecided, vss.length ? vss : [], gwCallerEnvoy, authn?.claims);
+    return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass, gatewayKey, steps, undecided, vss, gwCallerEnvoy, authn?.claims);
   }
 
   /** Policies of `kind` attached with targetRefs to a Kubernetes Gateway (gateway pods named by `gateway.networking.k8s.io/gateway-name`). */
@@ -839,16 +847,16 @@ function firstContainerPort(w: Workload): number {
 }
 
 /** `http`, `tcp` or `tls` for a port of a registry entry (an unknown port is sniffed: HTTP when it is). */
-function protocolOf(entry: RegistryEntry | undefined, port: number): 'http' | 'tcp' | 'tls' {
-  if (!entry) return 'http';
+function protocolOf(entry: RegistryEntry | undefined, port: number, tcp = false): 'http' | 'tcp' | 'tls' {
+  if (!entry) return tcp ? 'tcp' : 'http';
   if (entry.res.kind === 'ServiceEntry') {
     const p = asList(entry.res.spec.ports).find((x: any) => Number(x?.number) === port);
     const protocol = String(p?.protocol ?? 'TCP').toUpperCase();
     return PROTOCOL_CLASS[protocol] ?? 'tcp';
   }
   const sp = servicePortOf(entry.res, port);
-  if (!sp) return 'http';
-  const protocol = portProtocol(sp);
+  const protocol = sp ? portProtocol(sp) : undefined;
+  if (protocol === undefined) return tcp ? 'tcp' : 'http';
   if (protocol === 'https' || protocol === 'tls') return 'tls';
   return isHttpPort(sp) ? 'http' : 'tcp';
 }
@@ -866,6 +874,12 @@ function entrySummary(c: Caller): string {
   if (c.dataplane === 'none') return `${c.label} has no Istio proxy: it sends plaintext, and no VirtualService or Sidecar applies to it`;
   if (c.dataplane === 'ambient') return `${c.label} is in ambient mode: ztunnel carries its connections (mTLS as ${c.principal})`;
   return `${c.label} sends it through its Istio proxy (identity ${c.principal})`;
+}
+
+/** The port of an authority (`reviews:9080` → 9080), if it has one. */
+function portOf(authority: string): number | undefined {
+  const m = /:(\d+)$/.exec(authority);
+  return m && !authority.endsWith(']') ? Number(m[1]) : undefined;
 }
 
 function hostOnly(authority: string): string {

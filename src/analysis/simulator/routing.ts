@@ -82,6 +82,7 @@ export function applicableVirtualServices(
 ): Res[] {
   const bound = index.candidates(fqdn).filter(({ vs }) => {
     const gateways = asList(vs.spec.gateways).map(String);
+    ctx = { ...ctx, vsNamespace: vs.ns };
     // A VirtualService applies to the proxy when one of its gateways (or a rule's) names it.
     const boundHere = gatewaysApply(undefined, gateways, ctx) || asList(vs.spec.http).some((r) => asList(r?.match).some((m) => m?.gateways && gatewaysApply(m.gateways, gateways, ctx)));
     if (!boundHere) return false;

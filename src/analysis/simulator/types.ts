@@ -79,6 +79,12 @@ export interface TraceRequest {
   readonly path?: string;
   /** Request headers; names that differ only in case are one header, their values joined with commas. @default - none */
   readonly headers?: { [name: string]: string };
+  /**
+   * The request is plain TCP, not HTTP: for a port Istio has to sniff (a workload called on its pod IP, a Service
+   * port without a protocol).
+   * @default false
+   */
+  readonly tcp?: boolean;
   /** @default - no token */
   readonly token?: JwtToken;
   /**
