@@ -253,6 +253,22 @@ describe('TrafficSplit', () => {
         .toThrow(/\[shop\/api\/Route2\] CM206 .*service "api" already has a catch-all route \(shop\/api\/Route1\).*Fix: give this route matches/);
     });
 
+    test('CM227: two routes with the same matches (one could never be used)', () => {
+      const { api, v1, v2 } = setup();
+      api.routeTraffic({ matches: [{ headers: [HeaderMatch.exact('end-user', 'jason')] }], destinations: [{ version: v1 }] });
+      api.routeTraffic({ matches: [{ headers: [HeaderMatch.exact('end-user', 'jason')] }], destinations: [{ version: v2 }] });
+      expect(() => Testing.synth(Chart.of(api)))
+        .toThrow(/\[shop\/api\/Route2\] CM227 Two routes take the same requests: route 2 of service "api" takes exactly the requests of route 1 of service "api" \(shop\/api\/Route1\).*Fix: give one of them different matches/);
+    });
+
+    test('a route a broader earlier one would shadow is written first', () => {
+      const { api, v1, v2 } = setup();
+      api.routeTraffic({ matches: [{ path: PathMatch.prefix('/api') }], destinations: [{ version: v1 }] });
+      api.routeTraffic({ matches: [{ path: PathMatch.exact('/api/v2/items'), method: HttpMethod.GET }], destinations: [{ version: v2 }] });
+      const http = Testing.synth(Chart.of(api)).find((m: any) => m.kind === 'VirtualService').spec.http;
+      expect(http.map((r: any) => r.match?.[0].uri)).toEqual([{ exact: '/api/v2/items' }, { prefix: '/api' }, undefined]);
+    });
+
     test('CM207: invalid header names', () => {
       expect(route({ matches: [{ headers: [HeaderMatch.exact('End-User', 'jason')] }] }))
         .toThrow(/CM207 .*"End-User" has upper-case letters.*Fix: write it as "end-user"/);
