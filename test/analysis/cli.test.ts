@@ -121,3 +121,26 @@ test('can-call answers with the decision and exits 0 when allowed, 1 when refuse
   expect(runCli('can-call', 'shop/nobody', 'shop/reviews', path.join(dir, 'service.yml')).status).toBe(2);
   expect(runCli('can-call', 'shop/web', 'shop/reviews', path.join(dir, 'service.yml'), '--port', 'http').status).toBe(2);
 });
+
+test('trace prints the numbered steps, the route and each destination; exits 0 when delivered, 1 when not', () => {
+  const ok = spawnCli('trace', 'shop/web', path.join(dir, 'service.yml'), '--host', 'reviews:9080', '--path', '/r/1');
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toMatch(/^REACHED\n {2}1\. ENTRY +sidecar of Deployment shop\/web: /);
+  expect(ok.stdout).toContain("route: timeout none; retries 2 on connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes (Istio's default)");
+  expect(ok.stdout).toMatch(/→ 100% reviews\.shop\.svc\.cluster\.local port 9080: REACHED\n/);
+  expect(ok.stdout).toMatch(/AUTHORIZATION +sidecar of Deployment shop\/reviews-v1: allowed by rule 0 of AuthorizationPolicy shop\/reviews \[AuthorizationPolicy shop\/reviews spec\.rules\[0\]\]/);
+  const post = runCli('trace', 'shop/web', path.join(dir, 'service.yml'), '--host', 'reviews:9080', '--method', 'POST', '--header', 'X-A:1', '--header', 'x-a: 2');
+  expect(post.status).toBe(1);
+  expect(post.stdout).toMatch(/^FORBIDDEN \(403\) — not delivered\n/);
+});
+
+test('trace --output json is the RequestTrace; a token is given as issuer, subject and claims; "-" is a client outside the mesh', () => {
+  const json = JSON.parse(runCli('trace', 'shop/web', path.join(dir, 'service.yml'), '--to', 'shop/reviews', '--output', 'json',
+    '--token-issuer', 'https://id.example.com', '--token-claim', 'groups=a', '--token-claim', 'groups=b').stdout);
+  expect(json).toMatchObject({ outcome: 'REACHED', allowed: true, destinations: [{ destination: { host: 'reviews.shop.svc.cluster.local', port: 9080, weightPercent: 100 } }] });
+  const outside = runCli('trace', '-', path.join(dir, 'service.yml'), '--host', 'reviews.shop', '--port', '9080');
+  expect(outside.status).toBe(1);
+  expect(outside.stdout).toMatch(/a client outside the mesh has no Istio proxy/);
+  expect(runCli('trace', 'shop/web', path.join(dir, 'service.yml')).stderr).toContain('trace needs --host or --to');
+  expect(runCli('trace', 'shop/web', path.join(dir, 'service.yml'), '--host', 'x', '--token-claim', 'a=b').stderr).toContain('the token options need --token-issuer');
+});
