@@ -2,7 +2,7 @@
 // small mesh without timing anything.
 import { ApiObject, App, Chart, Yaml } from 'cdk8s';
 import { BENCH_NAMESPACE, BenchMesh, buildBenchMesh } from './mesh';
-import { Finding, MeshAnalysis } from '../src';
+import { Finding, MeshAnalysis, MeshService, MeshSimulator } from '../src';
 
 /** The library's output: the YAML `app.synthYaml()` returns and the objects in it. */
 export interface LibraryOutput {
@@ -111,4 +111,28 @@ export function fanOut(manifests: any[]): FanOut {
     controlPlaneEntries,
     unscoped: workloads.size * hosts.length,
   };
+}
+
+/**
+ * Every declared call of the bench mesh traced on its output, as the synth-time check does (CM240): the requests the
+ * callee's policies describe, with and without a token, until one gets through. Returns how many got through.
+ */
+export function traceDeclaredCalls(bench: BenchMesh, manifests: any[]): { calls: number; delivered: number } {
+  const sim = new MeshSimulator(manifests, { defaultNamespace: BENCH_NAMESPACE });
+  let calls = 0;
+  let delivered = 0;
+  for (const service of bench.services) {
+    for (const callee of service.dependencies) {
+      if (!(callee instanceof MeshService)) continue;
+      calls++;
+      if (!sim._declaredCall(`${BENCH_NAMESPACE}/${service.name}`, `${BENCH_NAMESPACE}/${callee.name}`)) delivered++;
+    }
+  }
+  return { calls, delivered };
+}
+
+/** The full service × service access matrix (`GET /`, traced end to end), and how many cells allow the call. */
+export function accessMatrix(manifests: any[]): { services: number; cells: number; allowed: number } {
+  const m = new MeshSimulator(manifests, { defaultNamespace: BENCH_NAMESPACE }).accessMatrix();
+  return { services: m.services.length, cells: m.services.length ** 2, allowed: m.allowed.flat().filter((a) => a).length };
 }

@@ -52,3 +52,16 @@ export function exportScopes(exportTo: string[] | undefined, ownNamespace: strin
 export function visibleIn(scopes: Set<string> | undefined, namespaceName: string): boolean {
   return scopes === undefined || scopes.has(namespaceName);
 }
+
+const EXPORTED = new WeakMap<object, Set<string> | null>();
+
+/** Whether an object with `spec.exportTo` (VirtualService, DestinationRule, ServiceEntry) is visible in `namespaceName`. */
+export function exportedTo(res: { readonly spec: any; readonly ns: string }, namespaceName: string): boolean {
+  let scopes = EXPORTED.get(res);
+  if (scopes === undefined) {
+    const exportTo = Array.isArray(res.spec.exportTo) ? res.spec.exportTo.map(String) : undefined;
+    scopes = exportScopes(exportTo, res.ns) ?? null;
+    EXPORTED.set(res, scopes);
+  }
+  return scopes === null || scopes.has(namespaceName);
+}

@@ -271,6 +271,18 @@ export class ServiceRegistry {
    * Exact names first (exported everywhere, then to the object's own scopes), then wildcard ServiceEntry hosts.
    */
   lookup(sourceNs: string, host: string, exportTo?: string[]): RegistryEntry | undefined {
+    if (exportTo !== undefined) return this.find(sourceNs, host, exportTo);
+    // Lookups without exportTo (the request simulator's) repeat a lot: remembered.
+    const key = `${sourceNs}\u0000${host}`;
+    if (this.found.has(key)) return this.found.get(key);
+    const entry = this.find(sourceNs, host, undefined);
+    this.found.set(key, entry);
+    return entry;
+  }
+
+  private readonly found = new Map<string, RegistryEntry | undefined>();
+
+  private find(sourceNs: string, host: string, exportTo?: string[]): RegistryEntry | undefined {
     const fqdn = toFqdn(host, sourceNs);
     const all = this.exact.get(`*/${fqdn}`);
     if (all) return all;

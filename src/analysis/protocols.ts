@@ -9,6 +9,17 @@ const WELL_KNOWN_PORTS = new Set([25, 53, 3306, 27017]);
  * the port name up to the first `-`; undefined when unknown (Istio then sniffs the protocol).
  */
 export function portProtocol(port: any): string | undefined {
+  if (!port || typeof port !== 'object') return protocolOf(port);
+  // Ports are read many times (every trace through a Service); their objects do not change.
+  if (PROTOCOLS.has(port)) return PROTOCOLS.get(port);
+  const protocol = protocolOf(port);
+  PROTOCOLS.set(port, protocol);
+  return protocol;
+}
+
+const PROTOCOLS = new WeakMap<object, string | undefined>();
+
+function protocolOf(port: any): string | undefined {
   if (port?.protocol === 'UDP') return 'udp';
   const name: string = (port?.appProtocol ?? port?.name ?? '').toLowerCase();
   if (name.startsWith('grpc-web')) return 'grpc-web';

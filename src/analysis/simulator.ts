@@ -102,26 +102,27 @@ export class MeshSimulator {
   /**
    * A declared call from `source` to `destination` (a Service): the requests the destination's ALLOW policies describe
    * (and `GET /`, `POST /`, `DELETE /`), without a token and with a valid token of each issuer the destination
-   * accepts, are traced; the call gets through when one of them does. Returns that trace, or the trace of `GET /`
-   * without a token when none gets through.
+   * accepts, are traced; the call gets through when one of them does. Returns nothing when it does, else the trace of
+   * `GET /` without a token (put into words only then).
    * @internal
    */
-  public _declaredCall(source: string, destination: string): { delivered: boolean; trace: RequestTrace } {
+  public _declaredCall(source: string, destination: string): RequestTrace | undefined {
     const [dns, name] = split(destination, this.index.options.defaultNamespace);
     const svc = this.index.get('Service', dns, name);
     const policies = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.authorizationPoliciesFor(w)))] : [];
     const requests = svc ? exampleRequests(policies, svc) : [{ method: 'GET', path: '/' }];
     const ras = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.requestAuthenticationsFor(w)))] : [];
     const tokens = [undefined, ...exampleTokens(ras, policies)];
-    let first: RequestTrace | undefined;
+    // Traced without putting them into words; only the trace returned is.
+    const callers = this.callers({ source });
+    const target = this.target({ destination }, callers[0]);
     for (const token of tokens) {
       for (const r of requests) {
-        const trace = this.trace({ source, destination, method: r.method, path: r.path, port: 'port' in r ? r.port : undefined, token });
-        if (trace.allowed) return { delivered: true, trace };
-        first ??= trace;
+        const flight: Flight = { method: r.method, rawPath: r.path, headers: {}, port: 'port' in r ? r.port : undefined, token, externalAuthorizerAllows: true };
+        if (callers.every((c) => admitted(this.engine.trace(c, flight, target)))) return undefined;
       }
     }
-    return { delivered: false, trace: first! };
+    return this.trace({ source, destination, method: requests[0].method, path: requests[0].path });
   }
 
   /** The access matrix as a fixed-width text table (rows call columns), for snapshots and reviews. */

@@ -1,5 +1,5 @@
 // Internal: what the validation passes of one synthesis share. Not exported from the package.
-import { ApiObject } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct, IValidation } from 'constructs';
 
 /**
@@ -26,12 +26,13 @@ const TRACKED = new WeakSet<IConstruct>();
 
 /**
  * Opens a {@link Synthesis} for the duration of every `synth()` and `synthYaml()` of the app
- * `root` (wrapping these two methods of that App instance; nothing else changes), and forgets
- * it, with everything it cached, when the call returns or throws.
+ * `root` (wrapping these two methods of that App instance) and of every `chart.toJson()` of its
+ * charts, and forgets it, with everything it cached, when the call returns or throws.
  */
 export function trackSynthesis(root: IConstruct): void {
   if (TRACKED.has(root)) return;
   TRACKED.add(root);
+  trackChartSynthesis();
   for (const method of ['synth', 'synthYaml']) {
     const original = (root as any)[method];
     if (typeof original !== 'function') continue;
@@ -51,6 +52,33 @@ export function trackSynthesis(root: IConstruct): void {
       },
     });
   }
+}
+
+let chartsTracked = false;
+
+/**
+ * `chart.toJson()` (what `Testing.synth(chart)` calls) validates and renders the whole app too, through cdk8s's
+ * `App._synthChart`: for apps this module tracks, that call is a synthesis as well, so validations share one
+ * rendering of the app instead of rendering it once each. Other apps pass through unchanged.
+ */
+function trackChartSynthesis(): void {
+  if (chartsTracked) return;
+  chartsTracked = true;
+  const app = App as unknown as { _synthChart?: (chart: Chart) => unknown };
+  const original = app._synthChart;
+  if (typeof original !== 'function') return;
+  app._synthChart = function synthChart(this: unknown, chart: Chart) {
+    const root = chart.node.root;
+    if (!TRACKED.has(root) || SESSIONS.has(root)) return original.call(this, chart);
+    const session: Session = { memo: new Map(), rendered: new Map(), validated: new Map(), writesFiles: false };
+    SESSIONS.set(root, session);
+    try {
+      return original.call(this, chart);
+    } finally {
+      SESSIONS.delete(root);
+      for (const object of session.rendered.keys()) delete (object as any).toJson;
+    }
+  };
 }
 
 /** The synthesis in progress for the app of `scope`, if it is tracked. */

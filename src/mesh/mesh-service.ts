@@ -368,8 +368,8 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     const sim = synthesisSimulator(this.mesh);
     const errors: string[] = [];
     for (const callee of callees) {
-      const { delivered, trace } = sim._declaredCall(`${this.mesh.namespaceName}/${this.name}`, `${callee.mesh.namespaceName}/${callee.name}`);
-      if (delivered) continue;
+      const trace = sim._declaredCall(`${this.mesh.namespaceName}/${this.name}`, `${callee.mesh.namespaceName}/${callee.name}`);
+      if (!trace) continue;
       const failed = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)].find((step) => !step.passed);
       const why = failed ? `${failed.proxy}: ${failed.summary}` : trace.explanation;
       const denied = failed?.kind === TraceStepKind.AUTHORIZATION;

@@ -32,7 +32,10 @@ export interface RequestAttributes {
 
 /** A list field as protobuf reads it: an empty (or absent, or mistyped) list is "not set". */
 function setList(v: unknown): string[] | undefined {
-  return Array.isArray(v) && v.length > 0 ? v.map(String) : undefined;
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  // Lists of strings (the schema's type) are used as they are; anything else is read as strings.
+  for (const x of v) if (typeof x !== 'string') return v.map(String);
+  return v as string[];
 }
 
 /** Fields and `when` keys Istio can only evaluate on HTTP traffic. */
@@ -157,6 +160,17 @@ export const isDryRun = (p: Res) => p.annotations['istio.io/dry-run'] === 'true'
 export const isTargeted = (p: Res) => p.spec.targetRef !== undefined || p.spec.targetRefs !== undefined;
 export const describeRes = (p: Res) => `${p.kind} ${fullName(p)}`;
 
+const DRY_RUN = new WeakMap<Res[], { enforced: Res[]; dryRuns: Res[] }>();
+function splitDryRun(policies: Res[]): { enforced: Res[]; dryRuns: Res[] } {
+  let split = DRY_RUN.get(policies);
+  if (!split) {
+    const dryRuns = policies.filter(isDryRun);
+    split = { enforced: dryRuns.length ? policies.filter((p) => !isDryRun(p)) : policies, dryRuns };
+    DRY_RUN.set(policies, split);
+  }
+  return split;
+}
+
 /** The result of authorization on one proxy. */
 export interface AuthorizationResult {
   readonly allowed: boolean;
@@ -175,9 +189,8 @@ export type Enforcer = 'envoy' | 'ztunnel';
  * Dry-run policies are evaluated for their shadow effect only; AUDIT policies never decide.
  */
 export function authorize(policies: Res[], req: RequestAttributes, enforcer: Enforcer, externalAuthorizerAllows: boolean): AuthorizationResult {
-  const enforced = policies.filter((p) => !isDryRun(p));
+  const { enforced, dryRuns } = splitDryRun(policies);
   const result = decide(enforced, req, enforcer, externalAuthorizerAllows, []);
-  const dryRuns = policies.filter(isDryRun);
   if (dryRuns.length > 0) {
     const shadow = decide(policies, req, enforcer, externalAuthorizerAllows, []);
     if (shadow.allowed !== result.allowed) {
@@ -185,6 +198,22 @@ export function authorize(policies: Res[], req: RequestAttributes, enforcer: Enf
     }
   }
   return result;
+}
+
+/** Policies by action, worked out once per (cached) policy list. */
+interface ByAction { readonly audit: Res[]; readonly custom: Res[]; readonly deny: Res[]; readonly allow: Res[] }
+const BY_ACTION = new WeakMap<Res[], ByAction>();
+function byAction(policies: Res[]): ByAction {
+  let grouped = BY_ACTION.get(policies);
+  if (!grouped) {
+    grouped = { audit: [], custom: [], deny: [], allow: [] };
+    for (const p of policies) {
+      const action = actionOf(p);
+      (action === 'AUDIT' ? grouped.audit : action === 'CUSTOM' ? grouped.custom : action === 'DENY' ? grouped.deny : grouped.allow).push(p);
+    }
+    BY_ACTION.set(policies, grouped);
+  }
+  return grouped;
 }
 
 function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, externalAuthorizerAllows: boolean, notes: string[]): AuthorizationResult {
@@ -198,22 +227,22 @@ function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, ext
       return ruleMatches(rule, req, p.ns);
     });
   };
-  for (const p of policies.filter((x) => actionOf(x) === 'AUDIT')) {
+  const { audit, custom, deny, allow: allows } = byAction(policies);
+  for (const p of audit) {
     const i = match(p);
     if (i >= 0) notes.push(`rule ${i} of ${describeRes(p)} (AUDIT) marks it for audit logging`);
   }
-  for (const p of policies.filter((x) => actionOf(x) === 'CUSTOM')) {
+  for (const p of custom) {
     const i = match(p);
     if (i < 0) continue;
     const sent = `rule ${i} of ${describeRes(p)} (CUSTOM) sends it to ${p.spec.provider?.name ?? 'the external authorizer'}`;
     if (!externalAuthorizerAllows) return { allowed: false, policy: p, ruleIndex: i, summary: `${sent}, which denies it` };
     notes.push(`${sent}, assumed to allow it`);
   }
-  for (const p of policies.filter((x) => actionOf(x) === 'DENY')) {
+  for (const p of deny) {
     const i = match(p);
     if (i >= 0) return { allowed: false, policy: p, ruleIndex: i, summary: withNotes(`denied by rule ${i} of ${describeRes(p)} (DENY)`, notes) };
   }
-  const allows = policies.filter((x) => actionOf(x) === 'ALLOW');
   if (allows.length === 0) return { allowed: true, summary: withNotes('no ALLOW policy applies, so it is allowed', notes) };
   for (const p of allows) {
     const i = match(p);

@@ -135,6 +135,7 @@ export class SimulatorEngine {
   private readonly normalization: PathNormalization;
   private readonly autoMtls: boolean;
   private readonly policiesByWorkload = new Map<Workload, Res[]>();
+  private readonly requestAuthnByWorkload = new Map<Workload, Res[]>();
   private readonly scopeByWorkload = new Map<Workload | string, SidecarScope>();
   private readonly peerModes = new Map<Workload, Map<number, PeerModeResult>>();
   private readonly workloadsByService = new Map<Res, Workload[]>();
@@ -172,10 +173,17 @@ export class SimulatorEngine {
   }
 
   requestAuthenticationsFor(w: Workload): Res[] {
-    const kubeGateway = w.labels['gateway.networking.k8s.io/gateway-name'];
-    if (kubeGateway) return this.targetedTo('RequestAuthentication', w, kubeGateway);
-    const s = this.requestAuthn.forWorkload(w);
-    return [...s.mesh, ...s.namespace, ...s.workload].filter((p) => !isTargeted(p));
+    let list = this.requestAuthnByWorkload.get(w);
+    if (!list) {
+      const kubeGateway = w.labels['gateway.networking.k8s.io/gateway-name'];
+      if (kubeGateway) list = this.targetedTo('RequestAuthentication', w, kubeGateway);
+      else {
+        const s = this.requestAuthn.forWorkload(w);
+        list = [...s.mesh, ...s.namespace, ...s.workload].filter((p) => !isTargeted(p));
+      }
+      this.requestAuthnByWorkload.set(w, list);
+    }
+    return list;
   }
 
   /** The PeerAuthentication mode on a workload port. */
@@ -450,9 +458,18 @@ export class SimulatorEngine {
   hop(client: Caller, flight: Flight, d: HopTarget, undecided: string[]): BranchResult {
     const steps: Step[] = [];
     const clientProxy = proxyName(client);
-    const base = { host: d.host, subset: d.routed?.subset, weightPercent: d.weight };
-    const done = (outcome: TraceOutcome, status: number | undefined, explanation: () => string, extra: Partial<BranchResult> = {}): BranchResult =>
-      ({ ...base, port: d.port ?? 0, outcome, status, steps, explanation, ...extra });
+    const done = (outcome: TraceOutcome, status: number | undefined, explanation: () => string, extra?: { service?: Res; port?: number; workload?: Workload }): BranchResult => ({
+      host: d.host,
+      subset: d.routed?.subset,
+      weightPercent: d.weight,
+      port: extra?.port ?? d.port ?? 0,
+      outcome,
+      status,
+      steps,
+      explanation,
+      service: extra?.service,
+      workload: extra?.workload,
+    });
     const proxied = client.dataplane !== 'none';
     const unavailable = (text: () => string, object?: Res, field?: string): BranchResult => {
       steps.push(step(TraceStepKind.DESTINATION, clientProxy, false, text, object, field));

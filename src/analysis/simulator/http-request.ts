@@ -40,6 +40,19 @@ const SLASHES = /%(2[fF]|5[cC])/g;
  * The query string is kept apart: `paths` compare the path without it.
  */
 export function normalizePath(rawPath: string, mode: PathNormalization): { path: string; query: string } {
+  const key = `${mode} ${rawPath}`;
+  let hit = NORMALIZED.get(key);
+  if (!hit) {
+    if (NORMALIZED.size > 10_000) NORMALIZED.clear();
+    NORMALIZED.set(key, (hit = normalize(rawPath, mode)));
+  }
+  return hit;
+}
+
+/** Paths seen recently (a trace normalizes the same few paths at every hop). */
+const NORMALIZED = new Map<string, { path: string; query: string }>();
+
+function normalize(rawPath: string, mode: PathNormalization): { path: string; query: string } {
   const q = rawPath.indexOf('?');
   let path = q < 0 ? rawPath : rawPath.slice(0, q);
   const query = q < 0 ? '' : rawPath.slice(q + 1);

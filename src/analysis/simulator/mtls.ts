@@ -1,7 +1,7 @@
 // The mutual TLS of one hop (security/v1 peer_authentication.proto, networking/v1 destination_rule.proto
 // ClientTLSSettings, MeshConfig enableAutoMtls): what the client's proxy sends and what the server accepts.
 import { PolicyScopes } from './authorization';
-import { exportScopes, toFqdn, visibleIn } from '../hosts';
+import { exportedTo, toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { matchesSelector, MeshIndex, Workload } from '../model';
 
@@ -57,7 +57,7 @@ export interface ClientTls {
  * then the root namespace; exact hosts before wildcard ones; `exportTo` respected.
  */
 export function destinationRuleFor(index: MeshIndex, fqdn: string, clientNs: string, clientLabels: Record<string, string>, hostNs: string | undefined): Res | undefined {
-  const candidates = index.destinationRulesCovering(fqdn).filter((dr) => visibleIn(exportScopes(dr.spec.exportTo, dr.ns), clientNs));
+  const candidates = index.destinationRulesCovering(fqdn).filter((dr) => exportedTo(dr, clientNs));
   const selects = (dr: Res) => {
     const sel = dr.spec.workloadSelector?.matchLabels;
     return !sel || (dr.ns === clientNs && matchesSelector(clientLabels, sel));

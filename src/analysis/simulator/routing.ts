@@ -4,7 +4,7 @@ import { HttpRequest } from './http-request';
 import { hostMatchesPattern, hostSpecificity } from './hosts-match';
 import { gatewaysApply, httpRuleMatch, l4RuleMatch, MatchContext, tcpMatchApplies, tlsMatchApplies } from './route-match';
 import { fullRegex } from './string-match';
-import { exportScopes, visibleIn } from '../hosts';
+import { exportedTo } from '../hosts';
 import { Res } from '../manifests';
 import { toFqdn } from '../hosts';
 
@@ -86,7 +86,7 @@ export function applicableVirtualServices(
     // A VirtualService applies to the proxy when one of its gateways (or a rule's) names it.
     const boundHere = gatewaysApply(undefined, gateways, ctx) || asList(vs.spec.http).some((r) => asList(r?.match).some((m) => m?.gateways && gatewaysApply(m.gateways, gateways, ctx)));
     if (!boundHere) return false;
-    return visibleIn(exportScopes(vs.spec.exportTo, vs.ns), callerNs) && visible(vs);
+    return exportedTo(vs, callerNs) && visible(vs);
   });
   if (bound.length === 0) return [];
   const best = Math.max(...bound.map((b) => b.specificity));
