@@ -9,7 +9,7 @@ import * as v8 from 'v8';
 import * as vm from 'vm';
 import { bareBreakdown, Breakdown, libraryBreakdown } from './breakdown';
 import { COLD_MEASURES } from './cold';
-import { analyze, fanOut, FanOut, libraryOutput, synthBare, synthLibrary, yamlFloor } from './measure';
+import { accessMatrix, analyze, fanOut, FanOut, libraryOutput, synthBare, synthLibrary, traceDeclaredCalls, yamlFloor } from './measure';
 
 /** Figures for one mesh size. */
 export interface SizeResult {
@@ -26,6 +26,10 @@ export interface SizeResult {
   readonly yaml_floor_ms: number;
   /** `MeshAnalysis.analyze` of the synthesized objects. */
   readonly analysis_ms: number;
+  /** Tracing every declared call on the output with the request simulator, as the synth-time check does (index built included). */
+  readonly declared_calls_ms: number;
+  /** `declared_calls_ms / library_ms` (target: at most 0.1). */
+  readonly declared_calls_over_library: number;
   readonly library_over_bare: number;
   /** Extra figure: `library_without_analysis_ms / bare_cdk8s_ms`. */
   readonly library_without_analysis_over_bare: number;
@@ -66,6 +70,8 @@ export interface BenchResult {
   readonly sizes: SizeResult[];
   /** time(3,000) / time(1,000), when both sizes ran. */
   readonly growth?: { readonly library: number; readonly analysis: number; readonly bare_cdk8s: number };
+  /** The full service × service access matrix of the bench mesh at `n` services, traced cell by cell (median of `reps`). */
+  readonly access_matrix?: { readonly n: number; readonly cells: number; readonly ms: number; readonly us_per_cell: number };
 }
 
 export interface BenchOptions {
@@ -78,6 +84,8 @@ export interface BenchOptions {
   readonly collectGarbage?: boolean;
   /** Also run each measure in fresh processes (default false). */
   readonly cold?: boolean;
+  /** Size of the access-matrix measure (default 300; 0 skips it). */
+  readonly matrixSize?: number;
 }
 
 /** `global.gc`, or one obtained through V8's flags when node was not started with --expose-gc. */
@@ -106,7 +114,8 @@ export function runBench(options: BenchOptions): BenchResult {
     // One untimed run: warms the JIT and yields the objects the baselines and the analysis use.
     // Only the objects and figures are kept: the warm-up app would otherwise stay in the heap
     // every measurement's garbage collections go through.
-    const { manifests, yaml, bench: { edges } } = libraryOutput(n);
+    const { manifests, yaml, bench } = libraryOutput(n);
+    const edges = bench.edges;
     const outputBytes = Buffer.byteLength(yaml);
     const bareOutputIdentical = synthBare(manifests) === yaml;
     const measures: { [name: string]: () => unknown } = {
@@ -115,6 +124,7 @@ export function runBench(options: BenchOptions): BenchResult {
       bare_cdk8s: () => synthBare(manifests),
       yaml_floor: () => yamlFloor(manifests),
       analysis: () => analyze(manifests),
+      declared_calls: () => traceDeclaredCalls(bench, manifests),
     };
     const names = Object.keys(measures);
     const samples: { [name: string]: number[] } = Object.fromEntries(names.map((name) => [name, []]));
@@ -151,6 +161,8 @@ export function runBench(options: BenchOptions): BenchResult {
       library_over_bare: round(ms.library / ms.bare_cdk8s, 2),
       library_without_analysis_over_bare: round(ms.library_without_analysis / ms.bare_cdk8s, 2),
       analysis_over_library: round(ms.analysis / ms.library, 3),
+      declared_calls_ms: ms.declared_calls,
+      declared_calls_over_library: round(ms.declared_calls / ms.library, 3),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
       edges,
       fanout: { ...fanout, expected, matches: fanout.scoped === expected },
@@ -176,7 +188,23 @@ export function runBench(options: BenchOptions): BenchResult {
     reps: options.reps,
     sizes,
     growth,
+    access_matrix: options.matrixSize === 0 ? undefined : matrixMeasure(options.matrixSize ?? 300, options.reps, gc),
   };
+}
+
+/** The access matrix at `n` services: every cell a traced `GET /`. */
+function matrixMeasure(n: number, reps: number, gc?: () => void): BenchResult['access_matrix'] {
+  const { manifests } = libraryOutput(n);
+  const samples: number[] = [];
+  let cells = 0;
+  for (let rep = 0; rep < reps; rep++) {
+    gc?.();
+    const start = performance.now();
+    cells = accessMatrix(manifests).cells;
+    samples.push(performance.now() - start);
+  }
+  const ms = median(samples);
+  return { n, cells, ms: round(ms), us_per_cell: round((ms * 1000) / cells, 2) };
 }
 
 /** Medians of each measure run in `reps` fresh processes each, alternating. */
@@ -227,6 +255,7 @@ if (require.main === module) {
     onResult: ({ samples: _, ...figures }) => console.log(JSON.stringify(figures)),
   });
   if (result.growth) console.log(JSON.stringify({ growth_3000_over_1000: result.growth }));
+  if (result.access_matrix) console.log(JSON.stringify({ access_matrix: result.access_matrix }));
   fs.writeFileSync(options.out, `${JSON.stringify(result, undefined, 2)}\n`);
   console.error(`wrote ${path.relative(process.cwd(), options.out)} (nproc ${result.machine.nproc}, ${result.reps} repetitions, medians)`);
 }

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { bareBreakdown, libraryBreakdown } from '../bench/breakdown';
-import { analyze, bareApp, fanOut, libraryOutput, yamlFloor } from '../bench/measure';
+import { accessMatrix, analyze, bareApp, fanOut, libraryOutput, traceDeclaredCalls, yamlFloor } from '../bench/measure';
 import { buildBenchMesh } from '../bench/mesh';
 import { parseArgs, runBench } from '../bench/run';
 import { istio, MeshAnalysis } from '../src';
@@ -56,13 +56,13 @@ describe('bench', () => {
   });
 
   test('runBench reports every figure, one result per size', () => {
-    const result = runBench({ sizes: [N], reps: 1, collectGarbage: false });
+    const result = runBench({ sizes: [N], reps: 1, collectGarbage: false, matrixSize: N });
     const [size] = result.sizes;
     expect(size).toMatchObject({ n: N, objects: output.manifests.length, output_bytes: Buffer.byteLength(output.yaml), edges: 3 * N, findings: 0 });
     expect(size.bare_output_identical).toBe(true);
     expect(size.fanout.matches).toBe(true);
-    for (const figure of ['library_ms', 'library_without_analysis_ms', 'bare_cdk8s_ms', 'yaml_floor_ms', 'analysis_ms',
-      'library_over_bare', 'analysis_over_library', 'peak_rss_mib'] as const) {
+    for (const figure of ['library_ms', 'library_without_analysis_ms', 'bare_cdk8s_ms', 'yaml_floor_ms', 'analysis_ms', 'declared_calls_ms',
+      'library_over_bare', 'analysis_over_library', 'declared_calls_over_library', 'peak_rss_mib'] as const) {
       expect(size[figure]).toBeGreaterThan(0);
     }
     expect(size.library_without_analysis_over_bare).toBeGreaterThan(0);
@@ -71,6 +71,15 @@ describe('bench', () => {
     expect(Object.values(size.samples).every((s) => s.length === 1)).toBe(true);
     expect(result.machine.nproc).toBeGreaterThan(0);
     expect(result.growth).toBeUndefined();
+    expect(result.access_matrix).toMatchObject({ n: N, cells: N * N });
+    expect(result.access_matrix!.us_per_cell).toBeGreaterThan(0);
+  });
+
+  test('the declared calls of the bench mesh all get through when traced, and the matrix admits exactly them', () => {
+    expect(traceDeclaredCalls(output.bench, output.manifests)).toEqual({ calls: 3 * N, delivered: 3 * N });
+    // Every declared call is a matrix cell that allows GET /, except calls into JWT-protected services (no token).
+    const jwtCallers = Math.ceil(N / 10) * 3;
+    expect(accessMatrix(output.manifests)).toEqual({ services: N, cells: N * N, allowed: 3 * N - jwtCallers });
   });
 
   test('arguments: sizes (with separators), --reps and --out; defaults 100, 1,000 and 3,000 with 5 repetitions', () => {
