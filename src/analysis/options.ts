@@ -1,4 +1,4 @@
-/** Options of the analysis, the policy simulator and the topology graph. */
+/** Options of the analysis, the request simulator and the topology graph. */
 export interface AnalysisOptions {
   /**
    * Namespace of objects that name none (what `kubectl apply -n` would give them).
