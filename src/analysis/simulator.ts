@@ -72,17 +72,17 @@ export class MeshSimulator {
   }
 
   /**
-   * Decides a request from `source` (a workload, a Service — all its workloads must be allowed — or a ServiceAccount;
-   * `name` or `namespace/name`) to `destination` (a Service, a workload or a host). `request` adds the port, method,
-   * path, headers, token...
+   * Decides a request from `caller` (a workload, a Service — all its workloads must be allowed — or a ServiceAccount;
+   * `name` or `namespace/name`) to `callee` (a Service, a workload or a host). `request` adds the port, method, path,
+   * headers, token...
    */
-  public call(source: string, destination: string, request: TraceRequest = {}): Decision {
-    return this.decide({ ...request, source, destination });
+  public call(caller: string, callee: string, request: TraceRequest = {}): Decision {
+    return this.decide({ ...request, source: caller, destination: callee });
   }
 
-  /** `call(source, destination, request).allowed`. */
-  public canCall(source: string, destination: string, request?: TraceRequest): boolean {
-    return this.call(source, destination, request).allowed;
+  /** `call(caller, callee, request).allowed`. */
+  public canCall(caller: string, callee: string, request?: TraceRequest): boolean {
+    return this.call(caller, callee, request).allowed;
   }
 
   /** Service × service: may every workload of a Service send `GET /` to the first port of another (the full trace: egress, routing, pods, mTLS, policies)? */
