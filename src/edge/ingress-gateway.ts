@@ -15,6 +15,7 @@ import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
 import { orderRules } from '../render/route-order';
+import { allowFromGateway } from '../security/allow-from';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { Operation } from '../security/operation';
 import { IPeer, PeerConfig } from '../security/peer';
@@ -393,7 +394,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     this.checkListeners();
 
     const existing = props.existingGateway;
-    this.selector = existing?.selector ?? { istio: this.name };
+    // Istio binds a Gateway to every pod its selector matches, in any namespace: two teams' gateways both named
+    // `gateway` would serve each other's routes. The library's own gateway pods carry their name and namespace.
+    this.selector = existing?.selector ?? ownGatewayLabels(this.name, this.mesh.namespaceName);
     if (Object.keys(this.selector).length === 0) {
       throw meshError(this, 'CM507', 'existingGateway.selector is empty, so the Gateway would apply to every gateway pod of the mesh', 'give the labels of the gateway pods, e.g. { istio: "ingressgateway" }');
     }
@@ -484,12 +487,13 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     }
     group.routes.push({ service, options, hosts, listener, declaredBy: service });
     if (service.mesh.authorization === AuthorizationMode.DEFAULT_DENY) {
-      // Exposing a service means the gateway may call it, for the exposed paths only. A
-      // rewritten or regex path cannot be expressed as an authorization path: the gateway is
-      // then allowed on every path.
-      const paths = listener.protocol === GatewayProtocol.HTTP || listener.protocol === GatewayProtocol.HTTPS
-        ? authorizationPaths(options) : undefined;
-      service.allowFrom(this, paths ? { paths } : {});
+      // Exposing a service means the gateway may call it for the exposed hosts and paths only (or for what the user
+      // declared with service.allowFrom(gateway, ...)). A rewritten or regex path cannot be expressed as an
+      // authorization path: the gateway is then allowed on every path of those hosts.
+      const http = listener.protocol === GatewayProtocol.HTTP || listener.protocol === GatewayProtocol.HTTPS;
+      const authority = options.rewrite?.authority;
+      const forwarded = authority !== undefined ? [authority] : hosts.includes('*') ? undefined : hosts;
+      allowFromGateway(service, this, { hosts: http ? forwarded : undefined, paths: http ? authorizationPaths(options) : undefined });
     }
   }
 
@@ -582,7 +586,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
 
   private deployWorkload(props: IngressGatewayProps): { deployment: kplus.Deployment; service: kplus.Service } {
     const namespace = this.mesh.namespaceName;
-    const labels = { app: this.name, istio: this.name };
+    const labels = { app: this.name, istio: this.name, ...ownGatewayLabels(this.name, namespace) };
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name: this.name, namespace } });
     const deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: this.name, namespace, labels },
@@ -605,7 +609,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
         },
       }],
     });
-    deployment.select(kplus.LabelSelector.of({ labels }));
+    deployment.select(kplus.LabelSelector.of({ labels: { app: this.name, istio: this.name } }));
 
     const service = new kplus.Service(this, 'Service', {
       metadata: { name: this.name, namespace, labels, annotations: props.serviceAnnotations },
@@ -665,6 +669,11 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     }
     return { deployment, service };
   }
+}
+
+/** The labels that select one gateway's own pods, and only them, across the cluster. */
+function ownGatewayLabels(name: string, namespaceName: string): { [key: string]: string } {
+  return { 'gateway.cdk8s-mesh.dev/name': name, 'gateway.cdk8s-mesh.dev/namespace': namespaceName };
 }
 
 /** The exposed paths as AuthorizationPolicy paths (`/static*` for a prefix), if they can be. */

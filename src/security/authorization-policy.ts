@@ -208,6 +208,8 @@ export class AuthorizationPolicy extends Construct {
   private readonly fixed?: Fixed;
   private readonly attachment: Attachment;
   private readonly rendered: AuthorizationPolicySpecRules[] = [];
+  /** Rules decided at synth, when what they depend on is known (e.g. a gateway's rule, unless the user wrote one). */
+  private readonly deferred: Array<() => AuthorizationRule | undefined> = [];
 
   public constructor(scope: Construct, id: string, props: AuthorizationPolicyProps) {
     super(scope, id);
@@ -341,7 +343,7 @@ export class AuthorizationPolicy extends Construct {
   }
 
   private validateRules(): string[] {
-    if (this.rendered.length > 0) return this.validateIdentityNeedsMtls();
+    if ((this._specRules() ?? []).length > 0) return this.validateIdentityNeedsMtls();
     if (this.fixed) return [];
     if (this.action === AuthorizationAction.ALLOW) {
       return [formatMessage('CM306', 'an ALLOW policy without rules allows nothing: every request to its target is refused',
@@ -361,7 +363,7 @@ export class AuthorizationPolicy extends Construct {
     const service = target instanceof MeshService ? target : target instanceof ServiceVersion ? target.service : undefined;
     if (!service) return [];
     const needsIdentity = (source: object | undefined) => PEER_IDENTITY_FIELDS.some((f) => (source as any)?.[f] !== undefined);
-    const identity = this.rendered.some((rule) => rule.from?.some(({ source }) => needsIdentity(source)));
+    const identity = (this._specRules() ?? []).some((rule) => rule.from?.some(({ source }) => needsIdentity(source)));
     const mode = _effectiveMtls(service, service.port, target instanceof ServiceVersion ? target : undefined);
     if (!identity || mode !== MtlsMode.DISABLE) return [];
     return [formatMessage('CM331', `the policy matches callers by identity, but "${service.name}" accepts plaintext only (mTLS DISABLE), so callers have no identity and the rule can never match`,
@@ -369,11 +371,22 @@ export class AuthorizationPolicy extends Construct {
   }
 
   /**
+   * Adds a rule decided at synth: `produce` answers the rule, or nothing.
+   * @internal
+   */
+  public _addDeferredRule(produce: () => AuthorizationRule | undefined): void {
+    this.deferred.push(produce);
+  }
+
+  /**
    * The rules as written in the spec (none for allow-nothing), without rendering the object.
    * @internal
    */
   public _specRules(): AuthorizationPolicySpecRules[] | undefined {
-    return this.fixed === Fixed.NOTHING ? undefined : this.rendered;
+    if (this.fixed === Fixed.NOTHING) return undefined;
+    if (this.deferred.length === 0) return this.rendered;
+    const later = this.deferred.map((produce) => produce()).filter((rule): rule is AuthorizationRule => rule !== undefined);
+    return [...this.rendered, ...later.map((rule) => withScope(this, () => this.renderRule(rule)))];
   }
 
   private renderSpec(): AuthorizationPolicySpec {

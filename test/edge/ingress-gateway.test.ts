@@ -30,7 +30,7 @@ describe('IngressGateway', () => {
     expect(objects).toEqual(['Gateway/edge', 'ServiceAccount/edge', 'Deployment/edge', 'Service/edge', 'Role/edge', 'RoleBinding/edge',
       'HorizontalPodAutoscaler/edge', 'PodDisruptionBudget/edge', 'VirtualService/edge']);
     expect(one(manifests, 'Gateway', 'edge').spec).toEqual({
-      selector: { istio: 'edge' },
+      selector: { 'gateway.cdk8s-mesh.dev/name': 'edge', 'gateway.cdk8s-mesh.dev/namespace': 'shop' },
       servers: [
         { port: { number: 8443, name: 'https-8443', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } },
         { port: { number: 8080, name: 'http-8080', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
@@ -56,7 +56,7 @@ describe('IngressGateway', () => {
     expect(one(manifests, 'Role', 'edge').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }]);
     expect(one(manifests, 'RoleBinding', 'edge')).toMatchObject({ roleRef: { kind: 'Role', name: 'edge' }, subjects: [{ kind: 'ServiceAccount', name: 'edge' }] });
     expect(one(manifests, 'HorizontalPodAutoscaler', 'edge').spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'edge' } });
-    expect(one(manifests, 'PodDisruptionBudget', 'edge').spec).toEqual({ minAvailable: 1, selector: { matchLabels: { app: 'edge', istio: 'edge' } } });
+    expect(one(manifests, 'PodDisruptionBudget', 'edge').spec).toEqual({ minAvailable: 1, selector: { matchLabels: { app: 'edge', 'gateway.cdk8s-mesh.dev/name': 'edge', 'gateway.cdk8s-mesh.dev/namespace': 'shop', istio: 'edge' } } });
     // The route: the gateway's hosts, the service's port and its mesh subset, explicit retries.
     expect(one(manifests, 'VirtualService', 'edge').spec).toEqual({
       hosts: ['shop.example.com'],
