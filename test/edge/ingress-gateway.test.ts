@@ -69,7 +69,7 @@ describe('IngressGateway', () => {
       }],
     });
     expect(gateway.principal).toBe('cluster.local/ns/shop/sa/edge');
-    expect(gateway.toWorkloadSelector()).toEqual({ namespaceName: 'shop', matchLabels: { istio: 'edge' } });
+    expect(gateway.toWorkloadSelector()).toEqual({ namespaceName: 'shop', matchLabels: { 'gateway.cdk8s-mesh.dev/name': 'edge', 'gateway.cdk8s-mesh.dev/namespace': 'shop' } });
     expect(manifests.filter((m) => m.metadata.name === 'edge')).toMatchSnapshot();
   });
 
