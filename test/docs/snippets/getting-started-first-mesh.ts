@@ -28,6 +28,5 @@ catalog.allowFrom(web, { methods: [HttpMethod.GET] });
 // Requests from outside enter through an ingress gateway (its own Envoy Deployment) to web.
 const gateway = new IngressGateway(chart, 'gateway', { mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
 web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
-web.allowFrom(gateway);
 
 app.synth(); // dist/shop.k8s.yaml

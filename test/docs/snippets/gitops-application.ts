@@ -14,7 +14,6 @@ const gateway = new IngressGateway(shop, 'gateway', {
   mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()], autoscaling: { minReplicas: 2, maxReplicas: 10 },
 });
 web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
-web.allowFrom(gateway);
 
 // The Argo CD side, in Argo CD's namespace.
 const argocd = new Chart(app, 'argocd');

@@ -1,5 +1,5 @@
 import { App, Chart, Duration } from 'cdk8s';
-import { GatewayListener, GatewayTls, IngressGateway, Mesh, MeshService, PathMatch } from 'cdk8s-mesh';
+import { GatewayListener, GatewayTls, HttpMethod, IngressGateway, Mesh, MeshService, PathMatch } from 'cdk8s-mesh';
 
 const app = new App();
 const chart = new Chart(app, 'shop', { namespace: 'shop' });
@@ -19,9 +19,10 @@ const gateway = new IngressGateway(chart, 'edge', {
   minAvailable: 1,
 });
 
-// Requests to shop.example.com/ go to web on its port, with web's own version split.
+// Requests to shop.example.com/ go to web on its port, with web's own version split. The
+// namespace is default-deny: exposing web lets the gateway's identity call it for this host.
 web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')], timeout: Duration.seconds(30) });
-// The namespace is default-deny: let the gateway's identity call web.
-web.allowFrom(gateway);
+// The gateway may only read: this rule replaces the one exposing would add.
+web.allowFrom(gateway, { methods: [HttpMethod.GET, HttpMethod.HEAD] });
 
 app.synth();
