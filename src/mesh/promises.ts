@@ -1,0 +1,91 @@
+// Internal: what each declaration promises about requests, proven at synth on the synthesized output by the
+// request simulator. A promise that does not hold fails synthesis with the declaring construct's path, the
+// request, and the step of its trace that broke it.
+import { IConstruct } from 'constructs';
+import type { Mesh } from './mesh';
+import { synthesisSimulator } from './synth-analysis';
+import type { MeshSimulator } from '../analysis/simulator';
+import { RequestTrace, TraceRequest } from '../analysis/simulator/types';
+import { ErrorCode, formatMessage } from '../errors';
+import { validateOncePerSynthesis } from '../internal/synthesis';
+
+/** What must be true of a request's trace, or why it is not (undefined when it holds). */
+export type Expectation = (trace: RequestTrace) => string | undefined;
+
+/** One request a declaration promises something about. */
+export interface RequestPromise {
+  /** The request, as the simulator takes it. */
+  readonly request: TraceRequest;
+  /** What the declaration promises of it, for the message: `reaches version v2`, `is refused`. */
+  readonly promise: string;
+  readonly expect: Expectation;
+}
+
+/** The promises of one declaration (produced at synth, when everything it depends on is declared). */
+export interface Declaration {
+  readonly code: ErrorCode;
+  /** The declaration in words: `route 1 of service "reviews"`, `reviews.allowFrom(productpage)`. */
+  readonly what: string;
+  /** How to fix a broken promise. */
+  readonly fix: string;
+  /** The requests and what each must do; called at synth. */
+  readonly requests: (sim: MeshSimulator) => RequestPromise[];
+}
+
+const DECLARATIONS = new WeakMap<IConstruct, { mesh: Mesh; list: Declaration[] }>();
+
+/**
+ * Registers what `declaredBy` promises. The first declaration of a construct adds one validation to it that, once
+ * per synthesis, traces every request of its declarations on the synthesized output (unless the Mesh's
+ * `checkDeclarations` is off): cdk8s then reports each broken promise with the construct's path.
+ */
+export function declare(declaredBy: IConstruct, mesh: Mesh, declaration: Declaration): void {
+  let entry = DECLARATIONS.get(declaredBy);
+  if (!entry) {
+    const created = { mesh, list: [] as Declaration[] };
+    entry = created;
+    DECLARATIONS.set(declaredBy, entry);
+    declaredBy.node.addValidation(validateOncePerSynthesis(declaredBy, () => (created.mesh.checkDeclarations ? prove(created.mesh, created.list) : [])));
+  }
+  entry.list.push(declaration);
+}
+
+/** The broken promises of some declarations, as error messages. */
+function prove(mesh: Mesh, declarations: Declaration[]): string[] {
+  const sim = synthesisSimulator(mesh);
+  const errors: string[] = [];
+  for (const d of declarations) {
+    for (const p of d.requests(sim)) {
+      const trace = sim.trace(p.request);
+      const broken = p.expect(trace);
+      if (broken === undefined) continue;
+      errors.push(formatMessage(d.code, `${d.what} promises that ${describeRequest(p.request)} ${p.promise}, but ${broken}`, d.fix));
+    }
+  }
+  return errors;
+}
+
+/** `GET shop.example.com/api through gateway shop/gateway`, `POST /orders from shop/web to api.shop`. */
+export function describeRequest(r: TraceRequest): string {
+  const from = r.gateway ? ` through gateway ${r.gateway}${r.source ? ` from ${r.source}` : ''}` : r.source ? ` from ${r.source}` : r.sourcePrincipal ? ` from ${r.sourcePrincipal}` : ' from outside the mesh';
+  const to = r.gateway ? '' : ` to ${r.host ?? r.destination}${r.port ? `:${r.port}` : ''}`;
+  const token = r.token ? ` with ${r.token.valid === false ? 'an invalid' : 'a'} token of ${r.token.issuer}` : '';
+  const headers = Object.entries(r.headers ?? {}).map(([k, v]) => ` ${k}: ${v}`).join(',');
+  return `${r.method ?? 'GET'} ${r.gateway ? r.host ?? '' : ''}${r.path ?? '/'}${from}${to}${headers ? ` (headers${headers})` : ''}${token}`;
+}
+
+/** Where a trace broke: its outcome and the first step that did not pass. */
+export function brokeAt(trace: RequestTrace): string {
+  const steps = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)];
+  const failed = steps.find((s) => !s.passed);
+  const outcome = `${trace.outcome}${trace.status !== undefined ? ` (${trace.status})` : ''}`;
+  return failed
+    ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}`
+    : `traced, it ends ${outcome}: ${trace.explanation}`;
+}
+
+/** The request must reach its destination. */
+export const reached: Expectation = (t) => (t.allowed ? undefined : brokeAt(t));
+
+/** The request must be refused by authorization (or never get there), not reach the application. */
+export const refused: Expectation = (t) => (t.allowed ? `traced, it is admitted: ${t.explanation}` : undefined);
