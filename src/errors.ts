@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   CM113: 'Two services with one name in a namespace',
   CM114: 'Unsupported proxy resource',
   CM115: 'Invalid scratch directory',
+  CM116: 'Probe on a port the container does not expose',
 
   // ---- traffic ----
   CM201: 'Weights do not sum to 100',

@@ -1,9 +1,11 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { meshError } from '../errors';
+import { formatMessage, meshError } from '../errors';
 import type { MeshService } from './mesh-service';
+import { explicitProbePort, probeDefaultingTo } from './probes';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 
 /**
  * The workload settings shared by a service and each of its versions. A version inherits
@@ -68,14 +70,16 @@ export interface WorkloadOptions {
   readonly args?: string[];
 
   /**
-   * Readiness probe. Istio rewrites HTTP probes so they work under STRICT mTLS.
+   * Readiness probe. An HTTP or TCP probe without a `port` probes the container port
+   * (`targetPort`); a probe on another port must name a port the container exposes. Istio
+   * rewrites HTTP probes so they work under STRICT mTLS.
    *
    * @default - none
    */
   readonly readiness?: kplus.Probe;
 
   /**
-   * Liveness probe.
+   * Liveness probe; ports as for `readiness`.
    *
    * @default - none
    */
@@ -159,7 +163,23 @@ export class ServiceVersion extends Construct implements IWorkloadTarget {
     const workload = mergeWorkload(props.service._workloadDefaults, props);
     this.deployment = buildDeployment(this, props.service, props.name, workload);
     this.container = this.deployment.containers[0];
+    const probes = { readiness: workload.readiness, liveness: workload.liveness };
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validateProbePorts(probes)));
     props.service._registerVersion(this);
+  }
+
+  /**
+   * CM116: a probe on a port the container does not expose. The kubelet (or, with a sidecar,
+   * Istio's agent) would probe a port nothing declared, and the pods would never be Ready.
+   */
+  private validateProbePorts(probes: { [kind: string]: kplus.Probe | undefined }): string[] {
+    const exposed = this.container.ports.map((p) => p.number);
+    return Object.entries(probes).flatMap(([kind, probe]) => {
+      const port = probe && explicitProbePort(probe);
+      if (port === undefined || exposed.includes(port)) return [];
+      return [formatMessage('CM116', `the ${kind} probe of version "${this.name}" of service "${this.service.name}" probes port ${port}, but the container exposes only ${exposed.join(', ')}`,
+        `leave the probe's port out to probe the container port ${this.service.targetPort}, or expose port ${port} with version.container.addPort({ number: ${port} })`)];
+    });
   }
 
   /** The pod labels that select exactly this version. */
@@ -229,8 +249,9 @@ function buildDeployment(version: ServiceVersion, service: MeshService, name: st
       securityContext: workload.securityContext,
       command: workload.command,
       args: workload.args,
-      readiness: workload.readiness,
-      liveness: workload.liveness,
+      // cdk8s-plus would send a probe without a port to port 80.
+      readiness: workload.readiness && probeDefaultingTo(workload.readiness, service.targetPort),
+      liveness: workload.liveness && probeDefaultingTo(workload.liveness, service.targetPort),
     }],
   });
   deployment.select(kplus.LabelSelector.of({ labels }));

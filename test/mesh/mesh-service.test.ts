@@ -1,4 +1,4 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Dataplane, Mesh, MeshService, Protocol } from '../../src';
 import { Manifest, inventory, one } from '../support/manifests';
@@ -142,6 +142,68 @@ describe('MeshService', () => {
       'sidecar.istio.io/proxyMemory': '128Mi',
       'sidecar.istio.io/proxyMemoryLimit': '256Mi',
       'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
+    });
+  });
+
+  describe('probes', () => {
+    // Kubernetes probes the port a probe names (k8s.io/docs/tasks/configure-pod-container/
+    // configure-liveness-readiness-startup-probes); cdk8s-plus fills a missing port from the
+    // container's `portNumber`, else 80 (cdk8s-plus-27 src/_action.ts).
+    const containerOf = (chart: Chart, deployment: string) => one(synth(chart), 'Deployment', deployment).spec.template.spec.containers[0];
+
+    test('a probe without a port probes the container port (finding 14.3a: it probed port 80)', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', {
+        mesh,
+        image: 'web:1',
+        port: 8080,
+        readiness: kplus.Probe.fromHttpGet('/healthz'),
+        liveness: kplus.Probe.fromTcpSocket(),
+      });
+      web.addVersion('v2', { image: 'web:2' });
+      for (const deployment of ['web-v1', 'web-v2']) {
+        const container = containerOf(chart, deployment);
+        expect(container.readinessProbe).toEqual({ httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, failureThreshold: 3 });
+        expect(container.livenessProbe).toEqual({ tcpSocket: { port: 8080 }, failureThreshold: 3 });
+        // Only the probes given: no startup probe of cdk8s-plus's own.
+        expect(container.startupProbe).toBeUndefined();
+      }
+      expect(containerOf(chart, 'web-v1')).toMatchSnapshot();
+    });
+
+    test('the container port, not the Service port, when they differ', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'api', { mesh, image: 'api:1', port: 80, targetPort: 9090, readiness: kplus.Probe.fromHttpGet('/ready') });
+      expect(containerOf(chart, 'api-v1').readinessProbe.httpGet.port).toBe(9090);
+    });
+
+    test('a version overriding the probe gets its own, on the container port', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 7000, readiness: kplus.Probe.fromHttpGet('/ready') });
+      svc.addVersion('v2', { readiness: kplus.Probe.fromHttpGet('/v2/ready', { periodSeconds: Duration.seconds(5) }) });
+      expect(containerOf(chart, 'api-v2').readinessProbe).toEqual({ httpGet: { path: '/v2/ready', port: 7000, scheme: 'HTTP' }, failureThreshold: 3, periodSeconds: 5 });
+    });
+
+    test('a probe naming the container port, or a port added to the container, is kept', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080, readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }) });
+      const v2 = svc.addVersion('v2', { liveness: kplus.Probe.fromHttpGet('/actuator/health', { port: 8081 }) });
+      v2.container.addPort({ number: 8081 });
+      expect(containerOf(chart, 'api-v1').readinessProbe.httpGet.port).toBe(8080);
+      expect(containerOf(chart, 'api-v2').livenessProbe.httpGet.port).toBe(8081);
+    });
+
+    test('a command probe has no port', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080, readiness: kplus.Probe.fromCommand(['cat', '/tmp/ready']) });
+      expect(containerOf(chart, 'api-v1').readinessProbe).toEqual({ exec: { command: ['cat', '/tmp/ready'] }, failureThreshold: 3 });
+    });
+
+    test('CM116: a probe on a port the container does not expose', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080, readiness: kplus.Probe.fromHttpGet('/healthz', { port: 80 }) });
+      expect(() => synth(chart)).toThrow(new RegExp('\\[test/web/v1\\] CM116 Probe on a port the container does not expose: the readiness probe of version "v1" of service "web" probes port 80, '
+        + 'but the container exposes only 8080\\. Fix: leave the probe\'s port out to probe the container port 8080, or expose port 80 with version\\.container\\.addPort'));
     });
   });
 
