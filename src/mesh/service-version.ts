@@ -6,6 +6,7 @@ import { explicitProbePort, probeDefaultingTo } from './probes';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
 import { validateOncePerSynthesis } from '../internal/synthesis';
+import { defaultContainerResources, removeAddressLabel, removeImagePullPolicy } from '../internal/workloads';
 
 /**
  * The workload settings shared by a service and each of its versions. A version inherits
@@ -22,15 +23,18 @@ export interface WorkloadOptions {
   /**
    * When the kubelet pulls the image.
    *
-   * @default kplus.ImagePullPolicy.ALWAYS (the cdk8s-plus default)
+   * @default - not written: Kubernetes pulls a `:latest` or untagged image every time and
+   * any other tag only when the node lacks it (IfNotPresent)
    */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
 
   /**
    * Writable scratch directories (emptyDir volumes) mounted into the application container,
-   * e.g. `/tmp`. The container's root filesystem is read-only by default.
+   * e.g. `/tmp`. Declaring them makes the container's root filesystem read-only (unless
+   * `securityContext.readOnlyRootFilesystem` says otherwise): the application writes only
+   * where it said it would.
    *
-   * @default - none
+   * @default - none, and a writable root filesystem
    */
   readonly scratchDirectories?: string[];
 
@@ -42,16 +46,17 @@ export interface WorkloadOptions {
   readonly env?: { [name: string]: string };
 
   /**
-   * CPU and memory of the application container.
+   * CPU and memory of the application container; replaces the default as a whole.
    *
-   * @default - the cdk8s-plus defaults (requests 1000m CPU / 512Mi, limits 1500m / 2048Mi)
+   * @default - requests 100m CPU and 128Mi memory, a memory limit of 512Mi, no CPU limit
    */
   readonly resources?: kplus.ContainerResources;
 
   /**
-   * Security context of the application container.
+   * Security context of the application container; fields left out keep their defaults.
    *
-   * @default - the cdk8s-plus defaults (non-root, read-only root filesystem, no privilege escalation)
+   * @default - non-root, no privilege escalation, not privileged; the root filesystem is
+   * read-only only with `scratchDirectories`
    */
   readonly securityContext?: kplus.ContainerSecurityContextProps;
 
@@ -245,8 +250,12 @@ function buildDeployment(version: ServiceVersion, service: MeshService, name: st
       imagePullPolicy: workload.imagePullPolicy,
       ports: [{ number: service.targetPort }],
       envVariables: Object.fromEntries(Object.entries(workload.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
-      resources: workload.resources,
-      securityContext: workload.securityContext,
+      resources: workload.resources ?? defaultContainerResources(),
+      securityContext: {
+        // cdk8s-plus would make every root filesystem read-only, and most images write somewhere.
+        readOnlyRootFilesystem: (workload.scratchDirectories ?? []).length > 0,
+        ...workload.securityContext,
+      },
       command: workload.command,
       args: workload.args,
       // cdk8s-plus would send a probe without a port to port 80.
@@ -255,6 +264,8 @@ function buildDeployment(version: ServiceVersion, service: MeshService, name: st
     }],
   });
   deployment.select(kplus.LabelSelector.of({ labels }));
+  removeAddressLabel(deployment);
+  if (workload.imagePullPolicy === undefined) removeImagePullPolicy(deployment, 0);
   for (const directory of workload.scratchDirectories ?? []) {
     const volumeName = suggestDnsLabel(directory.replace(/\//g, '-'));
     if (!directory.startsWith('/')) {

@@ -145,6 +145,64 @@ describe('MeshService', () => {
     });
   });
 
+  describe('workload defaults (docs/getting-started.md, "What a service runs with")', () => {
+    const deploymentOf = (chart: Chart, name: string) => one(synth(chart), 'Deployment', name);
+
+    test('modest requests, a memory limit, no CPU limit, Kubernetes\' pull policy, a writable root, no hashed label (finding 14.3f)', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', { mesh, image: 'example/web:1.0', port: 8080 });
+      web.addVersion('v2', { image: 'example/web:2.0' });
+      for (const name of ['web-v1', 'web-v2']) {
+        const deployment = deploymentOf(chart, name);
+        const container = deployment.spec.template.spec.containers[0];
+        expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+        // Without the field, Kubernetes pulls `:latest` and untagged images always, other tags
+        // when missing (kubernetes.io/docs/concepts/containers/images/#imagepullpolicy-defaulting).
+        expect(container).not.toHaveProperty('imagePullPolicy');
+        expect(container.securityContext).toEqual({
+          readOnlyRootFilesystem: false, runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false,
+        });
+        // Names and labels are exact and stable, never hashed (DESIGN.md).
+        expect(Object.keys(deployment.spec.template.metadata.labels).sort())
+          .toEqual(['app', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision', 'version']);
+        expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'web', version: name.slice(4) } });
+        expect(JSON.stringify(deployment)).not.toContain('cdk8s.io/metadata.addr');
+      }
+    });
+
+    test('scratch directories make the root filesystem read-only', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080, scratchDirectories: ['/tmp'] });
+      const container = deploymentOf(chart, 'web-v1').spec.template.spec.containers[0];
+      expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    });
+
+    test('every default can be overridden, per service and per version', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', {
+        mesh,
+        image: 'web:1',
+        port: 8080,
+        resources: {
+          cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+          memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+        },
+        imagePullPolicy: kplus.ImagePullPolicy.ALWAYS,
+        securityContext: { readOnlyRootFilesystem: true, user: 1000 },
+      });
+      web.addVersion('v2', { imagePullPolicy: kplus.ImagePullPolicy.NEVER, scratchDirectories: ['/cache'], securityContext: { readOnlyRootFilesystem: false } });
+      const v1 = deploymentOf(chart, 'web-v1').spec.template.spec.containers[0];
+      expect(v1.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1024Mi' } });
+      expect(v1.imagePullPolicy).toBe('Always');
+      expect(v1.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsUser: 1000 });
+      const v2 = deploymentOf(chart, 'web-v2').spec.template.spec.containers[0];
+      expect(v2.resources).toEqual(v1.resources);
+      expect(v2.imagePullPolicy).toBe('Never');
+      expect(v2.securityContext.readOnlyRootFilesystem).toBe(false);
+    });
+  });
+
   describe('probes', () => {
     // Kubernetes probes the port a probe names (k8s.io/docs/tasks/configure-pod-container/
     // configure-liveness-readiness-startup-probes); cdk8s-plus fills a missing port from the
