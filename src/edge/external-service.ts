@@ -155,9 +155,20 @@ export interface ExternalServiceProps {
   /**
    * Retry policy for requests to the service (HTTP ports, or TLS origination).
    *
-   * @default - Istio's defaults (written out when a timeout or TLS origination makes a route)
+   * @default - written out when a timeout or TLS origination makes a route: 2 attempts on
+   * connect-failure and refused-stream only (the host never saw the request), since a call to
+   * an external API may be a POST the host must not receive twice
    */
   readonly retry?: RetryPolicy;
+
+  /**
+   * Let the default retry policy retry requests the host may already have processed (Istio's
+   * defaults: also on 503, unavailable and cancelled). Only for hosts whose every call is
+   * idempotent.
+   *
+   * @default false
+   */
+  readonly allowNonIdempotentRetries?: boolean;
 }
 
 /**
@@ -209,7 +220,8 @@ export class ExternalService extends Construct implements ICallable {
       const suffix = this.hosts.length === 1 ? '' : `${i + 1}`;
       const targetPort = origination?.targetPort ?? 443;
       const timeout = props.timeout && istioDuration(props.timeout);
-      const retries = renderRetries(props.retry, false, false);
+      // The mesh does not know which methods the application sends to an external host.
+      const retries = renderRetries(props.retry, !props.allowNonIdempotentRetries, false);
       // With several ports, each rule matches its port and names it (IST0112 otherwise).
       const several = this.ports.length > 1;
       const http: VirtualServiceSpecHttp[] = origination

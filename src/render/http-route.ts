@@ -23,8 +23,11 @@ export const ISTIO_DEFAULT_ATTEMPTS = 2;
 /** How a route is rendered: its options plus what the host knows about it. */
 export interface HttpRouteInput {
   readonly options: TrafficSplitOptions;
-  /** True when every match is for POST or PATCH. */
-  readonly nonIdempotentOnly: boolean;
+  /**
+   * True when the route's default retry conditions must be ones under which the upstream never
+   * saw the request: its requests may be non-idempotent and the user did not opt in.
+   */
+  readonly safeRetriesOnly: boolean;
 }
 
 /** One `http` rule of a VirtualService. */
@@ -48,7 +51,7 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
       body: o.directResponse.body === undefined ? undefined : { string: o.directResponse.body },
     },
     timeout: o.timeout && istioDuration(o.timeout),
-    retries: forwards ? renderRetries(o.retry, input.nonIdempotentOnly && !o.allowNonIdempotentRetries, fault !== undefined) : undefined,
+    retries: forwards ? renderRetries(o.retry, input.safeRetriesOnly, fault !== undefined) : undefined,
     fault: fault && {
       delay: fault.delay && { fixedDelay: istioDuration(fault.delay), percentage: { value: fault.delayPercent ?? 100 } },
       abort: (fault.httpStatus ?? fault.grpcStatus) !== undefined
@@ -68,8 +71,8 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
 
 /**
  * The route's retry policy, always explicit: Istio's defaults when the user gave none, safe
- * conditions only for non-idempotent routes, and no retries where a fault is injected
- * (Istio ignores retries there, so the YAML says so).
+ * conditions only (`safeOnly`) for routes whose requests may be non-idempotent, and no retries
+ * where a fault is injected (Istio ignores retries there, so the YAML says so).
  */
 export function renderRetries(retry: RetryPolicy | undefined, safeOnly: boolean, hasFault: boolean): VirtualServiceSpecHttpRetries {
   const defaultRetryOn = safeOnly ? SAFE_RETRY_ON : ISTIO_DEFAULT_RETRY_ON;

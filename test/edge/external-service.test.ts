@@ -184,7 +184,16 @@ describe('ExternalService routes on several ports', () => {
       match: [{ port }],
       route: [{ destination: { host: 'api.example.com', port: { number: port } } }],
       timeout: '2s',
-      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+      // The mesh cannot know the methods an application sends to an external host (finding 14.3d).
+      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream' },
     })));
+  });
+
+  test('allowNonIdempotentRetries: Istio\'s default retry policy for a host whose calls are all idempotent', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh');
+    new ExternalService(chart, 'api', { mesh, hosts: ['api.example.com'], ports: [ExternalPort.http()], timeout: Duration.seconds(2), allowNonIdempotentRetries: true });
+    expect(one(Testing.synth(chart) as Manifest[], 'VirtualService', 'api').spec.http[0].retries)
+      .toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' });
   });
 });
