@@ -129,6 +129,8 @@ export const ERROR_CATALOGUE = {
   CM512: 'Route policy without an HTTP port',
   CM513: 'Invalid TLS origination',
   CM514: 'Invalid ServiceEntry address',
+  CM515: 'CIDR address without STATIC or NONE resolution',
+  CM516: 'Invalid ServiceEntry endpoint',
 
   // ---- delivery (GitOps) ----
   CM901: 'Invalid sync wave',

@@ -368,6 +368,23 @@ describe('TrafficSplit', () => {
         .toThrow(/CM211 .*fault delay/);
     });
 
+    test('CM211: durations longer than Go\'s maximum, which the CRDs\' CEL rule cannot parse (finding 14.3h)', () => {
+      // Go's time.Duration is an int64 of nanoseconds: at most 2562047h47m16.854775807s; the
+      // CRDs check `duration(self) >= duration('1ms')`, which fails to parse a longer one.
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], timeout: Duration.hours(2562048) }))
+        .toThrow(/\[shop\/api\/Route1\] CM211 Invalid duration: timeout 106752 days is longer than Istio's maximum of 2562047h47m16.854s \(Go's longest duration\)\. Fix: use a whole number of milliseconds from 1ms to 2562047h/);
+      const t = setup();
+      expect(() => t.api.addCircuitBreaker({ outlierDetection: { baseEjectionTime: Duration.days(200_000) } })).toThrow(/CM211 .*outlierDetection.baseEjectionTime .*longer than Istio's maximum/);
+      // The longest whole-millisecond duration is written the way Go parses it.
+      const u = setup();
+      u.api.routeTraffic({ destinations: [{ version: u.v1 }], timeout: Duration.millis(9_223_372_036_854) });
+      expect(httpRoutes(u.chart)[0].timeout).toBe('9223372036.854s');
+      const v = setup();
+      v.api.routeTraffic({ destinations: [{ version: v.v1 }], timeout: Duration.hours(2562047) });
+      expect(httpRoutes(v.chart)[0].timeout).toBe('2562047h');
+    });
+
     test('CM212: fault percentage outside 0–100', () => {
       const s = setup();
       expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], fault: Fault.delay(Duration.seconds(1), 150) }))
