@@ -132,6 +132,17 @@ export interface MeshProps {
    * @default - metrics go to TelemetryProvider.PROMETHEUS; tracing and access logs have no default
    */
   readonly defaultTelemetryProviders?: DefaultTelemetryProviders;
+
+  /**
+   * Labels on every prometheus-operator object written for the mesh (the PodMonitor and
+   * ServiceMonitors of `PrometheusScraping`, the PrometheusRules of objectives), so one
+   * Prometheus loads its monitors and its alerts alike: its `podMonitorSelector`,
+   * `serviceMonitorSelector` and `ruleSelector` must match them (kube-prometheus-stack selects
+   * all three by `release: <its Helm release>`).
+   *
+   * @default { release: 'istio' } (the label of Istio's prometheus-operator sample)
+   */
+  readonly prometheusLabels?: { [key: string]: string };
 }
 
 /** What workloads may call outside the service registry (Istio's `outboundTrafficPolicy.mode`). */
@@ -180,6 +191,8 @@ export class Mesh extends Construct implements IPeer {
   public readonly authorization: AuthorizationMode;
   /** The namespace's `allow-nothing` AuthorizationPolicy, with AuthorizationMode.DEFAULT_DENY. */
   public readonly defaultDenyPolicy?: AuthorizationPolicy;
+  /** The labels of the prometheus-operator objects (monitors and rules) written for the mesh. */
+  public readonly prometheusLabels: { [key: string]: string };
 
   /**
    * The declared telemetry providers and the MeshConfig they require.
@@ -217,6 +230,7 @@ export class Mesh extends Construct implements IPeer {
         'use PERMISSIVE to accept plaintext clients, or the sidecar dataplane');
     }
     this.registerNamespace(namespaceName);
+    this.prometheusLabels = { ...(props.prometheusLabels ?? { release: 'istio' }) };
     this._telemetry = new MeshTelemetryConfig(this, props.telemetryProviders, props.defaultTelemetryProviders);
 
     if (props.createNamespace ?? true) {

@@ -57,7 +57,8 @@ export interface ServiceObjectiveOptions {
    * Labels on the PrometheusRule object, for the `ruleSelector` of your Prometheus
    * (kube-prometheus-stack selects `release: <helm release>` by default).
    *
-   * @default - none
+   * @default - the mesh's `prometheusLabels` (`{ release: 'istio' }` unless set), the labels
+   * of its PodMonitor and ServiceMonitors too
    */
   readonly ruleLabels?: { [key: string]: string };
 }
@@ -117,7 +118,7 @@ export class ServiceObjective extends Construct {
       metadata: {
         name: `${service.name}-${this.name}`,
         namespace: service.mesh.namespaceName,
-        labels: props.ruleLabels && sortedObject(props.ruleLabels),
+        labels: sortedObject(props.ruleLabels ?? service.mesh.prometheusLabels),
       },
       spec: { groups: [{ name: `${service.mesh.namespaceName}.${service.name}.${this.name}`, rules }] },
     });

@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import { expectValidPromQL } from './promql';
-import { Mesh, MeshService, Protocol, ServiceObjective } from '../../src';
+import { Mesh, MeshService, PrometheusScraping, Protocol, ServiceObjective } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
 import { schemaErrors } from '../support/schema';
 
@@ -49,6 +49,32 @@ describe('ServiceObjective', () => {
     expect(ApiObject.of(objective)).toBe(objective.prometheusRule);
     expectValidPromQL(objective.expressions);
     expect(rule).toMatchSnapshot();
+  });
+
+  test('the PrometheusRule is labelled like the PodMonitor, so one Prometheus loads both (finding 14.3e)', () => {
+    // prometheus-operator loads a PrometheusRule only when it matches the Prometheus's
+    // ruleSelector, and a PodMonitor only when it matches podMonitorSelector; kube-prometheus-stack
+    // sets both to `release: <its release>` (prometheus-operator API: PrometheusSpec).
+    const { chart, mesh, reviews } = setup();
+    new PrometheusScraping(chart, 'scraping', { mesh });
+    reviews.addObjective({ availabilityPercent: 99.9 });
+    const manifests = synth(chart);
+    const monitor = one(manifests, 'PodMonitor', 'envoy-stats-monitor');
+    const rule = one(manifests, 'PrometheusRule', 'reviews-slo');
+    expect(rule.metadata.labels).toEqual({ release: 'istio' });
+    expect(monitor.metadata.labels).toEqual({ monitoring: 'istio-proxies', release: 'istio' });
+
+    // One mesh option labels both for another Prometheus.
+    const other = new Chart(Testing.app(), 'other');
+    const kps = new Mesh(other, 'mesh', { namespaceName: 'shop', prometheusLabels: { release: 'kube-prometheus-stack' } });
+    const web = new MeshService(other, 'web', { mesh: kps, image: 'web:1', port: 8080 });
+    new PrometheusScraping(other, 'scraping', { mesh: kps, workloads: [{ service: web }] });
+    web.addObjective({ latency: Duration.millis(300) });
+    const written = synth(other);
+    expect(one(written, 'PrometheusRule', 'web-slo').metadata.labels).toEqual({ release: 'kube-prometheus-stack' });
+    expect(one(written, 'ServiceMonitor', 'web-metrics').metadata.labels).toEqual({ release: 'kube-prometheus-stack' });
+    expect(one(written, 'PodMonitor', 'envoy-stats-monitor').metadata.labels).toEqual({ monitoring: 'istio-proxies', release: 'kube-prometheus-stack' });
+    expect(kps.prometheusLabels).toEqual({ release: 'kube-prometheus-stack' });
   });
 
   test('latency: the chosen percentile of istio_request_duration_milliseconds above the threshold', () => {
