@@ -116,6 +116,7 @@ export const ERROR_CATALOGUE = {
   CM415: 'Metrics port not reachable by a ServiceMonitor',
   CM416: 'Two objectives with one name',
   CM417: 'Invalid scraping or dashboard setting',
+  CM418: 'Dashboard ConfigMap too large to apply',
 
   // ---- ingress and egress ----
   CM501: 'Gateway host is not a domain name',

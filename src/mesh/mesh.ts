@@ -201,6 +201,7 @@ export class Mesh extends Construct implements IPeer {
   public readonly _telemetry: MeshTelemetryConfig;
 
   private readonly _services = new Map<string, MeshService>();
+  private readonly _serviceListeners: ((service: MeshService) => void)[] = [];
 
   public constructor(scope: Construct, id: string, props: MeshProps = {}) {
     super(scope, id);
@@ -347,6 +348,18 @@ export class Mesh extends Construct implements IPeer {
         'give one of the services another name');
     }
     this._services.set(service.name, service);
+    for (const listener of this._serviceListeners) listener(service);
+  }
+
+  /**
+   * Calls `listener` for every service of the mesh: those declared so far, and each one
+   * declared later, when it registers (its name, port and protocol are set; its versions and
+   * routes are not yet).
+   * @internal
+   */
+  public _onService(listener: (service: MeshService) => void): void {
+    for (const service of this._services.values()) listener(service);
+    this._serviceListeners.push(listener);
   }
 
   private registerNamespace(namespaceName: string): void {

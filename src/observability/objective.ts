@@ -63,6 +63,14 @@ export interface ServiceObjectiveOptions {
   readonly ruleLabels?: { [key: string]: string };
 }
 
+/** The objectives of each service, in declaration order. */
+const OBJECTIVES = new WeakMap<MeshService, ServiceObjective[]>();
+
+/** The objectives declared for `service` (internal: the dashboards draw them). */
+export function objectivesOf(service: MeshService): ServiceObjective[] {
+  return [...(OBJECTIVES.get(service) ?? [])];
+}
+
 /** Properties of a {@link ServiceObjective}. */
 export interface ServiceObjectiveProps extends ServiceObjectiveOptions {
   /** The service the objective is for. */
@@ -107,6 +115,7 @@ export class ServiceObjective extends Construct {
     this.latency = props.latency;
     this.latencyPercentile = props.latencyPercentile ?? 99;
     this.check(props);
+    OBJECTIVES.set(service, [...objectivesOf(service), this]);
 
     const rules = [
       ...(this.availabilityPercent !== undefined ? this.availabilityRules(this.availabilityPercent, props) : []),
@@ -152,8 +161,7 @@ export class ServiceObjective extends Construct {
       throw meshError(this, 'CM411', `service "${service.name}" speaks ${service.protocol}, for which Istio reports no request metrics`,
         'set objectives on HTTP, HTTP/2 or gRPC services only');
     }
-    const clash = this.node.root.node.findAll()
-      .find((c) => c instanceof ServiceObjective && c !== this && c.service === service && c.name === this.name);
+    const clash = objectivesOf(service).find((o) => o.name === this.name);
     if (clash) {
       throw meshError(this, 'CM416', `service "${service.name}" already has an objective named "${this.name}" (${clash.node.path})`,
         'give each objective of a service its own name, or put availability and latency in one objective');
