@@ -117,6 +117,7 @@ export const ERROR_CATALOGUE = {
   CM416: 'Two objectives with one name',
   CM417: 'Invalid scraping or dashboard setting',
   CM418: 'Dashboard ConfigMap too large to apply',
+  CM419: 'No L7 telemetry source',
 
   // ---- ingress and egress ----
   CM501: 'Gateway host is not a domain name',

@@ -7,7 +7,10 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
 import { objectivesOf } from './objective';
-import { errorBudget, errorRatio, hasRequestMetrics, latencyQuantile, promString, regexLiteral, requestRate } from './promql';
+import {
+  GRPC_SERVER_ERROR_CODES, clientReporter, errorBudget, errorRatio, failureDescription, hasL7TelemetrySource, hasRequestMetrics, isGrpc,
+  latencyQuantile, promString, regexLiteral, requestRate, serverReporter,
+} from './promql';
 import { sortedObject } from './util';
 import { requireDnsSubdomain } from '../internal/names';
 import { renderOnce, validateOncePerSynthesis } from '../internal/synthesis';
@@ -130,6 +133,10 @@ export class MeshDashboard extends Construct {
         'use the label your Grafana sidecar watches, e.g. "grafana_dashboard"');
     }
     if (!this.title.trim()) throw meshError(this, 'CM417', 'the dashboard title is empty', 'give a title or leave it out');
+    if (!hasL7TelemetrySource(this.mesh)) {
+      throw meshError(this, 'CM419', `namespace "${this.mesh.namespaceName}" is in ambient mode without a waypoint: ztunnel reports TCP metrics only, so its services have no L7 telemetry source (istio_requests_total) a dashboard could show`,
+        'deploy the namespace waypoint with Dataplane.ambient({ waypoint: true }), whose metrics (reporter="waypoint") the dashboards read, or leave the dashboard out');
+    }
     this.servicesPerConfigMap = props.servicesPerConfigMap ?? (this.perService ? 8 : 16);
     if (!(Number.isInteger(this.servicesPerConfigMap) && this.servicesPerConfigMap >= 1)) {
       throw meshError(this, 'CM417', `servicesPerConfigMap is ${this.servicesPerConfigMap}`, 'use a whole number of at least 1, or leave it out');
@@ -204,7 +211,7 @@ export class MeshDashboard extends Construct {
    */
   private meshDashboard(services: MeshService[], index: number, pages: number): any {
     const ns = this.mesh.namespaceName;
-    const inNamespace = `{reporter="destination",destination_service_namespace=${promString(ns)}}`;
+    const inNamespace = `{reporter="${serverReporter(this.mesh)}",destination_service_namespace=${promString(ns)}}`;
     const byService = 'destination_service_name';
     const ids = counter();
     const title = pages === 1 ? this.title : `${this.title} (${index + 1}/${pages})`;
@@ -214,8 +221,14 @@ export class MeshDashboard extends Construct {
       builder.withPanel(panel(ids(), 'Request rate by service', 'reqps', 8, [
         [`sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`, `{{${byService}}}`],
       ]));
-      builder.withPanel(panel(ids(), 'Error ratio (5xx) by service', 'percentunit', 8, [[
-        `sum by (${byService}) (rate(istio_requests_total${inNamespace.replace('}', ',response_code=~"5.."}')}[${RATE_WINDOW}]))`
+      // gRPC errors mostly come with HTTP 200: counted where the namespace has gRPC services.
+      const grpc = this.mesh.services.some((s) => isGrpc(s) && hasRequestMetrics(s));
+      const errors = (matchers: string) => `rate(istio_requests_total${inNamespace.replace('}', `${matchers}}`)}[${RATE_WINDOW}])`;
+      const failed = grpc
+        ? `${errors(',response_code=~"5.."')} or ${errors(`,response_code!~"5..",grpc_response_status=~"${GRPC_SERVER_ERROR_CODES.join('|')}"`)}`
+        : errors(',response_code=~"5.."');
+      builder.withPanel(panel(ids(), grpc ? 'Error ratio (5xx or gRPC server error) by service' : 'Error ratio (5xx) by service', 'percentunit', 8, [[
+        `sum by (${byService}) (${failed})`
           + ` / sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`,
         `{{${byService}}}`,
       ]]));
@@ -247,12 +260,15 @@ export class MeshDashboard extends Construct {
     const budget = objectives.map((o) => o.availabilityPercent).filter((p): p is number => p !== undefined)
       .map(errorBudget);
     const latency = objectives.map((o) => o.latency?.toMilliseconds({ integral: false })).filter((ms): ms is number => ms !== undefined);
-    const cluster = `outbound\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
+    // A sidecar's cluster for the service is outbound|<port>|<subset>|<host>; a waypoint's is
+    // inbound-vip|<port>|http[/<subset>]|<host>.
+    const direction = service.mesh.dataplane.isAmbient ? 'inbound-vip' : 'outbound';
+    const cluster = `${direction}\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
     return [
       panel(ids(), `${service.name}: request rate by version`, 'reqps', 8, [
         [requestRate(service, RATE_WINDOW, version), `{{${version}}}`],
       ]),
-      threshold(panel(ids(), `${service.name}: error ratio (5xx) by version`, 'percentunit', 8, [
+      threshold(panel(ids(), `${service.name}: error ratio (${failureDescription(service)}) by version`, 'percentunit', 8, [
         [errorRatio(service, RATE_WINDOW, version), `{{${version}}}`],
       ]), budget),
       threshold(panel(ids(), `${service.name}: latency p50 / p90 / p99 by version`, 'ms', 8, [0.5, 0.9, 0.99].map((q) =>
@@ -260,9 +276,9 @@ export class MeshDashboard extends Construct {
       panel(ids(), `${service.name}: traffic split observed by version`, 'percentunit', 12, [
         [`${requestRate(service, RATE_WINDOW, version)} / scalar(${requestRate(service, RATE_WINDOW)})`, `{{${version}}}`],
       ]).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)).fillOpacity(60)
-        .description('Share of the requests each version served, as its proxies report them (reporter="destination").'),
+        .description(`Share of the requests each version served, as its proxies report them (reporter="${serverReporter(service.mesh)}").`),
       panel(ids(), `${service.name}: circuit breaker overflow`, 'reqps', 12, [
-        [`sum by (source_workload) (rate(istio_requests_total{reporter="source",destination_service=${promString(service.host)},response_flags="UO"}[${RATE_WINDOW}]))`,
+        [`sum by (source_workload) (rate(istio_requests_total{reporter="${clientReporter(service.mesh)}",destination_service=${promString(service.host)},response_flags="UO"}[${RATE_WINDOW}]))`,
           'rejected (UO) from {{source_workload}}'],
         [`sum by (cluster_name) (rate(envoy_cluster_upstream_rq_pending_overflow{cluster_name=~${promString(cluster)}}[${RATE_WINDOW}]))`,
           'pending overflow {{cluster_name}}'],

@@ -1,6 +1,6 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { dashboardPanels as panels, dashboardQueries as queries, expectValidPromQL } from './promql';
-import { Mesh, MeshDashboard, MeshService, Protocol } from '../../src';
+import { Dataplane, Mesh, MeshDashboard, MeshService, Protocol } from '../../src';
 import { Manifest, one } from '../support/manifests';
 
 function setup() {
@@ -132,6 +132,38 @@ describe('MeshDashboard', () => {
       return value;
     });
     expect(unsorted).toEqual([]);
+  });
+
+  test('ambient mode: panels read the waypoint\'s metrics; without a waypoint there are none (finding 14.3j)', () => {
+    // The waypoint reports istio_requests_total with reporter="waypoint" (istio/istio#50225) and
+    // names its clusters inbound-vip|<port>|http[/<subset>]|<host>; ztunnel reports TCP only.
+    const chart = new Chart(Testing.app(), 'chart');
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient({ waypoint: true }) });
+    new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080 });
+    const dashboard = new MeshDashboard(chart, 'dashboards', { mesh }).dashboards()['mesh-shop.json'];
+    const all = queries(dashboard);
+    expect(all.filter((q) => q.includes('reporter="destination"') || q.includes('reporter="source"'))).toEqual([]);
+    expect(all.filter((q) => q.includes('istio_requests_total')).every((q) => q.includes('reporter="waypoint"'))).toBe(true);
+    const overflow = panels(dashboard).find((p) => p.title === 'api: circuit breaker overflow');
+    expect(overflow.targets[1].expr).toContain('cluster_name=~"inbound-vip\\\\|8080\\\\|[^|]*\\\\|api\\\\.shop\\\\.svc\\\\.cluster\\\\.local"');
+    expectValidPromQL(all);
+
+    const l4 = new Chart(Testing.app(), 'l4');
+    const ztunnelOnly = new Mesh(l4, 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient() });
+    expect(() => new MeshDashboard(l4, 'dashboards', { mesh: ztunnelOnly }))
+      .toThrow(/\[l4\/dashboards\] CM419 No L7 telemetry source: namespace "shop" is in ambient mode without a waypoint: ztunnel reports TCP metrics only.*Fix: deploy the namespace waypoint/);
+  });
+
+  test('gRPC services: their error panels count gRPC server errors too (finding 14.3k)', () => {
+    const { chart, mesh } = setup();
+    new MeshService(chart, 'cart', { mesh, image: 'cart:1', port: 50051, protocol: Protocol.GRPC });
+    const dashboard = new MeshDashboard(chart, 'dashboards', { mesh }).dashboards()['mesh-bookinfo.json'];
+    const byTitle = (title: string) => panels(dashboard).find((p) => p.title === title);
+    expect(byTitle('cart: error ratio (5xx or a gRPC server error) by version').targets[0].expr)
+      .toContain('or rate(istio_requests_total{reporter="destination",destination_service="cart.bookinfo.svc.cluster.local",response_code!~"5..",grpc_response_status=~"2|4|12|13|14|15"}');
+    expect(byTitle('reviews: error ratio (5xx) by version').targets[0].expr).not.toContain('grpc_response_status');
+    expect(byTitle('Error ratio (5xx or gRPC server error) by service').targets[0].expr).toContain('grpc_response_status=~"2|4|12|13|14|15"');
+    expectValidPromQL(queries(dashboard));
   });
 
   describe('split so every object can be applied (finding 14.3i)', () => {
