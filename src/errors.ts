@@ -144,6 +144,7 @@ export const ERROR_CATALOGUE = {
   CM907: 'Sync option without automated sync',
   CM908: 'Application not permitted by its project',
   CM909: 'Invalid Config Management Plugin setting',
+  CM910: 'Objects rendered into a folder whose project refuses them',
 } as const;
 
 /**
