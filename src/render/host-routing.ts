@@ -19,9 +19,8 @@ import type { ServiceVersion } from '../mesh/service-version';
 import { _clientTlsMode, _effectiveMtls } from '../security/effective-mtls';
 import { MtlsMode } from '../security/mtls-mode';
 import type { CircuitBreaker } from '../traffic/circuit-breaker';
-import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import type { LoadBalancing } from '../traffic/load-balancing';
-import type { TrafficSplit, TrafficSplitOptions, WeightedDestination } from '../traffic/traffic-split';
+import type { TrafficSplit, WeightedDestination } from '../traffic/traffic-split';
 
 /** Names of a host's VirtualService and DestinationRule. */
 export interface HostObjectNames {
@@ -201,10 +200,9 @@ export class HostRouting {
     const defaultDestinations = [{ version: service.defaultVersion }];
     if (isHttpProtocol(service.protocol)) {
       const http: VirtualServiceSpecHttp[] = orderRoutes(this.routes).map((r) =>
-        renderHttpRoute(service, { options: r._options, safeRetriesOnly: routeNeedsSafeRetries(service, r._options) }));
+        renderHttpRoute(service, { options: r._options, nonIdempotentOnly: r.isNonIdempotentOnly }));
       if (!this.routes.some((r) => r.isCatchAll)) {
-        const options = { destinations: defaultDestinations };
-        http.push(renderHttpRoute(service, { options, safeRetriesOnly: routeNeedsSafeRetries(service, options) }));
+        http.push(renderHttpRoute(service, { options: { destinations: defaultDestinations }, nonIdempotentOnly: false }));
       }
       return { hosts, http };
     }
@@ -214,15 +212,6 @@ export class HostRouting {
     }
     return { hosts, tcp: [{ route }] };
   }
-}
-
-/**
- * True when a route's default retries may only use conditions under which the upstream never
- * saw the request: a request on it may be POST, PATCH or CONNECT (by its matches and the
- * methods the service admits), and the user did not allow retrying them.
- */
-function routeNeedsSafeRetries(service: MeshService, options: TrafficSplitOptions): boolean {
-  return !options.allowNonIdempotentRetries && mayBeNonIdempotent(routeMethods(service, options.matches));
 }
 
 function scopeName(service: MeshService, version: ServiceVersion | undefined): string {

@@ -5,6 +5,7 @@ import {
 import { istioDuration } from '../internal/duration';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
+import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
 import { HeaderOperations, UriRewrite } from '../traffic/route-actions';
@@ -23,11 +24,8 @@ export const ISTIO_DEFAULT_ATTEMPTS = 2;
 /** How a route is rendered: its options plus what the host knows about it. */
 export interface HttpRouteInput {
   readonly options: TrafficSplitOptions;
-  /**
-   * True when the route's default retry conditions must be ones under which the upstream never
-   * saw the request: its requests may be non-idempotent and the user did not opt in.
-   */
-  readonly safeRetriesOnly: boolean;
+  /** True when every match is for POST or PATCH. */
+  readonly nonIdempotentOnly: boolean;
 }
 
 /** One `http` rule of a VirtualService. */
@@ -51,7 +49,7 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
       body: o.directResponse.body === undefined ? undefined : { string: o.directResponse.body },
     },
     timeout: o.timeout && istioDuration(o.timeout),
-    retries: forwards ? renderRetries(o.retry, input.safeRetriesOnly, fault !== undefined) : undefined,
+    retries: forwards ? renderRetries(o.retry, needsSafeRetries(service, input), fault !== undefined) : undefined,
     fault: fault && {
       delay: fault.delay && { fixedDelay: istioDuration(fault.delay), percentage: { value: fault.delayPercent ?? 100 } },
       abort: (fault.httpStatus ?? fault.grpcStatus) !== undefined
@@ -67,6 +65,16 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
       ? { request: headerOps(o.requestHeaders), response: headerOps(o.responseHeaders) }
       : undefined,
   };
+}
+
+/**
+ * True when a route's default retries may only use conditions under which the upstream never
+ * saw the request: a request on it may be POST, PATCH or CONNECT (by its matches and the
+ * methods the service admits), and the user did not allow retrying them.
+ */
+function needsSafeRetries(service: MeshService, input: HttpRouteInput): boolean {
+  const o = input.options;
+  return !o.allowNonIdempotentRetries && (input.nonIdempotentOnly || mayBeNonIdempotent(routeMethods(service, o.matches)));
 }
 
 /**

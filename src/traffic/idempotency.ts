@@ -1,9 +1,11 @@
 // Internal: which HTTP methods may reach a route, from the library's own model. Not exported from the package.
+import { IConstruct } from 'constructs';
 import type { HttpMatch } from './match';
+import { currentSynthesis } from '../internal/synthesis';
 import { HttpMethod } from '../mesh/http-method';
 import type { MeshService } from '../mesh/mesh-service';
 import { AuthorizationAction, AuthorizationPolicy } from '../security/authorization-policy';
-import { authorizationPoliciesFor, podLabelsOf, selects } from '../security/internal';
+import { podLabelsOf, selects } from '../security/internal';
 
 /**
  * Methods that are not idempotent (RFC 9110 §9.2.2 names GET, HEAD, OPTIONS, TRACE, PUT and
@@ -70,16 +72,39 @@ interface Admission {
 function admittedMethods(service: MeshService): Admission | undefined {
   const mesh = service.mesh;
   const pods = service.versions.map(podLabelsOf);
+  const byNamespace = policiesByNamespace(service);
   const candidates = new Set([
-    ...authorizationPoliciesFor(service, mesh.namespaceName, service.name),
+    ...byNamespace.get(mesh.namespaceName) ?? [],
     // A policy without a selector in the root namespace applies to the whole mesh.
-    ...authorizationPoliciesFor(service, mesh.rootNamespace, service.name).filter((p) => p.target === undefined),
+    ...(byNamespace.get(mesh.rootNamespace) ?? []).filter((p) => p.target === undefined),
   ]);
   const applicable = [...candidates].filter((p) => p.action === AuthorizationAction.ALLOW && !p.dryRun
     && (p.target === undefined || pods.some((labels) => selects(p.target!.toWorkloadSelector().matchLabels, labels))));
   if (applicable.length === 0) return undefined;
   const policies = applicable.map((p) => ({ name: `AuthorizationPolicy ${p.namespaceName}/${p.name}`, methods: policyMethods(p) }));
   return { methods: ALL_METHODS.filter((m) => policies.some((p) => p.methods.includes(m))), policies };
+}
+
+/** The memo key of {@link policiesByNamespace}. */
+const POLICIES = 'idempotency|policies';
+
+/**
+ * The AuthorizationPolicy constructs of the tree `scope` belongs to, by namespace: found with one
+ * walk of the tree per synthesis (every route of every service asks).
+ */
+function policiesByNamespace(scope: IConstruct): Map<string, AuthorizationPolicy[]> {
+  const memo = currentSynthesis(scope)?.memo;
+  const cached = memo?.get(POLICIES) as Map<string, AuthorizationPolicy[]> | undefined;
+  if (cached) return cached;
+  const byNamespace = new Map<string, AuthorizationPolicy[]>();
+  for (const construct of scope.node.root.node.findAll()) {
+    if (!(construct instanceof AuthorizationPolicy)) continue;
+    const list = byNamespace.get(construct.namespaceName);
+    if (list) list.push(construct);
+    else byNamespace.set(construct.namespaceName, [construct]);
+  }
+  memo?.set(POLICIES, byNamespace);
+  return byNamespace;
 }
 
 /** The methods one ALLOW policy admits: the union over its rules (none for allow-nothing). */
