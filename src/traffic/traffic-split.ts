@@ -214,7 +214,10 @@ export class TrafficSplit extends Construct {
     const route = routeMethods(this.service, this._options.matches);
     if (unsafe.length === 0 || !route.declared || !mayBeNonIdempotent(route)) return [];
     const methods = route.methods.filter((m) => NON_IDEMPOTENT_METHODS.includes(m));
-    return [formatMessage('CM215', `the route's requests may be ${methods.join(' or ')} (service "${this.service.name}" admits ${methods.length > 1 ? 'them' : 'it'}: ${route.admittedBy.join(', ')}) and it retries on ${unsafe.join(', ')}, which can repeat a request the upstream already processed (e.g. charge a card twice)`,
+    const why = route.admittedBy.length
+      ? `service "${this.service.name}" admits ${methods.length > 1 ? 'them' : 'it'}: ${route.admittedBy.join(', ')}`
+      : 'by its method matches';
+    return [formatMessage('CM215', `the route's requests may be ${methods.join(' or ')} (${why}) and it retries on ${unsafe.join(', ')}, which can repeat a request the upstream already processed (e.g. charge a card twice)`,
       'retry only on connect-failure, refused-stream or reset-before-request; give the non-idempotent methods a route of their own (matches: [{ method: HttpMethod.POST }]); or set allowNonIdempotentRetries: true if the handlers are idempotent')];
   }
 }

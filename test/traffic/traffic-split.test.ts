@@ -150,6 +150,16 @@ describe('TrafficSplit', () => {
         + 'Fix: retry only on connect-failure, refused-stream or reset-before-request; give the non-idempotent methods a route of their own.*allowNonIdempotentRetries: true'));
     });
 
+    test('CM215 at synth: an explicit retry on 5xx of a route whose method matches include POST', () => {
+      const { chart, api, v1 } = withCaller();
+      api.routeTraffic({
+        matches: [{ method: HttpMethod.GET }, { method: HttpMethod.POST }],
+        destinations: [{ version: v1 }],
+        retry: { attempts: 2, retryOn: [RetryOn.RESET] },
+      });
+      expect(() => Testing.synth(chart)).toThrow(/\[shop\/api\/Route1\] CM215 .*the route's requests may be POST \(by its method matches\) and it retries on reset/);
+    });
+
     test('an explicit retry is taken as written where nothing declares the methods, or with the opt-in', () => {
       const { chart, api, v1, v2, web } = withCaller();
       api.routeTraffic({ destinations: [{ version: v1 }], retry: { attempts: 3, retryOn: [RetryOn.GATEWAY_ERROR] } });
