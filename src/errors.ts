@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   CM113: 'Two services with one name in a namespace',
   CM114: 'Unsupported proxy resource',
   CM115: 'Invalid scratch directory',
+  CM116: 'Probe on a port the container does not expose',
 
   // ---- traffic ----
   CM201: 'Weights do not sum to 100',
@@ -116,6 +117,8 @@ export const ERROR_CATALOGUE = {
   CM415: 'Metrics port not reachable by a ServiceMonitor',
   CM416: 'Two objectives with one name',
   CM417: 'Invalid scraping or dashboard setting',
+  CM418: 'Dashboard ConfigMap too large to apply',
+  CM419: 'No L7 telemetry source',
 
   // ---- ingress and egress ----
   CM501: 'Gateway host is not a domain name',
@@ -129,6 +132,8 @@ export const ERROR_CATALOGUE = {
   CM512: 'Route policy without an HTTP port',
   CM513: 'Invalid TLS origination',
   CM514: 'Invalid ServiceEntry address',
+  CM515: 'CIDR address without STATIC or NONE resolution',
+  CM516: 'Invalid ServiceEntry endpoint',
 
   // ---- delivery (GitOps) ----
   CM901: 'Invalid sync wave',
@@ -140,6 +145,7 @@ export const ERROR_CATALOGUE = {
   CM907: 'Sync option without automated sync',
   CM908: 'Application not permitted by its project',
   CM909: 'Invalid Config Management Plugin setting',
+  CM910: 'Objects rendered into a folder whose project refuses them',
 } as const;
 
 /**

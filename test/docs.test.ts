@@ -57,6 +57,7 @@ describe('docs snippets', () => {
         expect(objects.length).toBeGreaterThan(0);
         // The snippet ran in an isolated module registry, outside the automatic schema hook.
         expectSchemaValid(objects, `${snippet} → ${file}`);
+        expect(probesOnUnexposedPorts(objects)).toEqual([]);
       }
     } finally {
       delete process.env.CDK8S_OUTDIR;
@@ -64,3 +65,16 @@ describe('docs snippets', () => {
     }
   });
 });
+
+/**
+ * Probes that probe a port their container does not expose (docs/app-mesh.md's catalog once
+ * probed port 80 on a 9080 service): a pod probed on the wrong port never becomes Ready.
+ */
+function probesOnUnexposedPorts(objects: any[]): string[] {
+  return objects.filter((o) => o?.kind === 'Deployment').flatMap((d) => (d.spec.template.spec.containers ?? []).flatMap((c: any) =>
+    ['readinessProbe', 'livenessProbe', 'startupProbe'].flatMap((kind) => {
+      const port = (c[kind]?.httpGet ?? c[kind]?.tcpSocket)?.port;
+      const exposed = (c.ports ?? []).flatMap((p: any) => [p.containerPort, p.name]);
+      return port === undefined || exposed.includes(port) ? [] : [`${d.metadata.name}/${c.name} ${kind} probes port ${port}, exposed: ${exposed.join(', ')}`];
+    })));
+}

@@ -1,3 +1,4 @@
+import { isIP } from 'net';
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
@@ -14,6 +15,9 @@ import { Protocol, isHttpProtocol } from '../mesh/protocol';
 import { renderRetries } from '../render/http-route';
 import { RetryPolicy } from '../traffic/resilience';
 import { checkDuration, checkRetryPolicy, checkWholeNumber } from '../traffic/validation';
+
+/** The scheme of a Unix domain socket endpoint. */
+const UNIX_PREFIX = 'unix://';
 
 /** How the proxy finds the addresses of an external host. */
 export enum Resolution {
@@ -126,13 +130,16 @@ export interface ExternalServiceProps {
 
   /**
    * Virtual IP addresses or CIDR ranges of the service (needed for TCP ports to be told apart).
+   * CIDR ranges only with `Resolution.STATIC` or `Resolution.NONE`.
    *
    * @default - none
    */
   readonly addresses?: string[];
 
   /**
-   * Addresses of the service, for `Resolution.STATIC`.
+   * Addresses of the service: IP addresses or Unix domain sockets (`unix:///var/run/app.sock`,
+   * or an abstract `unix://@name`) for `Resolution.STATIC`, host names or IPs for
+   * `Resolution.DNS` (at most one with `Resolution.DNS_ROUND_ROBIN`).
    *
    * @default - none
    */
@@ -155,9 +162,20 @@ export interface ExternalServiceProps {
   /**
    * Retry policy for requests to the service (HTTP ports, or TLS origination).
    *
-   * @default - Istio's defaults (written out when a timeout or TLS origination makes a route)
+   * @default - written out when a timeout or TLS origination makes a route: 2 attempts on
+   * connect-failure and refused-stream only (the host never saw the request), since a call to
+   * an external API may be a POST the host must not receive twice
    */
   readonly retry?: RetryPolicy;
+
+  /**
+   * Let the default retry policy retry requests the host may already have processed (Istio's
+   * defaults: also on 503, unavailable and cancelled). Only for hosts whose every call is
+   * idempotent.
+   *
+   * @default false
+   */
+  readonly allowNonIdempotentRetries?: boolean;
 }
 
 /**
@@ -209,7 +227,8 @@ export class ExternalService extends Construct implements ICallable {
       const suffix = this.hosts.length === 1 ? '' : `${i + 1}`;
       const targetPort = origination?.targetPort ?? 443;
       const timeout = props.timeout && istioDuration(props.timeout);
-      const retries = renderRetries(props.retry, false, false);
+      // The mesh does not know which methods the application sends to an external host.
+      const retries = renderRetries(props.retry, !props.allowNonIdempotentRetries, false);
       // With several ports, each rule matches its port and names it (IST0112 otherwise).
       const several = this.ports.length > 1;
       const http: VirtualServiceSpecHttp[] = origination
@@ -257,6 +276,36 @@ export class ExternalService extends Construct implements ICallable {
     return shared ? `${port.protocol}-${port.number}` : port.protocol;
   }
 
+  /**
+   * CM516: endpoints the API server or Istio's webhook rejects: a Unix socket path that is not
+   * absolute (or abstract) or that names a directory (the CRD's "UDS must be an absolute path
+   * or abstract socket", "UDS may not be a dir"), a STATIC endpoint that is neither an IP nor a
+   * socket, and several endpoints with DNS_ROUND_ROBIN ("DNS_ROUND_ROBIN mode cannot have
+   * multiple endpoints").
+   */
+  private checkEndpoints(endpoints: string[], resolution: Resolution): void {
+    for (const address of endpoints) {
+      if (address.startsWith(UNIX_PREFIX)) {
+        const path = address.slice(UNIX_PREFIX.length);
+        if (!path.startsWith('/') && !path.startsWith('@')) {
+          throw meshError(this, 'CM516', `endpoint "${address}" is a relative Unix socket path; the API server accepts only absolute paths or abstract sockets`,
+            `write the absolute path, e.g. "unix:///${path.replace(/^\.?\/*/, '')}" (three slashes), or an abstract socket "unix://@name"`);
+        }
+        if (path.endsWith('/')) {
+          throw meshError(this, 'CM516', `endpoint "${address}" ends in "/", a directory, and the API server rejects it`,
+            'name the socket file itself, e.g. "unix:///var/run/app.sock"');
+        }
+      } else if (resolution === Resolution.STATIC && !isIP(address)) {
+        throw meshError(this, 'CM516', `endpoint "${address}" is not an IP address, which static resolution needs`,
+          'give IP addresses (or unix:// sockets), or use Resolution.DNS for host names');
+      }
+    }
+    if (resolution === Resolution.DNS_ROUND_ROBIN && endpoints.length > 1) {
+      throw meshError(this, 'CM516', `DNS_ROUND_ROBIN resolution has ${endpoints.length} endpoints (${endpoints.join(', ')}), and the API server accepts at most one`,
+        'keep one endpoint, or use Resolution.DNS, which load-balances over every endpoint');
+    }
+  }
+
   private check(props: ExternalServiceProps, resolution: Resolution): void {
     if (this.hosts.length === 0) {
       throw meshError(this, 'CM510', 'the external service has no hosts', 'list its host names, e.g. ["api.example.com"]');
@@ -284,12 +333,19 @@ export class ExternalService extends Construct implements ICallable {
         throw meshError(this, 'CM514', `address "${address}" is not an IP address or CIDR range`, 'use e.g. "10.0.0.5" or "10.0.0.0/24"');
       }
     }
+    // The ServiceEntry CRD's rule: "CIDR addresses are allowed only for NONE/STATIC resolution types".
+    const cidr = (props.addresses ?? []).find((a) => a.includes('/'));
+    if (cidr !== undefined && resolution !== Resolution.STATIC && resolution !== Resolution.NONE) {
+      throw meshError(this, 'CM515', `address "${cidr}" is a CIDR range but resolution is ${resolution}, and the API server accepts CIDR addresses only with NONE or STATIC resolution`,
+        `use Resolution.NONE (forward to the address the application connected to) or Resolution.STATIC with endpoints, or give single IP addresses such as "${cidr.split('/')[0]}"`);
+    }
     if (resolution === Resolution.STATIC && !props.endpoints?.length) {
       throw meshError(this, 'CM514', 'static resolution needs endpoints', 'list the endpoint addresses, or use Resolution.DNS');
     }
     if (props.endpoints?.length && resolution !== Resolution.STATIC && resolution !== Resolution.DNS && resolution !== Resolution.DNS_ROUND_ROBIN) {
       throw meshError(this, 'CM514', `endpoints are set but resolution is ${resolution}`, 'use Resolution.STATIC (IP endpoints) or Resolution.DNS (host endpoints)');
     }
+    this.checkEndpoints(props.endpoints ?? [], resolution);
     checkDuration(this, 'timeout', props.timeout);
     if (props.retry) checkRetryPolicy(this, props.retry);
     const origination = props.tlsOrigination;

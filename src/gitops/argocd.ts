@@ -1,6 +1,8 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import * as path from 'path';
+import { ApiObject, App, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IgnoreDifference } from './ignore-differences';
+import { CLUSTER_SCOPED } from '../analysis/manifests';
 import { formatMessage, meshError } from '../errors';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import { compareText } from '../internal/order';
@@ -85,6 +87,8 @@ export class ArgoCdProject extends Construct {
   public readonly sourceRepos: string[];
   /** Where the project's Applications may deploy. */
   public readonly destinations: ApplicationDestination[];
+  /** The cluster-scoped kinds the project's Applications may create. */
+  public readonly clusterResources: ProjectClusterResource[];
   /** The AppProject object (escape hatch: `addJsonPatch`). */
   public readonly apiObject: ApiObject;
 
@@ -97,6 +101,7 @@ export class ArgoCdProject extends Construct {
     this.sourceRepos = [...props.sourceRepos];
     this.destinations = props.destinations.map((d) => checkDestination(this, d));
     const clusterResources = props.clusterResources ?? [{ group: '', kind: 'Namespace' }];
+    this.clusterResources = clusterResources.map((r) => ({ group: r.group, kind: r.kind }));
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: ARGO_API_VERSION,
       kind: 'AppProject',
@@ -180,6 +185,14 @@ export class ApplicationSource {
   /** @internal */
   public _render(): any {
     return { repoURL: this.repoUrl, targetRevision: this.targetRevision, path: this.path, ...this.extra };
+  }
+
+  /**
+   * True for a folder of plain manifests (not rendered by a plugin).
+   * @internal
+   */
+  public get _isDirectory(): boolean {
+    return this.extra.plugin === undefined;
   }
 }
 
@@ -278,6 +291,7 @@ export class ArgoCdApplication extends Construct {
     if (props.project) {
       const project = props.project;
       this.node.addValidation({ validate: () => permissionProblems(project, props.source, destination) });
+      if (props.source._isDirectory) this.node.addValidation({ validate: () => refusedInOwnFolder(this, project, props.source, destination) });
     }
     const differences = props.ignoreDifferences ?? [];
     this.apiObject = new ApiObject(this, 'Resource', {
@@ -302,6 +316,33 @@ export class ArgoCdApplication extends Construct {
       }),
     });
   }
+}
+
+/**
+ * CM910: the app is being synthesized into the very folder `source` names (`cdk8s synth --output
+ * manifests/shop` of a program that also holds this Application), so Argo CD would deploy
+ * everything the app writes, the Argo CD objects included, and refuse the sync over every
+ * object the project does not permit (typically the Application and AppProject themselves, in
+ * Argo CD's namespace).
+ */
+function refusedInOwnFolder(scope: Construct, project: ArgoCdProject, source: ApplicationSource, destination: ApplicationDestination): string[] {
+  const root = scope.node.root;
+  if (!(root instanceof App)) return [];
+  const folder = source.path.split('/').filter((s) => s !== '' && s !== '.');
+  const outdir = path.resolve(root.outdir).split(path.sep);
+  if (folder.length === 0 || outdir.slice(-folder.length).join('/') !== folder.join('/')) return [];
+  const refused = root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).filter((o) => {
+    if (CLUSTER_SCOPED.has(o.kind)) {
+      const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+      return !project.clusterResources.some((r) => globMatch(r.group, group) && globMatch(r.kind, o.kind));
+    }
+    const namespace = o.metadata.namespace ?? destination.namespaceName;
+    return namespace !== undefined && !projectPermits(project, destination, namespace);
+  }).map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.name}`);
+  if (refused.length === 0) return [];
+  const shown = refused.length > 4 ? [...refused.slice(0, 4), `${refused.length - 4} more`] : refused;
+  return [formatMessage('CM910', `the app is synthesized into ${root.outdir}, the folder "${source.path}" this Application deploys, so Argo CD would deploy everything the app writes there, and AppProject "${project.name}" does not permit ${shown.join(', ')}: Argo CD would refuse the sync`,
+    'synthesize the Argo CD objects in a program of their own and apply them once (docs/gitops.md, "Way 1"), so the folder holds only what the Application delivers; or permit those objects in the project')];
 }
 
 function checkSource(scope: Construct, source: ApplicationSource): void {
@@ -333,18 +374,27 @@ function permissionProblems(project: ArgoCdProject, source: ApplicationSource, d
     problems.push(formatMessage('CM908', `the repository "${source.repoUrl}" is not among the source repositories of AppProject "${project.name}" (${project.sourceRepos.join(', ')})`,
       'add it (or a glob that matches it) to the project\'s sourceRepos, or use a project that permits it'));
   }
-  const permitted = project.destinations.some((d) => {
-    const cluster = d.server !== undefined && destination.server !== undefined ? globMatch(d.server, destination.server)
-      : d.clusterName !== undefined && destination.clusterName !== undefined ? globMatch(d.clusterName, destination.clusterName)
-        : true; // one names the cluster by server, the other by name: only Argo CD can resolve that
-    return cluster && (destination.namespaceName === undefined || globsPermit([d.namespaceName ?? '*'], destination.namespaceName));
-  });
+  const permitted = destination.namespaceName === undefined
+    ? project.destinations.some((d) => sameCluster(d, destination))
+    : projectPermits(project, destination, destination.namespaceName);
   if (!permitted) {
     const where = destination.clusterName ?? destination.server;
     problems.push(formatMessage('CM908', `the destination ${where}${destination.namespaceName ? ` namespace "${destination.namespaceName}"` : ''} is not among the destinations of AppProject "${project.name}"`,
       "add it to the project's destinations, or deploy where the project permits"));
   }
   return problems;
+}
+
+/** True when one of the project's destinations names the cluster of `destination`. */
+function sameCluster(permitted: ApplicationDestination, destination: ApplicationDestination): boolean {
+  if (permitted.server !== undefined && destination.server !== undefined) return globMatch(permitted.server, destination.server);
+  if (permitted.clusterName !== undefined && destination.clusterName !== undefined) return globMatch(permitted.clusterName, destination.clusterName);
+  return true; // one names the cluster by server, the other by name: only Argo CD can resolve that
+}
+
+/** True when the project lets its Applications deploy to `namespace` of the destination's cluster. */
+function projectPermits(project: ArgoCdProject, destination: ApplicationDestination, namespace: string): boolean {
+  return project.destinations.some((d) => sameCluster(d, destination) && globsPermit([d.namespaceName ?? '*'], namespace));
 }
 
 /** Argo CD's allow-list semantics: some pattern matches, and no `!pattern` does. */

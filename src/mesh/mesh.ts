@@ -141,6 +141,17 @@ export interface MeshProps {
    * @default - metrics go to TelemetryProvider.PROMETHEUS; tracing and access logs have no default
    */
   readonly defaultTelemetryProviders?: DefaultTelemetryProviders;
+
+  /**
+   * Labels on every prometheus-operator object written for the mesh (the PodMonitor and
+   * ServiceMonitors of `PrometheusScraping`, the PrometheusRules of objectives), so one
+   * Prometheus loads its monitors and its alerts alike: its `podMonitorSelector`,
+   * `serviceMonitorSelector` and `ruleSelector` must match them (kube-prometheus-stack selects
+   * all three by `release: <its Helm release>`).
+   *
+   * @default { release: 'istio' } (the label of Istio's prometheus-operator sample)
+   */
+  readonly prometheusLabels?: { [key: string]: string };
 }
 
 /** What workloads may call outside the service registry (Istio's `outboundTrafficPolicy.mode`). */
@@ -191,6 +202,8 @@ export class Mesh extends Construct implements IPeer {
   public readonly checkDeclarations: boolean;
   /** The namespace's `allow-nothing` AuthorizationPolicy, with AuthorizationMode.DEFAULT_DENY. */
   public readonly defaultDenyPolicy?: AuthorizationPolicy;
+  /** The labels of the prometheus-operator objects (monitors and rules) written for the mesh. */
+  public readonly prometheusLabels: { [key: string]: string };
 
   /**
    * The declared telemetry providers and the MeshConfig they require.
@@ -199,6 +212,7 @@ export class Mesh extends Construct implements IPeer {
   public readonly _telemetry: MeshTelemetryConfig;
 
   private readonly _services = new Map<string, MeshService>();
+  private readonly _serviceListeners: ((service: MeshService) => void)[] = [];
 
   public constructor(scope: Construct, id: string, props: MeshProps = {}) {
     super(scope, id);
@@ -228,6 +242,7 @@ export class Mesh extends Construct implements IPeer {
         'use PERMISSIVE to accept plaintext clients, or the sidecar dataplane');
     }
     this.registerNamespace(namespaceName);
+    this.prometheusLabels = { ...(props.prometheusLabels ?? { release: 'istio' }) };
     this._telemetry = new MeshTelemetryConfig(this, props.telemetryProviders, props.defaultTelemetryProviders);
 
     if (props.createNamespace ?? true) {
@@ -345,6 +360,18 @@ export class Mesh extends Construct implements IPeer {
         'give one of the services another name');
     }
     this._services.set(service.name, service);
+    for (const listener of this._serviceListeners) listener(service);
+  }
+
+  /**
+   * Calls `listener` for every service of the mesh: those declared so far, and each one
+   * declared later, when it registers (its name, port and protocol are set; its versions and
+   * routes are not yet).
+   * @internal
+   */
+  public _onService(listener: (service: MeshService) => void): void {
+    for (const service of this._services.values()) listener(service);
+    this._serviceListeners.push(listener);
   }
 
   private registerNamespace(namespaceName: string): void {

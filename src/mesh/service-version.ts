@@ -1,9 +1,12 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { meshError } from '../errors';
+import { formatMessage, meshError } from '../errors';
 import type { MeshService } from './mesh-service';
+import { explicitProbePort, probeDefaultingTo } from './probes';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
 import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
+import { validateOncePerSynthesis } from '../internal/synthesis';
+import { defaultContainerResources, removeAddressLabel, removeImagePullPolicy } from '../internal/workloads';
 
 /**
  * The workload settings shared by a service and each of its versions. A version inherits
@@ -20,15 +23,18 @@ export interface WorkloadOptions {
   /**
    * When the kubelet pulls the image.
    *
-   * @default kplus.ImagePullPolicy.ALWAYS (the cdk8s-plus default)
+   * @default - not written: Kubernetes pulls a `:latest` or untagged image every time and
+   * any other tag only when the node lacks it (IfNotPresent)
    */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
 
   /**
    * Writable scratch directories (emptyDir volumes) mounted into the application container,
-   * e.g. `/tmp`. The container's root filesystem is read-only by default.
+   * e.g. `/tmp`. Declaring them makes the container's root filesystem read-only (unless
+   * `securityContext.readOnlyRootFilesystem` says otherwise): the application writes only
+   * where it said it would.
    *
-   * @default - none
+   * @default - none, and a writable root filesystem
    */
   readonly scratchDirectories?: string[];
 
@@ -40,16 +46,17 @@ export interface WorkloadOptions {
   readonly env?: { [name: string]: string };
 
   /**
-   * CPU and memory of the application container.
+   * CPU and memory of the application container; replaces the default as a whole.
    *
-   * @default - the cdk8s-plus defaults (requests 1000m CPU / 512Mi, limits 1500m / 2048Mi)
+   * @default - requests 100m CPU and 128Mi memory, a memory limit of 512Mi, no CPU limit
    */
   readonly resources?: kplus.ContainerResources;
 
   /**
-   * Security context of the application container.
+   * Security context of the application container; fields left out keep their defaults.
    *
-   * @default - the cdk8s-plus defaults (non-root, read-only root filesystem, no privilege escalation)
+   * @default - non-root, no privilege escalation, not privileged; the root filesystem is
+   * read-only only with `scratchDirectories`
    */
   readonly securityContext?: kplus.ContainerSecurityContextProps;
 
@@ -68,14 +75,16 @@ export interface WorkloadOptions {
   readonly args?: string[];
 
   /**
-   * Readiness probe. Istio rewrites HTTP probes so they work under STRICT mTLS.
+   * Readiness probe. An HTTP or TCP probe without a `port` probes the container port
+   * (`targetPort`); a probe on another port must name a port the container exposes. Istio
+   * rewrites HTTP probes so they work under STRICT mTLS.
    *
    * @default - none
    */
   readonly readiness?: kplus.Probe;
 
   /**
-   * Liveness probe.
+   * Liveness probe; ports as for `readiness`.
    *
    * @default - none
    */
@@ -159,7 +168,23 @@ export class ServiceVersion extends Construct implements IWorkloadTarget {
     const workload = mergeWorkload(props.service._workloadDefaults, props);
     this.deployment = buildDeployment(this, props.service, props.name, workload);
     this.container = this.deployment.containers[0];
+    const probes = { readiness: workload.readiness, liveness: workload.liveness };
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validateProbePorts(probes)));
     props.service._registerVersion(this);
+  }
+
+  /**
+   * CM116: a probe on a port the container does not expose. The kubelet (or, with a sidecar,
+   * Istio's agent) would probe a port nothing declared, and the pods would never be Ready.
+   */
+  private validateProbePorts(probes: { [kind: string]: kplus.Probe | undefined }): string[] {
+    const exposed = this.container.ports.map((p) => p.number);
+    return Object.entries(probes).flatMap(([kind, probe]) => {
+      const port = probe && explicitProbePort(probe);
+      if (port === undefined || exposed.includes(port)) return [];
+      return [formatMessage('CM116', `the ${kind} probe of version "${this.name}" of service "${this.service.name}" probes port ${port}, but the container exposes only ${exposed.join(', ')}`,
+        `leave the probe's port out to probe the container port ${this.service.targetPort}, or expose port ${port} with version.container.addPort({ number: ${port} })`)];
+    });
   }
 
   /** The pod labels that select exactly this version. */
@@ -225,15 +250,22 @@ function buildDeployment(version: ServiceVersion, service: MeshService, name: st
       imagePullPolicy: workload.imagePullPolicy,
       ports: [{ number: service.targetPort }],
       envVariables: Object.fromEntries(Object.entries(workload.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
-      resources: workload.resources,
-      securityContext: workload.securityContext,
+      resources: workload.resources ?? defaultContainerResources(),
+      securityContext: {
+        // cdk8s-plus would make every root filesystem read-only, and most images write somewhere.
+        readOnlyRootFilesystem: (workload.scratchDirectories ?? []).length > 0,
+        ...workload.securityContext,
+      },
       command: workload.command,
       args: workload.args,
-      readiness: workload.readiness,
-      liveness: workload.liveness,
+      // cdk8s-plus would send a probe without a port to port 80.
+      readiness: workload.readiness && probeDefaultingTo(workload.readiness, service.targetPort),
+      liveness: workload.liveness && probeDefaultingTo(workload.liveness, service.targetPort),
     }],
   });
   deployment.select(kplus.LabelSelector.of({ labels }));
+  removeAddressLabel(deployment);
+  if (workload.imagePullPolicy === undefined) removeImagePullPolicy(deployment, 0);
   for (const directory of workload.scratchDirectories ?? []) {
     const volumeName = suggestDnsLabel(directory.replace(/\//g, '-'));
     if (!directory.startsWith('/')) {

@@ -5,11 +5,15 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { meshError } from '../errors';
-import { ServiceObjective } from './objective';
-import { errorBudget, errorRatio, hasRequestMetrics, latencyQuantile, promString, regexLiteral, requestRate } from './promql';
+import { formatMessage, meshError } from '../errors';
+import { objectivesOf } from './objective';
+import {
+  GRPC_SERVER_ERROR_CODES, clientReporter, errorBudget, errorRatio, failureDescription, hasL7TelemetrySource, hasRequestMetrics, isGrpc,
+  latencyQuantile, promString, regexLiteral, requestRate, serverReporter,
+} from './promql';
 import { sortedObject } from './util';
 import { requireDnsSubdomain } from '../internal/names';
+import { renderOnce, validateOncePerSynthesis } from '../internal/synthesis';
 import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 
@@ -68,7 +72,26 @@ export interface MeshDashboardProps {
    * @default - the mesh namespace
    */
   readonly namespaceName?: string;
+
+  /**
+   * How many services share one ConfigMap. The dashboards are split over ConfigMaps
+   * (`<name>`, `<name>-2`, …), each holding a page of the mesh dashboard with the rows of its
+   * services (and, with `perService`, their dashboards), so that no object passes 256 KiB:
+   * `kubectl apply` and Argo CD's client-side apply keep a copy of the whole object in its
+   * `last-applied-configuration` annotation, and Kubernetes limits annotations to 256 KiB.
+   *
+   * @default - 8 with `perService`, 16 without (what fits with 63-character names)
+   */
+  readonly servicesPerConfigMap?: number;
 }
+
+/**
+ * The largest ConfigMap written, in bytes of its JSON: Kubernetes limits an object's annotations
+ * to 256 KiB in total, and client-side apply (`kubectl apply`, Argo CD) stores the whole object
+ * in the `kubectl.kubernetes.io/last-applied-configuration` annotation; 8 KiB are left for the
+ * other annotations tools add (Argo CD's tracking id, sync waves, the Grafana folder).
+ */
+export const MAX_CONFIGMAP_BYTES = 256 * 1024 - 8 * 1024;
 
 /** The Grafana variable every panel's data source points to. */
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
@@ -87,11 +110,15 @@ const RATE_WINDOW = '$__rate_interval';
 export class MeshDashboard extends Construct {
   /** The mesh the dashboards show. */
   public readonly mesh: Mesh;
-  /** The ConfigMap holding the dashboards (escape hatch). */
+  /** The first ConfigMap holding the dashboards (escape hatch); see `configMaps` for all. */
   public readonly configMap: ApiObject;
+  /** How many services share one ConfigMap. */
+  public readonly servicesPerConfigMap: number;
 
   private readonly title: string;
   private readonly perService: boolean;
+  private readonly _configMaps: ApiObject[] = [];
+  private readonly createConfigMap: () => ApiObject;
 
   public constructor(scope: Construct, id: string, props: MeshDashboardProps) {
     super(scope, id);
@@ -106,53 +133,110 @@ export class MeshDashboard extends Construct {
         'use the label your Grafana sidecar watches, e.g. "grafana_dashboard"');
     }
     if (!this.title.trim()) throw meshError(this, 'CM417', 'the dashboard title is empty', 'give a title or leave it out');
+    if (!hasL7TelemetrySource(this.mesh)) {
+      throw meshError(this, 'CM419', `namespace "${this.mesh.namespaceName}" is in ambient mode without a waypoint: ztunnel reports TCP metrics only, so its services have no L7 telemetry source (istio_requests_total) a dashboard could show`,
+        'deploy the namespace waypoint with Dataplane.ambient({ waypoint: true }), whose metrics (reporter="waypoint") the dashboards read, or leave the dashboard out');
+    }
+    this.servicesPerConfigMap = props.servicesPerConfigMap ?? (this.perService ? 8 : 16);
+    if (!(Number.isInteger(this.servicesPerConfigMap) && this.servicesPerConfigMap >= 1)) {
+      throw meshError(this, 'CM417', `servicesPerConfigMap is ${this.servicesPerConfigMap}`, 'use a whole number of at least 1, or leave it out');
+    }
 
-    this.configMap = new ApiObject(this, 'Resource', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name,
-        namespace: props.namespaceName ?? this.mesh.namespaceName,
-        labels: { [label]: props.sidecarLabelValue ?? '1' },
-        annotations: props.folder !== undefined ? { grafana_folder: props.folder } : undefined,
-      },
-      data: Lazy.any({ produce: () => this.renderData() }),
+    const metadata = (index: number) => ({
+      name: index === 0 ? name : `${name}-${index + 1}`,
+      namespace: props.namespaceName ?? this.mesh.namespaceName,
+      labels: { [label]: props.sidecarLabelValue ?? '1' },
+      annotations: props.folder !== undefined ? { grafana_folder: props.folder } : undefined,
     });
+    this.createConfigMap = () => {
+      const index = this._configMaps.length;
+      const configMap = new ApiObject(this, index === 0 ? 'Resource' : `Resource${index + 1}`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: metadata(index),
+        data: Lazy.any({ produce: () => this.renderData(index) }),
+      });
+      this._configMaps.push(configMap);
+      return configMap;
+    };
+    this.configMap = this.createConfigMap();
+    // A ConfigMap per `servicesPerConfigMap` services, created as the services are declared.
+    let services = 0;
+    this.mesh._onService((service) => {
+      if (!hasRequestMetrics(service)) return;
+      services++;
+      if (services > this._configMaps.length * this.servicesPerConfigMap) this.createConfigMap();
+    });
+    this.node.addValidation(validateOncePerSynthesis(this, () => this.validateSizes()));
+  }
+
+  /** Every ConfigMap holding the dashboards, in order (`<name>`, `<name>-2`, …). */
+  public get configMaps(): ApiObject[] {
+    return [...this._configMaps];
   }
 
   /** Every dashboard, by ConfigMap key (`<uid>.json`), as JSON objects. */
   public dashboards(): { [key: string]: any } {
+    return Object.assign({}, ...this._configMaps.map((_c, index) => this.pageDashboards(index)));
+  }
+
+  /** The dashboards of one ConfigMap: a page of the mesh dashboard and its services' dashboards. */
+  private pageDashboards(index: number): { [key: string]: any } {
+    const all = this.mesh.services.filter(hasRequestMetrics);
+    const services = all.slice(index * this.servicesPerConfigMap, (index + 1) * this.servicesPerConfigMap);
     const dashboards: { [key: string]: any } = {};
     const add = (dashboard: any) => { dashboards[`${dashboard.uid}.json`] = dashboard; };
-    const services = this.mesh.services.filter(hasRequestMetrics);
-    add(this.meshDashboard(services));
+    add(this.meshDashboard(services, index, this._configMaps.length));
     if (this.perService) for (const service of services) add(this.serviceDashboard(service));
     return dashboards;
   }
 
-  private renderData(): { [key: string]: string } {
-    return Object.fromEntries(Object.entries(this.dashboards()).map(([key, dashboard]) => [key, canonicalJson(dashboard)]));
+  private renderData(index: number): { [key: string]: string } {
+    return Object.fromEntries(Object.entries(this.pageDashboards(index)).map(([key, dashboard]) => [key, canonicalJson(dashboard)]));
   }
 
-  private meshDashboard(services: MeshService[]): any {
+  /** CM418: a ConfigMap that client-side apply could not store in its last-applied annotation. */
+  private validateSizes(): string[] {
+    return this._configMaps.flatMap((configMap) => {
+      const bytes = Buffer.byteLength(JSON.stringify(renderOnce(configMap)));
+      if (bytes <= MAX_CONFIGMAP_BYTES) return [];
+      return [formatMessage('CM418', `ConfigMap "${configMap.metadata.name}" is ${bytes} bytes, and kubectl apply (or Argo CD's client-side apply) must copy it into an annotation, which Kubernetes limits to 256 KiB for all annotations together (${MAX_CONFIGMAP_BYTES} bytes are left for it)`,
+        `put fewer services in each ConfigMap: servicesPerConfigMap: ${Math.max(1, Math.floor(this.servicesPerConfigMap * MAX_CONFIGMAP_BYTES / bytes))}`)];
+    });
+  }
+
+  /**
+   * Page `index` of the mesh dashboard (of `pages`): the overview of every service of the
+   * namespace on the first page, then a row per service of this page.
+   */
+  private meshDashboard(services: MeshService[], index: number, pages: number): any {
     const ns = this.mesh.namespaceName;
-    const inNamespace = `{reporter="destination",destination_service_namespace=${promString(ns)}}`;
+    const inNamespace = `{reporter="${serverReporter(this.mesh)}",destination_service_namespace=${promString(ns)}}`;
     const byService = 'destination_service_name';
     const ids = counter();
-    const builder = dashboardBuilder(this.title, uid(`mesh-${ns}`), ns)
-      .description(`Istio traffic of the services of namespace ${ns}, generated by cdk8s-mesh from the mesh model.`);
-    builder.withPanel(panel(ids(), 'Request rate by service', 'reqps', 8, [
-      [`sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`, `{{${byService}}}`],
-    ]));
-    builder.withPanel(panel(ids(), 'Error ratio (5xx) by service', 'percentunit', 8, [[
-      `sum by (${byService}) (rate(istio_requests_total${inNamespace.replace('}', ',response_code=~"5.."}')}[${RATE_WINDOW}]))`
-        + ` / sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`,
-      `{{${byService}}}`,
-    ]]));
-    builder.withPanel(panel(ids(), 'p99 latency by service', 'ms', 8, [[
-      `histogram_quantile(0.99, sum by (le, ${byService}) (rate(istio_request_duration_milliseconds_bucket${inNamespace}[${RATE_WINDOW}])))`,
-      `{{${byService}}}`,
-    ]]));
+    const title = pages === 1 ? this.title : `${this.title} (${index + 1}/${pages})`;
+    const builder = dashboardBuilder(title, uid(index === 0 ? `mesh-${ns}` : `mesh-${ns}-${index + 1}`), ns)
+      .description(`Istio traffic of the services of namespace ${ns}${pages === 1 ? '' : ` (page ${index + 1} of ${pages}: ${services.map((s) => s.name).join(', ') || 'the overview'})`}, generated by cdk8s-mesh from the mesh model.`);
+    if (index === 0) {
+      builder.withPanel(panel(ids(), 'Request rate by service', 'reqps', 8, [
+        [`sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`, `{{${byService}}}`],
+      ]));
+      // gRPC errors mostly come with HTTP 200: counted where the namespace has gRPC services.
+      const grpc = this.mesh.services.some((s) => isGrpc(s) && hasRequestMetrics(s));
+      const errors = (matchers: string) => `rate(istio_requests_total${inNamespace.replace('}', `${matchers}}`)}[${RATE_WINDOW}])`;
+      const failed = grpc
+        ? `${errors(',response_code=~"5.."')} or ${errors(`,response_code!~"5..",grpc_response_status=~"${GRPC_SERVER_ERROR_CODES.join('|')}"`)}`
+        : errors(',response_code=~"5.."');
+      builder.withPanel(panel(ids(), grpc ? 'Error ratio (5xx or gRPC server error) by service' : 'Error ratio (5xx) by service', 'percentunit', 8, [[
+        `sum by (${byService}) (${failed})`
+          + ` / sum by (${byService}) (rate(istio_requests_total${inNamespace}[${RATE_WINDOW}]))`,
+        `{{${byService}}}`,
+      ]]));
+      builder.withPanel(panel(ids(), 'p99 latency by service', 'ms', 8, [[
+        `histogram_quantile(0.99, sum by (le, ${byService}) (rate(istio_request_duration_milliseconds_bucket${inNamespace}[${RATE_WINDOW}])))`,
+        `{{${byService}}}`,
+      ]]));
+    }
     for (const service of services) {
       const row = new grafana.RowBuilder(`${service.name} (${service.versions.map((v) => v.name).join(', ')})`).collapsed(true).id(ids());
       for (const p of this.servicePanels(service, ids)) row.withPanel(p);
@@ -172,17 +256,19 @@ export class MeshDashboard extends Construct {
   /** Request rate, error ratio, latency, observed split and overflow of one service, by version. */
   private servicePanels(service: MeshService, ids: () => number): timeseries.PanelBuilder[] {
     const version = 'destination_version';
-    const objectives = this.node.root.node.findAll()
-      .filter((c): c is ServiceObjective => c instanceof ServiceObjective && c.service === service);
+    const objectives = objectivesOf(service);
     const budget = objectives.map((o) => o.availabilityPercent).filter((p): p is number => p !== undefined)
       .map(errorBudget);
     const latency = objectives.map((o) => o.latency?.toMilliseconds({ integral: false })).filter((ms): ms is number => ms !== undefined);
-    const cluster = `outbound\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
+    // A sidecar's cluster for the service is outbound|<port>|<subset>|<host>; a waypoint's is
+    // inbound-vip|<port>|http[/<subset>]|<host>.
+    const direction = service.mesh.dataplane.isAmbient ? 'inbound-vip' : 'outbound';
+    const cluster = `${direction}\\|${service.port}\\|[^|]*\\|${regexLiteral(service.host)}`;
     return [
       panel(ids(), `${service.name}: request rate by version`, 'reqps', 8, [
         [requestRate(service, RATE_WINDOW, version), `{{${version}}}`],
       ]),
-      threshold(panel(ids(), `${service.name}: error ratio (5xx) by version`, 'percentunit', 8, [
+      threshold(panel(ids(), `${service.name}: error ratio (${failureDescription(service)}) by version`, 'percentunit', 8, [
         [errorRatio(service, RATE_WINDOW, version), `{{${version}}}`],
       ]), budget),
       threshold(panel(ids(), `${service.name}: latency p50 / p90 / p99 by version`, 'ms', 8, [0.5, 0.9, 0.99].map((q) =>
@@ -190,9 +276,9 @@ export class MeshDashboard extends Construct {
       panel(ids(), `${service.name}: traffic split observed by version`, 'percentunit', 12, [
         [`${requestRate(service, RATE_WINDOW, version)} / scalar(${requestRate(service, RATE_WINDOW)})`, `{{${version}}}`],
       ]).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)).fillOpacity(60)
-        .description('Share of the requests each version served, as its proxies report them (reporter="destination").'),
+        .description(`Share of the requests each version served, as its proxies report them (reporter="${serverReporter(service.mesh)}").`),
       panel(ids(), `${service.name}: circuit breaker overflow`, 'reqps', 12, [
-        [`sum by (source_workload) (rate(istio_requests_total{reporter="source",destination_service=${promString(service.host)},response_flags="UO"}[${RATE_WINDOW}]))`,
+        [`sum by (source_workload) (rate(istio_requests_total{reporter="${clientReporter(service.mesh)}",destination_service=${promString(service.host)},response_flags="UO"}[${RATE_WINDOW}]))`,
           'rejected (UO) from {{source_workload}}'],
         [`sum by (cluster_name) (rate(envoy_cluster_upstream_rq_pending_overflow{cluster_name=~${promString(cluster)}}[${RATE_WINDOW}]))`,
           'pending overflow {{cluster_name}}'],

@@ -93,7 +93,8 @@ export interface PrometheusScrapingProps {
    * Labels on the PodMonitor and ServiceMonitors, for the `podMonitorSelector` and
    * `serviceMonitorSelector` of your Prometheus.
    *
-   * @default { release: 'istio' } (the label Istio's sample uses)
+   * @default - the mesh's `prometheusLabels` (`{ release: 'istio' }` unless set), the labels
+   * of the objectives' PrometheusRules too
    */
   readonly monitorLabels?: { [key: string]: string };
 
@@ -142,7 +143,7 @@ export class PrometheusScraping extends Construct {
         'use an interval such as Duration.seconds(15)');
     }
     this.interval = promDuration(ms);
-    this.labels = sortedObject(props.monitorLabels ?? { release: 'istio' });
+    this.labels = sortedObject(props.monitorLabels ?? this.mesh.prometheusLabels);
     this.prometheus = props.prometheus;
 
     if (this.method === ScrapeMethod.PROMETHEUS_OPERATOR && (props.envoyMetrics ?? true)) {

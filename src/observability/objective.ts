@@ -1,10 +1,11 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
-import { errorBudget, errorRatio, hasRequestMetrics, latencyQuantile, promNumber } from './promql';
+import { errorBudget, errorRatio, failureDescription, hasL7TelemetrySource, latencyQuantile, promNumber } from './promql';
 import { compact, sortedObject } from './util';
 import { requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
+import { isHttpProtocol } from '../mesh/protocol';
 
 /** Options of {@link MeshService.addObjective}. */
 export interface ServiceObjectiveOptions {
@@ -17,7 +18,9 @@ export interface ServiceObjectiveOptions {
   readonly name?: string;
 
   /**
-   * The share of requests that must succeed (not answer 5xx), between 0 and 100 exclusive,
+   * The share of requests that must succeed (not answer 5xx; for a gRPC service, nor a gRPC
+   * server error: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,
+   * DATA_LOSS, which arrive with HTTP 200), between 0 and 100 exclusive,
    * e.g. 99.9. Alerts fire when the error budget burns too fast (multi-window, multi-burn-rate,
    * over a 30-day objective period).
    *
@@ -57,9 +60,18 @@ export interface ServiceObjectiveOptions {
    * Labels on the PrometheusRule object, for the `ruleSelector` of your Prometheus
    * (kube-prometheus-stack selects `release: <helm release>` by default).
    *
-   * @default - none
+   * @default - the mesh's `prometheusLabels` (`{ release: 'istio' }` unless set), the labels
+   * of its PodMonitor and ServiceMonitors too
    */
   readonly ruleLabels?: { [key: string]: string };
+}
+
+/** The objectives of each service, in declaration order. */
+const OBJECTIVES = new WeakMap<MeshService, ServiceObjective[]>();
+
+/** The objectives declared for `service` (internal: the dashboards draw them). */
+export function objectivesOf(service: MeshService): ServiceObjective[] {
+  return [...(OBJECTIVES.get(service) ?? [])];
 }
 
 /** Properties of a {@link ServiceObjective}. */
@@ -70,8 +82,11 @@ export interface ServiceObjectiveProps extends ServiceObjectiveOptions {
 
 /**
  * A service level objective of a {@link MeshService}, written as a prometheus-operator
- * `PrometheusRule` of alerts on Istio's standard metrics, measured where the service's own
- * proxies report them (`reporter="destination"`, `destination_service="<service FQDN>"`):
+ * `PrometheusRule` of alerts on Istio's standard metrics, measured where the service's
+ * requests are reported on the server side (`destination_service="<service FQDN>"`, with
+ * `reporter="destination"`: its sidecars; in ambient mode `reporter="waypoint"`: the namespace
+ * waypoint, without which there are no L7 metrics). Failures are 5xx responses, and for a gRPC
+ * service also gRPC server errors, which arrive with HTTP 200 (`grpc_response_status`):
  *
  * - availability: the Google SRE workbook's multi-window, multi-burn-rate alerts: a page
  *   (`severity: critical`) when 2% of a 30-day error budget burns in an hour (14.4× over 1h and
@@ -106,6 +121,7 @@ export class ServiceObjective extends Construct {
     this.latency = props.latency;
     this.latencyPercentile = props.latencyPercentile ?? 99;
     this.check(props);
+    OBJECTIVES.set(service, [...objectivesOf(service), this]);
 
     const rules = [
       ...(this.availabilityPercent !== undefined ? this.availabilityRules(this.availabilityPercent, props) : []),
@@ -117,7 +133,7 @@ export class ServiceObjective extends Construct {
       metadata: {
         name: `${service.name}-${this.name}`,
         namespace: service.mesh.namespaceName,
-        labels: props.ruleLabels && sortedObject(props.ruleLabels),
+        labels: sortedObject(props.ruleLabels ?? service.mesh.prometheusLabels),
       },
       spec: { groups: [{ name: `${service.mesh.namespaceName}.${service.name}.${this.name}`, rules }] },
     });
@@ -147,12 +163,15 @@ export class ServiceObjective extends Construct {
     if (props.latency !== undefined && !(props.latency.toMilliseconds({ integral: false }) >= 1)) {
       throw meshError(this, 'CM404', `latency is ${props.latency.toHumanString()}`, 'use a threshold of at least 1ms, e.g. Duration.millis(300)');
     }
-    if (!hasRequestMetrics(service)) {
+    if (!isHttpProtocol(service.protocol)) {
       throw meshError(this, 'CM411', `service "${service.name}" speaks ${service.protocol}, for which Istio reports no request metrics`,
         'set objectives on HTTP, HTTP/2 or gRPC services only');
     }
-    const clash = this.node.root.node.findAll()
-      .find((c) => c instanceof ServiceObjective && c !== this && c.service === service && c.name === this.name);
+    if (!hasL7TelemetrySource(service.mesh)) {
+      throw meshError(this, 'CM419', `service "${service.name}" is in ambient namespace "${service.mesh.namespaceName}" without a waypoint: ztunnel reports TCP metrics only, so no proxy reports its requests (istio_requests_total) and the alerts could never fire`,
+        'deploy the namespace waypoint with Dataplane.ambient({ waypoint: true }), whose metrics (reporter="waypoint") the alerts then read');
+    }
+    const clash = objectivesOf(service).find((o) => o.name === this.name);
     if (clash) {
       throw meshError(this, 'CM416', `service "${service.name}" already has an objective named "${this.name}" (${clash.node.path})`,
         'give each objective of a service its own name, or put availability and latency in one objective');
@@ -168,12 +187,12 @@ export class ServiceObjective extends Construct {
     return [
       this.alert(props, 'ServiceErrorBudgetFastBurn', 'critical', '2m', burn(14.4, '1h', '5m'), {
         summary: `${who} is burning its ${promNumber(percent)}% availability error budget 14.4 times too fast`,
-        description: `{{ $value | humanizePercentage }} of the requests to ${service.host} failed with 5xx over the last hour `
+        description: `{{ $value | humanizePercentage }} of the requests to ${service.host} failed with ${failureDescription(service)} over the last hour `
           + `(objective: at most ${promNumber(100 - percent)}%). At this rate 2% of the 30-day error budget is gone in an hour.`,
       }),
       this.alert(props, 'ServiceErrorBudgetSlowBurn', 'warning', '15m', burn(6, '6h', '30m'), {
         summary: `${who} is burning its ${promNumber(percent)}% availability error budget 6 times too fast`,
-        description: `{{ $value | humanizePercentage }} of the requests to ${service.host} failed with 5xx over the last 6 hours `
+        description: `{{ $value | humanizePercentage }} of the requests to ${service.host} failed with ${failureDescription(service)} over the last 6 hours `
           + `(objective: at most ${promNumber(100 - percent)}%). At this rate 5% of the 30-day error budget is gone in 6 hours.`,
       }),
     ];

@@ -1,7 +1,8 @@
 // The PromQL the library writes (internal). Every expression is built here so alerts and
 // dashboards measure a service the same way, from Istio's standard metrics.
+import type { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
-import { isHttpProtocol } from '../mesh/protocol';
+import { Protocol, isHttpProtocol } from '../mesh/protocol';
 
 /** A PromQL string literal (double-quoted, escaped). */
 export function promString(value: string): string {
@@ -23,13 +24,44 @@ export function errorBudget(availabilityPercent: number): number {
   return Number(((100 - availabilityPercent) / 100).toPrecision(12));
 }
 
-/** Label matchers selecting the requests a service's own proxies received. */
+/**
+ * The `reporter` of the L7 metrics of a mesh's services on the server side: the service's own
+ * sidecars (`destination`), or in ambient mode the namespace waypoint (`waypoint`: Istio's
+ * "waypoint single" reporting, istio/istio#50225). ztunnel reports TCP metrics only, so an
+ * ambient namespace without a waypoint has no L7 metrics at all (see {@link hasRequestMetrics}).
+ */
+export function serverReporter(mesh: Mesh): string {
+  return mesh.dataplane.isAmbient ? 'waypoint' : 'destination';
+}
+
+/** The `reporter` of the L7 metrics on the calling side: the caller's sidecar, or the waypoint. */
+export function clientReporter(mesh: Mesh): string {
+  return mesh.dataplane.isAmbient ? 'waypoint' : 'source';
+}
+
+/** Label matchers selecting the requests a service received, as its server-side proxy reports them. */
 export function serverSide(service: MeshService, extra = ''): string {
-  return `{reporter="destination",destination_service=${promString(service.host)}${extra}}`;
+  return `{reporter="${serverReporter(service.mesh)}",destination_service=${promString(service.host)}${extra}}`;
 }
 
 /** Matcher for requests that failed on the server side (HTTP 5xx). */
 export const SERVER_ERRORS = ',response_code=~"5.."';
+
+/**
+ * gRPC status codes that count as server errors (`grpc_response_status`, numeric): UNKNOWN,
+ * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS, the codes
+ * OpenTelemetry's gRPC conventions count as errors of a server span. A gRPC error mostly
+ * arrives with HTTP status 200, so 5xx alone does not see it.
+ */
+export const GRPC_SERVER_ERROR_CODES = ['2', '4', '12', '13', '14', '15'];
+
+/** Matcher for gRPC server errors that did not also come with an HTTP 5xx (not counted twice). */
+const GRPC_ERRORS_NOT_5XX = `,response_code!~"5..",grpc_response_status=~"${GRPC_SERVER_ERROR_CODES.join('|')}"`;
+
+/** True when the service speaks gRPC, whose errors Istio reports in `grpc_response_status`. */
+export function isGrpc(service: MeshService): boolean {
+  return service.protocol === Protocol.GRPC || service.protocol === Protocol.GRPC_WEB;
+}
 
 /** Requests per second to `service` over `window`, summed `by` the given labels. */
 export function requestRate(service: MeshService, window: string, by = '', extra = ''): string {
@@ -37,9 +69,25 @@ export function requestRate(service: MeshService, window: string, by = '', extra
   return `sum${grouping} (rate(istio_requests_total${serverSide(service, extra)}[${window}]))`;
 }
 
-/** The share of requests to `service` over `window` that failed with a 5xx. */
+/**
+ * Failed requests per second to `service` over `window`: HTTP 5xx, and for a gRPC service also
+ * the gRPC server errors (the union of the two sets of series, each counted once).
+ */
+export function errorRate(service: MeshService, window: string, by = ''): string {
+  if (!isGrpc(service)) return requestRate(service, window, by, SERVER_ERRORS);
+  const grouping = by ? ` by (${by})` : '';
+  return `sum${grouping} (rate(istio_requests_total${serverSide(service, SERVER_ERRORS)}[${window}])`
+    + ` or rate(istio_requests_total${serverSide(service, GRPC_ERRORS_NOT_5XX)}[${window}]))`;
+}
+
+/** The share of requests to `service` over `window` that failed (see {@link errorRate}). */
 export function errorRatio(service: MeshService, window: string, by = ''): string {
-  return `${requestRate(service, window, by, SERVER_ERRORS)} / ${requestRate(service, window, by)}`;
+  return `${errorRate(service, window, by)} / ${requestRate(service, window, by)}`;
+}
+
+/** What counts as a failed request of `service`, for titles and alert texts. */
+export function failureDescription(service: MeshService): string {
+  return isGrpc(service) ? '5xx or a gRPC server error' : '5xx';
 }
 
 /** The `quantile` (0–1) of the request duration of `service` in milliseconds. */
@@ -49,7 +97,15 @@ export function latencyQuantile(service: MeshService, quantile: number, window: 
     + `(rate(istio_request_duration_milliseconds_bucket${serverSide(service)}[${window}])))`;
 }
 
-/** True when Istio reports request metrics (istio_requests_total) for the service's protocol. */
+/**
+ * True when Istio reports request metrics (istio_requests_total) for the service: an HTTP or
+ * gRPC port, and a proxy that sees its requests (a sidecar, or in ambient mode a waypoint).
+ */
 export function hasRequestMetrics(service: MeshService): boolean {
-  return isHttpProtocol(service.protocol);
+  return isHttpProtocol(service.protocol) && hasL7TelemetrySource(service.mesh);
+}
+
+/** True unless the mesh is ambient without a waypoint, where ztunnel reports TCP metrics only. */
+export function hasL7TelemetrySource(mesh: Mesh): boolean {
+  return !mesh.dataplane.isAmbient || mesh.dataplane.waypoint;
 }

@@ -5,6 +5,7 @@ import {
 import { istioDuration } from '../internal/duration';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
+import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
 import { HeaderOperations, UriRewrite } from '../traffic/route-actions';
@@ -48,7 +49,7 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
       body: o.directResponse.body === undefined ? undefined : { string: o.directResponse.body },
     },
     timeout: o.timeout && istioDuration(o.timeout),
-    retries: forwards ? renderRetries(o.retry, input.nonIdempotentOnly && !o.allowNonIdempotentRetries, fault !== undefined) : undefined,
+    retries: forwards ? renderRetries(o.retry, needsSafeRetries(service, input), fault !== undefined) : undefined,
     fault: fault && {
       delay: fault.delay && { fixedDelay: istioDuration(fault.delay), percentage: { value: fault.delayPercent ?? 100 } },
       abort: (fault.httpStatus ?? fault.grpcStatus) !== undefined
@@ -67,9 +68,19 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
 }
 
 /**
+ * True when a route's default retries may only use conditions under which the upstream never
+ * saw the request: a request on it may be POST, PATCH or CONNECT (by its matches and the
+ * methods the service admits), and the user did not allow retrying them.
+ */
+function needsSafeRetries(service: MeshService, input: HttpRouteInput): boolean {
+  const o = input.options;
+  return !o.allowNonIdempotentRetries && (input.nonIdempotentOnly || mayBeNonIdempotent(routeMethods(service, o.matches)));
+}
+
+/**
  * The route's retry policy, always explicit: Istio's defaults when the user gave none, safe
- * conditions only for non-idempotent routes, and no retries where a fault is injected
- * (Istio ignores retries there, so the YAML says so).
+ * conditions only (`safeOnly`) for routes whose requests may be non-idempotent, and no retries
+ * where a fault is injected (Istio ignores retries there, so the YAML says so).
  */
 export function renderRetries(retry: RetryPolicy | undefined, safeOnly: boolean, hasFault: boolean): VirtualServiceSpecHttpRetries {
   const defaultRetryOn = safeOnly ? SAFE_RETRY_ON : ISTIO_DEFAULT_RETRY_ON;

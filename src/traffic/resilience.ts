@@ -46,8 +46,10 @@ export enum RetryOn {
  *
  * Every HTTP route the library writes states its retry policy. Without one, a route gets
  * Istio's own default written out (2 attempts on connect-failure, refused-stream,
- * unavailable, cancelled and 503), except routes that match only POST or PATCH, which retry
- * only when the request never reached the upstream (connect-failure, refused-stream).
+ * unavailable, cancelled and 503) when its requests are known to be idempotent (by its method
+ * matches and the methods its service admits); a route whose requests may be POST, PATCH or
+ * CONNECT retries only when the request never reached the upstream (connect-failure,
+ * refused-stream), unless it sets `allowNonIdempotentRetries`.
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRetry
  */

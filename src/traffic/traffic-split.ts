@@ -1,10 +1,12 @@
 import { Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { meshError, meshWarning } from '../errors';
+import { formatMessage, meshError, meshWarning } from '../errors';
+import { NON_IDEMPOTENT_METHODS, mayBeNonIdempotent, routeMethods } from './idempotency';
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
 import { DirectResponse, HeaderOperations, HttpRedirect, Mirror, UriRewrite } from './route-actions';
 import { checkDuration, checkHeaderName, checkPath, checkPercent, checkRegex, checkRetryPolicy, checkWholeNumber } from './validation';
+import { validateOncePerSynthesis } from '../internal/synthesis';
 import { HttpMethod } from '../mesh/http-method';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
@@ -52,14 +54,18 @@ export interface TrafficSplitOptions {
   /**
    * Retry policy.
    *
-   * @default - Istio's defaults written out; only connect-failure and refused-stream for
-   * routes that match only POST or PATCH
+   * @default - Istio's defaults written out when every request the route may carry is
+   * idempotent (its method matches, or the methods the service's ALLOW policies admit, leave
+   * out POST, PATCH and CONNECT); otherwise 2 attempts on connect-failure and refused-stream
+   * only, where the upstream never saw the request
    */
   readonly retry?: RetryPolicy;
 
   /**
-   * Allow retries that may repeat a POST or PATCH the upstream already processed (e.g. on 503
-   * or reset). Only for handlers that are idempotent in fact.
+   * Allow retries that may repeat a POST, PATCH or CONNECT the upstream already processed (e.g.
+   * on 503 or reset): Istio's default conditions for a route that would otherwise retry only
+   * connection failures, and explicit conditions such as `5xx` on a route whose requests the
+   * library knows may be non-idempotent. Only for handlers that are idempotent in fact.
    *
    * @default false
    */
@@ -145,6 +151,11 @@ export interface TrafficSplitProps extends TrafficSplitOptions {
 /** Retry conditions under which the upstream never saw the request: safe for any method. */
 const SAFE_RETRY_ON: readonly RetryOn[] = [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.RESET_BEFORE_REQUEST];
 
+/** The conditions of `retry` that may repeat a request the upstream already processed. */
+function unsafeRetryConditions(retry: RetryPolicy): string[] {
+  return [...(retry.retryOn ?? []).filter((c) => !SAFE_RETRY_ON.includes(c)), ...(retry.retryOnStatusCodes ?? []).map(String)];
+}
+
 /**
  * A route for requests to one service: which requests (matches), where they go (weighted
  * versions), and how (timeout, retries, faults, mirroring, rewrites, header changes).
@@ -187,6 +198,27 @@ export class TrafficSplit extends Construct {
     }
     checkDestinations(this, service, options.destinations ?? []);
     service._routing.addRoute(this);
+    if (isHttpProtocol(service.protocol) && options.retry && !options.allowNonIdempotentRetries && !this.isNonIdempotentOnly) {
+      // What the service admits is known once every policy is declared.
+      this.node.addValidation(validateOncePerSynthesis(this, () => this.validateAdmittedRetries(options.retry!)));
+    }
+  }
+
+  /**
+   * CM215 for a route that may carry POST, PATCH or CONNECT by the methods its service admits
+   * (`allowFrom(..., { methods })`, AuthorizationPolicy rules) and retries on conditions that
+   * may repeat a processed request.
+   */
+  private validateAdmittedRetries(retry: RetryPolicy): string[] {
+    const unsafe = unsafeRetryConditions(retry);
+    const route = routeMethods(this.service, this._options.matches);
+    if (unsafe.length === 0 || !route.declared || !mayBeNonIdempotent(route)) return [];
+    const methods = route.methods.filter((m) => NON_IDEMPOTENT_METHODS.includes(m));
+    const why = route.admittedBy.length
+      ? `service "${this.service.name}" admits ${methods.length > 1 ? 'them' : 'it'}: ${route.admittedBy.join(', ')}`
+      : 'by its method matches';
+    return [formatMessage('CM215', `the route's requests may be ${methods.join(' or ')} (${why}) and it retries on ${unsafe.join(', ')}, which can repeat a request the upstream already processed (e.g. charge a card twice)`,
+      'retry only on connect-failure, refused-stream or reset-before-request; give the non-idempotent methods a route of their own (matches: [{ method: HttpMethod.POST }]); or set allowNonIdempotentRetries: true if the handlers are idempotent')];
   }
 }
 
@@ -267,7 +299,7 @@ function checkRetry(scope: TrafficSplit, options: TrafficSplitOptions, nonIdempo
   if (!retry) return;
   checkRetryPolicy(scope, retry);
   if (nonIdempotentOnly && !options.allowNonIdempotentRetries) {
-    const unsafe = [...(retry.retryOn ?? []).filter((c) => !SAFE_RETRY_ON.includes(c)), ...(retry.retryOnStatusCodes ?? []).map(String)];
+    const unsafe = unsafeRetryConditions(retry);
     if (unsafe.length > 0) {
       throw meshError(scope, 'CM215', `the route matches only POST/PATCH requests and retries on ${unsafe.join(', ')}, which can repeat a request the upstream already processed (e.g. charge a card twice)`,
         'retry only on connect-failure, refused-stream or reset-before-request, or set allowNonIdempotentRetries: true if the handler is idempotent');

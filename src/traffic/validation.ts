@@ -8,12 +8,12 @@ import { durationProblem } from '../internal/duration';
 // fault; the value types (PathMatch, Fault, …) carry no scope, so they are checked here, when a
 // construct receives them.
 
-/** Throws CM211 unless Istio accepts `duration` (≥ 1ms, whole milliseconds). */
+/** Throws CM211 unless Istio accepts `duration` (whole milliseconds, from 1ms to Go's maximum). */
 export function checkDuration(scope: IConstruct, what: string, duration: Duration | undefined): void {
   if (duration === undefined) return;
   const problem = durationProblem(duration);
   if (problem) {
-    throw meshError(scope, 'CM211', `${what} ${problem}`, 'use Duration.millis(n) with a whole n ≥ 1, or Duration.seconds(...)');
+    throw meshError(scope, 'CM211', `${what} ${problem}`, 'use a whole number of milliseconds from 1ms to 2562047h, e.g. Duration.millis(500) or Duration.seconds(30)');
   }
 }
 

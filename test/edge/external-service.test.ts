@@ -103,6 +103,55 @@ describe('ExternalService', () => {
       const s = setup();
       expect(() => new ExternalService(s.chart, 'x', { mesh: s.mesh, hosts: ['a.example.com'], resolution: Resolution.STATIC })).toThrow(/CM514 .*static resolution needs endpoints/);
     });
+
+    // Finding 14.3h: output the API server rejects. The rules are the ServiceEntry CRD's CEL
+    // rules (Istio 1.30.3 customresourcedefinitions.gen.yaml) and Istio's webhook
+    // (pkg/config/validation: STATIC endpoints are IPs or unix:// sockets).
+    test('CM515: CIDR addresses with the default DNS resolution', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'db', { mesh, hosts: ['db.example.com'], ports: [ExternalPort.tcp(5432)], addresses: ['10.1.0.0/24'] }))
+        .toThrow(new RegExp('\\[shop/db\\] CM515 CIDR address without STATIC or NONE resolution: address "10\\.1\\.0\\.0/24" is a CIDR range but resolution is DNS, '
+          + 'and the API server accepts CIDR addresses only with NONE or STATIC resolution\\. Fix: use Resolution\\.NONE .*or give single IP addresses such as "10\\.1\\.0\\.0"'));
+      const s = setup();
+      expect(() => new ExternalService(s.chart, 'db', { mesh: s.mesh, hosts: ['db.example.com'], ports: [ExternalPort.tcp(5432)], addresses: ['10.1.0.0/24'], resolution: Resolution.DNS_ROUND_ROBIN }))
+        .toThrow(/CM515 .*resolution is DNS_ROUND_ROBIN/);
+      // NONE, STATIC, and single addresses with DNS are accepted.
+      const t = setup();
+      new ExternalService(t.chart, 'none', { mesh: t.mesh, hosts: ['db.example.com'], ports: [ExternalPort.tcp(5432)], addresses: ['10.1.0.0/24'], resolution: Resolution.NONE });
+      new ExternalService(t.chart, 'dns', { mesh: t.mesh, hosts: ['cache.example.com'], ports: [ExternalPort.tcp(6379)], addresses: ['10.2.0.7'] });
+      expect(one(Testing.synth(t.chart) as Manifest[], 'ServiceEntry', 'none').spec).toMatchObject({ addresses: ['10.1.0.0/24'], resolution: 'NONE' });
+    });
+
+    test('CM516: Unix socket endpoints that are relative or name a directory', () => {
+      const socket = (endpoint: string) => () => {
+        const { chart, mesh } = setup();
+        new ExternalService(chart, 'uds', { mesh, hosts: ['uds.example.com'], ports: [ExternalPort.http()], resolution: Resolution.STATIC, endpoints: [endpoint] });
+      };
+      expect(socket('unix://var/run/app.sock')).toThrow(new RegExp('\\[shop/uds\\] CM516 Invalid ServiceEntry endpoint: endpoint "unix://var/run/app\\.sock" is a relative Unix socket path; '
+        + 'the API server accepts only absolute paths or abstract sockets\\. Fix: write the absolute path, e\\.g\\. "unix:///var/run/app\\.sock"'));
+      expect(socket('unix:///var/run/')).toThrow(/CM516 .*"unix:\/\/\/var\/run\/" ends in "\/", a directory.*Fix: name the socket file itself/);
+      expect(socket('unix:///var/run/app.sock')).not.toThrow();
+      expect(socket('unix://@envoy-admin')).not.toThrow();
+    });
+
+    test('CM516: a STATIC endpoint that is not an IP; several endpoints with DNS_ROUND_ROBIN', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], resolution: Resolution.STATIC, endpoints: ['backend.example.com'] }))
+        .toThrow(/CM516 .*endpoint "backend.example.com" is not an IP address, which static resolution needs.*Fix: .*Resolution.DNS/);
+      const s = setup();
+      expect(() => new ExternalService(s.chart, 'x', { mesh: s.mesh, hosts: ['a.example.com'], resolution: Resolution.DNS_ROUND_ROBIN, endpoints: ['a1.example.com', 'a2.example.com'] }))
+        .toThrow(/\[shop\/x\] CM516 .*DNS_ROUND_ROBIN resolution has 2 endpoints \(a1.example.com, a2.example.com\), and the API server accepts at most one\. Fix: keep one endpoint, or use Resolution.DNS/);
+      const t = setup();
+      new ExternalService(t.chart, 'x', { mesh: t.mesh, hosts: ['a.example.com'], resolution: Resolution.DNS_ROUND_ROBIN, endpoints: ['a1.example.com'] });
+      new ExternalService(t.chart, 'y', { mesh: t.mesh, hosts: ['b.example.com'], resolution: Resolution.STATIC, endpoints: ['10.0.0.5', '2001:db8::5'] });
+      expect(one(Testing.synth(t.chart) as Manifest[], 'ServiceEntry', 'y').spec.endpoints).toEqual([{ address: '10.0.0.5' }, { address: '2001:db8::5' }]);
+    });
+
+    test('CM211: a timeout longer than Go\'s maximum duration', () => {
+      const { chart, mesh } = setup();
+      expect(() => new ExternalService(chart, 'x', { mesh, hosts: ['a.example.com'], ports: [ExternalPort.http()], timeout: Duration.hours(3_000_000) }))
+        .toThrow(/\[shop\/x\] CM211 .*timeout 125000 days is longer than Istio's maximum/);
+    });
   });
 });
 
@@ -184,7 +233,16 @@ describe('ExternalService routes on several ports', () => {
       match: [{ port }],
       route: [{ destination: { host: 'api.example.com', port: { number: port } } }],
       timeout: '2s',
-      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+      // The mesh cannot know the methods an application sends to an external host (finding 14.3d).
+      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream' },
     })));
+  });
+
+  test('allowNonIdempotentRetries: Istio\'s default retry policy for a host whose calls are all idempotent', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh');
+    new ExternalService(chart, 'api', { mesh, hosts: ['api.example.com'], ports: [ExternalPort.http()], timeout: Duration.seconds(2), allowNonIdempotentRetries: true });
+    expect(one(Testing.synth(chart) as Manifest[], 'VirtualService', 'api').spec.http[0].retries)
+      .toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' });
   });
 });

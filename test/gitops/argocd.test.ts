@@ -1,4 +1,7 @@
-import { Chart, Duration, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as YAML from 'yaml';
 import { patchAsDeployment } from './support';
@@ -122,6 +125,60 @@ describe('ArgoCdApplication', () => {
     expect(errors.join('\n')).toMatch(/AppProject\/x .*group/);
   });
 
+  describe('the render-in-CI folder holds only what the Application delivers (finding 14.3g)', () => {
+    // Argo CD deploys every manifest in a directory source, and refuses the whole sync when an
+    // object's namespace is not among the project's destinations (or a cluster-scoped kind is
+    // not whitelisted): argo-cd.readthedocs.io, user-guide/projects.
+    const outdirs: string[] = [];
+    afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    const folder = (...segments: string[]) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+      outdirs.push(root);
+      return path.join(root, ...segments);
+    };
+    /** One program holding the mesh and its Argo CD objects, as docs/gitops.md once showed it. */
+    const oneProgram = (outdir: string, destinations = [{ namespaceName: 'shop' }]) => {
+      const app = new App({ outdir });
+      const shop = new Chart(app, 'shop', { namespace: 'shop' });
+      new MeshService(shop, 'web', { mesh: new Mesh(shop, 'mesh'), image: 'web:1', port: 8080 });
+      const argocd = new Chart(app, 'argocd');
+      const project = new ArgoCdProject(argocd, 'mesh', { sourceRepos: [REPO], destinations });
+      new ArgoCdApplication(argocd, 'shop', { project, source: ApplicationSource.directory({ repoUrl: REPO, path: 'manifests/shop' }), destination: { namespaceName: 'shop' } });
+      return app;
+    };
+
+    test('CM910: a program synthesized into the folder its own Application watches, writing objects the project refuses', () => {
+      const app = oneProgram(folder('manifests', 'shop'));
+      expect(() => app.synth()).toThrow(new RegExp('\\[argocd/shop\\] CM910 Objects rendered into a folder whose project refuses them: the app is synthesized into .*/manifests/shop, '
+        + 'the folder "manifests/shop" this Application deploys, so Argo CD would deploy everything the app writes there, and AppProject "mesh" does not permit '
+        + 'AppProject argocd/mesh, Application argocd/shop: Argo CD would refuse the sync\\. Fix: synthesize the Argo CD objects in a program of their own'));
+    });
+
+    test('the same program into another folder, or a project that permits Argo CD\'s namespace, is fine', () => {
+      expect(() => oneProgram(folder('dist')).synth()).not.toThrow();
+      expect(() => oneProgram(folder('manifests', 'shop'), [{ namespaceName: 'shop' }, { namespaceName: 'argocd' }]).synth()).not.toThrow();
+    });
+
+    test('docs/gitops.md: the Argo CD program writes only the Argo CD objects, and refuses the watched folder', () => {
+      const run = (outdir: string) => {
+        process.env.CDK8S_OUTDIR = outdir;
+        try {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          jest.isolateModules(() => require('../docs/snippets/gitops-application'));
+        } finally {
+          delete process.env.CDK8S_OUTDIR;
+        }
+      };
+      const objects = folder('argocd-objects');
+      run(objects);
+      const written = fs.readdirSync(objects).flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(objects, f), 'utf8')).map((d) => d.toJS()));
+      expect(written.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['AppProject argocd/mesh', 'Application argocd/shop']);
+      expect(() => run(folder('manifests', 'shop'))).toThrow(/CM910 /);
+      const guide = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'gitops.md'), 'utf8');
+      expect(guide).toContain("npx cdk8s synth --app 'npx ts-node argocd.ts' --output argocd-objects");
+    });
+  });
+
   describe('bad input', () => {
     const source = ApplicationSource.directory({ repoUrl: REPO, path: 'manifests/shop' });
 
@@ -135,8 +192,8 @@ describe('ArgoCdApplication', () => {
         .toThrow(/\[argocd\/shop\] CM905 Invalid Argo CD source: the source has an empty repoUrl\. Fix:/);
     });
 
-    test.each(['/manifests/shop', 'manifests/../../etc'])('CM905: a path that leaves the repository (%s)', (path) => {
-      expect(() => new ArgoCdApplication(argocdChart(), 'shop', { source: ApplicationSource.directory({ repoUrl: REPO, path }) }))
+    test.each(['/manifests/shop', 'manifests/../../etc'])('CM905: a path that leaves the repository (%s)', (folder) => {
+      expect(() => new ArgoCdApplication(argocdChart(), 'shop', { source: ApplicationSource.directory({ repoUrl: REPO, path: folder }) }))
         .toThrow(/CM905 Invalid Argo CD source: the source path .* leaves the repository\. Fix: give the folder relative to the repository's root/);
     });
 

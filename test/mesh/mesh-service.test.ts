@@ -1,4 +1,4 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Dataplane, Mesh, MeshService, Protocol } from '../../src';
 import { Manifest, inventory, one } from '../support/manifests';
@@ -52,7 +52,8 @@ describe('MeshService', () => {
       hosts: ['reviews.shop.svc.cluster.local'],
       http: [{
         route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v1' } }],
-        retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+        // Nothing declares reviews' methods, so a request may be a POST: retried only where it never arrived.
+        retries: { attempts: 2, retryOn: 'connect-failure,refused-stream' },
       }],
     });
     expect(reviews.host).toBe('reviews.shop.svc.cluster.local');
@@ -142,6 +143,126 @@ describe('MeshService', () => {
       'sidecar.istio.io/proxyMemory': '128Mi',
       'sidecar.istio.io/proxyMemoryLimit': '256Mi',
       'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
+    });
+  });
+
+  describe('workload defaults (docs/getting-started.md, "What a service runs with")', () => {
+    const deploymentOf = (chart: Chart, name: string) => one(synth(chart), 'Deployment', name);
+
+    test('modest requests, a memory limit, no CPU limit, Kubernetes\' pull policy, a writable root, no hashed label (finding 14.3f)', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', { mesh, image: 'example/web:1.0', port: 8080 });
+      web.addVersion('v2', { image: 'example/web:2.0' });
+      for (const name of ['web-v1', 'web-v2']) {
+        const deployment = deploymentOf(chart, name);
+        const container = deployment.spec.template.spec.containers[0];
+        expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+        // Without the field, Kubernetes pulls `:latest` and untagged images always, other tags
+        // when missing (kubernetes.io/docs/concepts/containers/images/#imagepullpolicy-defaulting).
+        expect(container).not.toHaveProperty('imagePullPolicy');
+        expect(container.securityContext).toEqual({
+          readOnlyRootFilesystem: false, runAsNonRoot: true, privileged: false, allowPrivilegeEscalation: false,
+        });
+        // Names and labels are exact and stable, never hashed (DESIGN.md).
+        expect(Object.keys(deployment.spec.template.metadata.labels).sort())
+          .toEqual(['app', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision', 'version']);
+        expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'web', version: name.slice(4) } });
+        expect(JSON.stringify(deployment)).not.toContain('cdk8s.io/metadata.addr');
+      }
+    });
+
+    test('scratch directories make the root filesystem read-only', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080, scratchDirectories: ['/tmp'] });
+      const container = deploymentOf(chart, 'web-v1').spec.template.spec.containers[0];
+      expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    });
+
+    test('every default can be overridden, per service and per version', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', {
+        mesh,
+        image: 'web:1',
+        port: 8080,
+        resources: {
+          cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+          memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+        },
+        imagePullPolicy: kplus.ImagePullPolicy.ALWAYS,
+        securityContext: { readOnlyRootFilesystem: true, user: 1000 },
+      });
+      web.addVersion('v2', { imagePullPolicy: kplus.ImagePullPolicy.NEVER, scratchDirectories: ['/cache'], securityContext: { readOnlyRootFilesystem: false } });
+      const v1 = deploymentOf(chart, 'web-v1').spec.template.spec.containers[0];
+      expect(v1.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1024Mi' } });
+      expect(v1.imagePullPolicy).toBe('Always');
+      expect(v1.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsUser: 1000 });
+      const v2 = deploymentOf(chart, 'web-v2').spec.template.spec.containers[0];
+      expect(v2.resources).toEqual(v1.resources);
+      expect(v2.imagePullPolicy).toBe('Never');
+      expect(v2.securityContext.readOnlyRootFilesystem).toBe(false);
+    });
+  });
+
+  describe('probes', () => {
+    // Kubernetes probes the port a probe names (k8s.io/docs/tasks/configure-pod-container/
+    // configure-liveness-readiness-startup-probes); cdk8s-plus fills a missing port from the
+    // container's `portNumber`, else 80 (cdk8s-plus-27 src/_action.ts).
+    const containerOf = (chart: Chart, deployment: string) => one(synth(chart), 'Deployment', deployment).spec.template.spec.containers[0];
+
+    test('a probe without a port probes the container port (finding 14.3a: it probed port 80)', () => {
+      const { chart, mesh } = setup();
+      const web = new MeshService(chart, 'web', {
+        mesh,
+        image: 'web:1',
+        port: 8080,
+        readiness: kplus.Probe.fromHttpGet('/healthz'),
+        liveness: kplus.Probe.fromTcpSocket(),
+      });
+      web.addVersion('v2', { image: 'web:2' });
+      for (const deployment of ['web-v1', 'web-v2']) {
+        const container = containerOf(chart, deployment);
+        expect(container.readinessProbe).toEqual({ httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, failureThreshold: 3 });
+        expect(container.livenessProbe).toEqual({ tcpSocket: { port: 8080 }, failureThreshold: 3 });
+        // Only the probes given: no startup probe of cdk8s-plus's own.
+        expect(container.startupProbe).toBeUndefined();
+      }
+      expect(containerOf(chart, 'web-v1')).toMatchSnapshot();
+    });
+
+    test('the container port, not the Service port, when they differ', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'api', { mesh, image: 'api:1', port: 80, targetPort: 9090, readiness: kplus.Probe.fromHttpGet('/ready') });
+      expect(containerOf(chart, 'api-v1').readinessProbe.httpGet.port).toBe(9090);
+    });
+
+    test('a version overriding the probe gets its own, on the container port', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 7000, readiness: kplus.Probe.fromHttpGet('/ready') });
+      svc.addVersion('v2', { readiness: kplus.Probe.fromHttpGet('/v2/ready', { periodSeconds: Duration.seconds(5) }) });
+      expect(containerOf(chart, 'api-v2').readinessProbe).toEqual({ httpGet: { path: '/v2/ready', port: 7000, scheme: 'HTTP' }, failureThreshold: 3, periodSeconds: 5 });
+    });
+
+    test('a probe naming the container port, or a port added to the container, is kept', () => {
+      const { chart, mesh } = setup();
+      const svc = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080, readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }) });
+      const v2 = svc.addVersion('v2', { liveness: kplus.Probe.fromHttpGet('/actuator/health', { port: 8081 }) });
+      v2.container.addPort({ number: 8081 });
+      expect(containerOf(chart, 'api-v1').readinessProbe.httpGet.port).toBe(8080);
+      expect(containerOf(chart, 'api-v2').livenessProbe.httpGet.port).toBe(8081);
+    });
+
+    test('a command probe has no port', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080, readiness: kplus.Probe.fromCommand(['cat', '/tmp/ready']) });
+      expect(containerOf(chart, 'api-v1').readinessProbe).toEqual({ exec: { command: ['cat', '/tmp/ready'] }, failureThreshold: 3 });
+    });
+
+    test('CM116: a probe on a port the container does not expose', () => {
+      const { chart, mesh } = setup();
+      new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080, readiness: kplus.Probe.fromHttpGet('/healthz', { port: 80 }) });
+      expect(() => synth(chart)).toThrow(new RegExp('\\[test/web/v1\\] CM116 Probe on a port the container does not expose: the readiness probe of version "v1" of service "web" probes port 80, '
+        + 'but the container exposes only 8080\\. Fix: leave the probe\'s port out to probe the container port 8080, or expose port 80 with version\\.container\\.addPort'));
     });
   });
 

@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import { expectValidPromQL } from './promql';
-import { Mesh, MeshService, Protocol, ServiceObjective } from '../../src';
+import { Dataplane, Mesh, MeshService, PrometheusScraping, Protocol, ServiceObjective } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
 import { schemaErrors } from '../support/schema';
 
@@ -51,6 +51,32 @@ describe('ServiceObjective', () => {
     expect(rule).toMatchSnapshot();
   });
 
+  test('the PrometheusRule is labelled like the PodMonitor, so one Prometheus loads both (finding 14.3e)', () => {
+    // prometheus-operator loads a PrometheusRule only when it matches the Prometheus's
+    // ruleSelector, and a PodMonitor only when it matches podMonitorSelector; kube-prometheus-stack
+    // sets both to `release: <its release>` (prometheus-operator API: PrometheusSpec).
+    const { chart, mesh, reviews } = setup();
+    new PrometheusScraping(chart, 'scraping', { mesh });
+    reviews.addObjective({ availabilityPercent: 99.9 });
+    const manifests = synth(chart);
+    const monitor = one(manifests, 'PodMonitor', 'envoy-stats-monitor');
+    const rule = one(manifests, 'PrometheusRule', 'reviews-slo');
+    expect(rule.metadata.labels).toEqual({ release: 'istio' });
+    expect(monitor.metadata.labels).toEqual({ monitoring: 'istio-proxies', release: 'istio' });
+
+    // One mesh option labels both for another Prometheus.
+    const other = new Chart(Testing.app(), 'other');
+    const kps = new Mesh(other, 'mesh', { namespaceName: 'shop', prometheusLabels: { release: 'kube-prometheus-stack' } });
+    const web = new MeshService(other, 'web', { mesh: kps, image: 'web:1', port: 8080 });
+    new PrometheusScraping(other, 'scraping', { mesh: kps, workloads: [{ service: web }] });
+    web.addObjective({ latency: Duration.millis(300) });
+    const written = synth(other);
+    expect(one(written, 'PrometheusRule', 'web-slo').metadata.labels).toEqual({ release: 'kube-prometheus-stack' });
+    expect(one(written, 'ServiceMonitor', 'web-metrics').metadata.labels).toEqual({ release: 'kube-prometheus-stack' });
+    expect(one(written, 'PodMonitor', 'envoy-stats-monitor').metadata.labels).toEqual({ monitoring: 'istio-proxies', release: 'kube-prometheus-stack' });
+    expect(kps.prometheusLabels).toEqual({ release: 'kube-prometheus-stack' });
+  });
+
   test('latency: the chosen percentile of istio_request_duration_milliseconds above the threshold', () => {
     const { chart, reviews } = setup();
     const objective = new ServiceObjective(chart, 'latency', {
@@ -87,6 +113,48 @@ describe('ServiceObjective', () => {
     expect(expressions.join('\n')).toContain('(6 * 0.05)');
     expect(expressions.join('\n')).toContain('histogram_quantile(0.9, ');
     expectValidPromQL(expressions);
+  });
+
+  test('gRPC: server errors that arrive as HTTP 200 count against availability (finding 14.3k)', () => {
+    // Istio reports a gRPC call's status in the grpc_response_status label of
+    // istio_requests_total, and a gRPC error mostly has response_code 200. OpenTelemetry's gRPC
+    // conventions count UNKNOWN(2), DEADLINE_EXCEEDED(4), UNIMPLEMENTED(12), INTERNAL(13),
+    // UNAVAILABLE(14) and DATA_LOSS(15) as errors of a server.
+    const { chart, mesh } = setup();
+    const cart = new MeshService(chart, 'cart', { mesh, image: 'cart:1', port: 50051, protocol: Protocol.GRPC });
+    const objective = cart.addObjective({ availabilityPercent: 99.9 });
+    const server = (extra: string) => `{reporter="destination",destination_service="cart.bookinfo.svc.cluster.local"${extra}}`;
+    const failed = (window: string) => `sum (rate(istio_requests_total${server(',response_code=~"5.."')}[${window}]) `
+      + `or rate(istio_requests_total${server(',response_code!~"5..",grpc_response_status=~"2|4|12|13|14|15"')}[${window}]))`;
+    const ratioOf = (window: string) => `${failed(window)} / sum (rate(istio_requests_total${server('')}[${window}]))`;
+    const [fast] = one(synth(chart), 'PrometheusRule', 'cart-slo').spec.groups[0].rules;
+    expect(fast.expr).toBe(`(${ratioOf('1h')}) > (14.4 * 0.001)\nand\n(${ratioOf('5m')}) > (14.4 * 0.001)`);
+    expect(fast.annotations.description).toContain('failed with 5xx or a gRPC server error over the last hour');
+    expectValidPromQL(objective.expressions);
+    // An HTTP service's objective is unchanged: 5xx only.
+    const reviews = mesh.services.find((s) => s.name === 'reviews')!;
+    expect(reviews.addObjective({ availabilityPercent: 99.9 }).expressions.join('\n')).not.toContain('grpc_response_status');
+  });
+
+  test('ambient mode: the waypoint reports the requests (reporter="waypoint"), and without one there is nothing to alert on (finding 14.3j)', () => {
+    // In ambient mode ztunnel reports TCP metrics only; the namespace waypoint reports
+    // istio_requests_total with reporter="waypoint" (istio/istio#50225, "waypoint single").
+    const chart = new Chart(Testing.app(), 'chart');
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient({ waypoint: true }) });
+    const api = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080 });
+    const objective = api.addObjective({ availabilityPercent: 99.9, latency: Duration.millis(300) });
+    for (const expr of objective.expressions) {
+      expect(expr).toContain('{reporter="waypoint",destination_service="api.shop.svc.cluster.local"');
+      expect(expr).not.toContain('reporter="destination"');
+    }
+    expectValidPromQL(objective.expressions);
+    expect(synth(chart).filter((m) => m.kind === 'PrometheusRule')).toHaveLength(1);
+
+    const l4 = new Chart(Testing.app(), 'l4');
+    const ztunnelOnly = new Mesh(l4, 'mesh', { namespaceName: 'shop', dataplane: Dataplane.ambient() });
+    const web = new MeshService(l4, 'web', { mesh: ztunnelOnly, image: 'web:1', port: 8080 });
+    expect(() => web.addObjective({ availabilityPercent: 99.9 })).toThrow(new RegExp('\\[l4/web/Objective1\\] CM419 No L7 telemetry source: service "web" is in ambient namespace "shop" without a waypoint: '
+      + 'ztunnel reports TCP metrics only, so no proxy reports its requests \\(istio_requests_total\\) and the alerts could never fire\\. Fix: deploy the namespace waypoint with Dataplane\\.ambient\\(\\{ waypoint: true \\}\\)'));
   });
 
   test("prometheus-operator's PrometheusRule schema checks these objects: a bad `for` or an unknown field fails", () => {

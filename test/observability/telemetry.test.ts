@@ -4,6 +4,7 @@ import {
 } from '../../src';
 import { Manifest, ofKind, one } from '../support/manifests';
 import { schemaErrors } from '../support/schema';
+import { captureWarnings } from '../support/warnings';
 
 const ZIPKIN = TelemetryProvider.zipkin({ name: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
 
@@ -263,7 +264,9 @@ describe('Telemetry', () => {
     test('CM407: access logging without a provider (IST0157)', () => {
       const { chart, mesh } = setup();
       new Telemetry(chart, 'logs', { mesh, accessLogging: { filter: 'response.code >= 400' } });
-      expect(() => Testing.synth(chart)).toThrow(/CM407 .*accessLogging settings name no provider.*defaultTelemetryProviders.accessLogging/);
+      // istioctl's IST0157 says the same of the output, as a warning printed before the error.
+      expect(captureWarnings(() => expect(() => Testing.synth(chart)).toThrow(/CM407 .*accessLogging settings name no provider.*defaultTelemetryProviders.accessLogging/)))
+        .toEqual([expect.stringMatching(/^IST0157 Telemetry shop\/logs \(chart\/logs\/Resource\) spec\.accessLogging\[0\]: This access-logging entry names no provider/)]);
     });
 
     test('CM409: meshWide and a target at once', () => {

@@ -211,7 +211,7 @@ function configureService(mesh: Mesh, service: MeshService, s: ServiceSpec, all:
       retry: r.retry && {
         attempts: r.retry.attempts,
         perTryTimeout: r.retry.perTryMs !== undefined ? Duration.millis(r.retry.perTryMs) : undefined,
-        retryOn: r.retry.attempts ? [RetryOn.CONNECT_FAILURE, RetryOn.GATEWAY_ERROR] : undefined,
+        retryOn: r.retry.attempts ? [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM] : undefined,
       },
     });
   }

@@ -1,7 +1,8 @@
 /**
  * Loaded by jest (setupFilesAfterEnv) before every test file: every chart a test synthesizes is
  * schema-checked (test/support/schema.ts), and a synth that yields an invalid object throws,
- * failing the test with the full error list.
+ * failing the test with the full error list. The library's warnings are captured (see
+ * test/support/warnings.ts).
  *
  * The choke point is `Chart.prototype.toJson`: `Testing.synth(chart)`, `app.synthYaml()` and
  * `app.synth()` all go through it, except `app.synth()` with
@@ -12,6 +13,11 @@
  */
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { expectSchemaValid } from './schema';
+import { installWarningCapture } from './warnings';
+
+// Library warnings: asserted by the tests that expect them, one summary line for the rest
+// (test/support/warnings.ts).
+installWarningCapture();
 
 let hookDisabled = 0;
 

@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  Acknowledgement, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, MeshWarnings, Mirror, PathMatch, Protocol, QueryParamMatch,
-  RetryOn, TrafficSplit, TrafficSplitOptions,
+  Acknowledgement, AuthorizationPolicy, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, MeshWarnings, Mirror, Operation, PathMatch, Peer,
+  Protocol, QueryParamMatch, RetryOn, TrafficSplit, TrafficSplitOptions,
 } from '../../src';
 import { Manifest, one } from '../support/manifests';
 
@@ -65,7 +65,7 @@ describe('TrafficSplit', () => {
     ]);
   });
 
-  test('retries are always explicit: Istio defaults, safe conditions for POST/PATCH-only routes, none with a fault', () => {
+  test('retries are always explicit: safe conditions where a request may be POST/PATCH, what was asked for, none with a fault', () => {
     const { chart, api, v1 } = setup();
     api.routeTraffic({ name: 'create', matches: [{ method: HttpMethod.POST }, { method: HttpMethod.PATCH }], destinations: [{ version: v1 }] });
     api.routeTraffic({ name: 'create-retried', matches: [{ method: HttpMethod.POST, path: PathMatch.exact('/idempotent') }], destinations: [{ version: v1 }], retry: { attempts: 5 } });
@@ -83,7 +83,91 @@ describe('TrafficSplit', () => {
       'create-retried': { attempts: 5, retryOn: 'connect-failure,refused-stream' },
       'opt-in': { attempts: 3, retryOn: '5xx' },
       'chaos': { attempts: 0 },
-      'default': { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' },
+      // No method declared anywhere: a request may be a POST.
+      'default': { attempts: 2, retryOn: 'connect-failure,refused-stream' },
+    });
+  });
+
+  describe('retries of requests that may be non-idempotent (finding 14.3d)', () => {
+    // Istio retries a route that sets none 2 times on connect-failure, refused-stream,
+    // unavailable, cancelled and retriable-status-codes 503 (pilot route/retry/retry.go); a 503
+    // or a gRPC status comes from an upstream that may have processed the request, while
+    // connect-failure and refused-stream mean it never saw it (Envoy router filter,
+    // x-envoy-retry-on). RFC 9110 §9.2.2: POST, PATCH and CONNECT are not idempotent.
+    const ISTIO_DEFAULT = { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' };
+    const SAFE = { attempts: 2, retryOn: 'connect-failure,refused-stream' };
+    const withCaller = () => {
+      const s = setup();
+      return { ...s, web: new MeshService(s.chart, 'web', { mesh: s.mesh, image: 'web:1', port: 8080 }) };
+    };
+    const retriesByRoute = (chart: Chart) => Object.fromEntries(httpRoutes(chart).map((r: any) => [r.name ?? 'default', r.retries]));
+
+    test('a service whose policies admit only POST is not retried on 503 by its default route', () => {
+      const { chart, api, web } = withCaller();
+      api.allowFrom(web, { methods: [HttpMethod.POST] });
+      expect(httpRoutes(chart)).toEqual([{ route: [{ destination: { host: HOST, subset: 'v1' } }], retries: SAFE }]);
+      expect(httpRoutes(chart)).toMatchSnapshot();
+    });
+
+    test('a service that admits only idempotent methods keeps Istio\'s defaults, written out', () => {
+      const { chart, mesh, api, web } = withCaller();
+      const admin = new MeshService(chart, 'admin', { mesh, image: 'admin:1', port: 8080 });
+      api.allowFrom(web, { methods: [HttpMethod.GET, HttpMethod.HEAD] });
+      api.allowFrom(admin, { methods: [HttpMethod.PUT, HttpMethod.DELETE], paths: ['/items/*'] });
+      expect(retriesByRoute(chart)).toEqual({ default: ISTIO_DEFAULT });
+    });
+
+    test('the route\'s own method matches and the admitted methods together decide', () => {
+      const { chart, api, v1, web } = withCaller();
+      api.allowFrom(web, { methods: [HttpMethod.GET, HttpMethod.POST] });
+      api.routeTraffic({ name: 'reads', matches: [{ method: HttpMethod.GET, path: PathMatch.prefix('/items') }], destinations: [{ version: v1 }] });
+      api.routeTraffic({ name: 'items', matches: [{ path: PathMatch.prefix('/items') }], destinations: [{ version: v1 }] });
+      expect(retriesByRoute(chart)).toEqual({ reads: ISTIO_DEFAULT, items: SAFE, default: SAFE });
+    });
+
+    test('AuthorizationPolicy rules count like allowFrom; allow-nothing alone says nothing', () => {
+      const { chart, mesh, api } = withCaller();
+      expect(retriesByRoute(chart)).toEqual({ default: SAFE });
+      new AuthorizationPolicy(chart, 'readers', { mesh, target: api, rules: [{ operations: [Operation.of({ notMethods: [HttpMethod.POST, HttpMethod.PATCH, HttpMethod.CONNECT] })] }] });
+      expect(retriesByRoute(chart)).toEqual({ default: ISTIO_DEFAULT });
+      new AuthorizationPolicy(chart, 'writers', { mesh, target: api, rules: [{ sources: [Peer.namespace('batch')], operations: [Operation.of({ methods: [HttpMethod.PATCH] })] }] });
+      expect(retriesByRoute(chart)).toEqual({ default: SAFE });
+    });
+
+    test('allowNonIdempotentRetries: true asks for Istio\'s defaults', () => {
+      const { chart, api, v1, web } = withCaller();
+      api.allowFrom(web, { methods: [HttpMethod.POST] });
+      api.routeTraffic({ destinations: [{ version: v1 }], allowNonIdempotentRetries: true });
+      expect(retriesByRoute(chart)).toEqual({ default: ISTIO_DEFAULT });
+    });
+
+    test('CM215 at synth: an explicit retry on 5xx of a route whose service admits POST', () => {
+      const { chart, api, v1, web } = withCaller();
+      api.allowFrom(web, { methods: [HttpMethod.GET, HttpMethod.POST] });
+      api.routeTraffic({ destinations: [{ version: v1 }], retry: { attempts: 3, retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.FIVE_XX] } });
+      expect(() => Testing.synth(chart)).toThrow(new RegExp('\\[shop/api/Route1\\] CM215 Retries of non-idempotent requests: the route\'s requests may be POST '
+        + '\\(service "api" admits it: AuthorizationPolicy shop/api-allow\\) and it retries on 5xx, which can repeat a request the upstream already processed.*'
+        + 'Fix: retry only on connect-failure, refused-stream or reset-before-request; give the non-idempotent methods a route of their own.*allowNonIdempotentRetries: true'));
+    });
+
+    test('CM215 at synth: an explicit retry on 5xx of a route whose method matches include POST', () => {
+      const { chart, api, v1 } = withCaller();
+      api.routeTraffic({
+        matches: [{ method: HttpMethod.GET }, { method: HttpMethod.POST }],
+        destinations: [{ version: v1 }],
+        retry: { attempts: 2, retryOn: [RetryOn.RESET] },
+      });
+      expect(() => Testing.synth(chart)).toThrow(/\[shop\/api\/Route1\] CM215 .*the route's requests may be POST \(by its method matches\) and it retries on reset/);
+    });
+
+    test('an explicit retry is taken as written where nothing declares the methods, or with the opt-in', () => {
+      const { chart, api, v1, v2, web } = withCaller();
+      api.routeTraffic({ destinations: [{ version: v1 }], retry: { attempts: 3, retryOn: [RetryOn.GATEWAY_ERROR] } });
+      expect(retriesByRoute(chart)).toEqual({ default: { attempts: 3, retryOn: 'gateway-error' } });
+      api.allowFrom(web, { methods: [HttpMethod.POST] });
+      api.routeTraffic({ name: 'v2', matches: [{ headers: [HeaderMatch.present('x-v2')] }], destinations: [{ version: v2 }], retry: { attempts: 1, retryOn: [RetryOn.FIVE_XX] }, allowNonIdempotentRetries: true });
+      expect(() => Testing.synth(chart)).toThrow(/\[shop\/api\/Route1\] CM215 /);
+      expect(() => Testing.synth(chart)).not.toThrow(/Route2/);
     });
   });
 
@@ -308,6 +392,23 @@ describe('TrafficSplit', () => {
       const s = setup();
       expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], fault: Fault.delay(Duration.millis(0), 10) }))
         .toThrow(/CM211 .*fault delay/);
+    });
+
+    test('CM211: durations longer than Go\'s maximum, which the CRDs\' CEL rule cannot parse (finding 14.3h)', () => {
+      // Go's time.Duration is an int64 of nanoseconds: at most 2562047h47m16.854775807s; the
+      // CRDs check `duration(self) >= duration('1ms')`, which fails to parse a longer one.
+      const s = setup();
+      expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], timeout: Duration.hours(2562048) }))
+        .toThrow(/\[shop\/api\/Route1\] CM211 Invalid duration: timeout 106752 days is longer than Istio's maximum of 2562047h47m16.854s \(Go's longest duration\)\. Fix: use a whole number of milliseconds from 1ms to 2562047h/);
+      const t = setup();
+      expect(() => t.api.addCircuitBreaker({ outlierDetection: { baseEjectionTime: Duration.days(200_000) } })).toThrow(/CM211 .*outlierDetection.baseEjectionTime .*longer than Istio's maximum/);
+      // The longest whole-millisecond duration is written the way Go parses it.
+      const u = setup();
+      u.api.routeTraffic({ destinations: [{ version: u.v1 }], timeout: Duration.millis(9_223_372_036_854) });
+      expect(httpRoutes(u.chart)[0].timeout).toBe('9223372036.854s');
+      const v = setup();
+      v.api.routeTraffic({ destinations: [{ version: v.v1 }], timeout: Duration.hours(2562047) });
+      expect(httpRoutes(v.chart)[0].timeout).toBe('2562047h');
     });
 
     test('CM212: fault percentage outside 0–100', () => {

@@ -1,12 +1,14 @@
+// argocd.ts: the Argo CD side, a program of its own. CI renders the mesh program (main.ts)
+// into manifests/shop; this one is synthesized elsewhere and applied once.
 import { App, Chart } from 'cdk8s';
 import {
   ApplicationSource, ArgoCdApplication, ArgoCdProject, GatewayListener, IgnoreDifference, IngressGateway, Mesh, MeshService, PathMatch,
 } from 'cdk8s-mesh';
 
-const app = new App();
-
-// The mesh the Application delivers; CI renders it into manifests/shop.
-const shop = new Chart(app, 'shop', { namespace: 'shop' });
+// The mesh the Application delivers, as main.ts declares it (in your repository, import the
+// chart both programs share). It is read here, never synthesized: the Application must know
+// which fields its controllers own.
+const shop = new Chart(new App(), 'shop', { namespace: 'shop' });
 const mesh = new Mesh(shop, 'mesh');
 const web = new MeshService(shop, 'web', { mesh, image: 'example/web:1.0', port: 8080 });
 web.addVersion('v2', { image: 'example/web:2.0' });
@@ -15,7 +17,8 @@ const gateway = new IngressGateway(shop, 'gateway', {
 });
 web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
 
-// The Argo CD side, in Argo CD's namespace.
+// The Argo CD objects, in Argo CD's namespace.
+const app = new App();
 const argocd = new Chart(app, 'argocd');
 const project = new ArgoCdProject(argocd, 'mesh', {
   sourceRepos: ['https://github.com/example/shop-deploy.git'],
@@ -37,4 +40,4 @@ new ArgoCdApplication(argocd, 'shop', {
   ],
 });
 
-app.synth(); // dist/shop.k8s.yaml and dist/argocd.k8s.yaml
+app.synth(); // dist/argocd.k8s.yaml: the AppProject and the Application, nothing of the mesh
