@@ -3,8 +3,8 @@ import { Res } from './manifests';
 import { MeshIndex, push, RegistryEntry } from './model';
 import { isMeshBound, routeDestinations } from './routes';
 import { admitted } from './simulator';
-import { exampleRequests } from './simulator/examples';
 import { SimulatorEngine } from './simulator/engine';
+import { exampleRequests, PROBE_METHODS } from './simulator/examples';
 import { compareText } from '../internal/order';
 
 export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
@@ -109,7 +109,14 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
   }
 
   addEgressEdges(index, nodes, addEdge);
-  if (includeAccess) addAccessEdges(index, addEdge);
+  if (includeAccess) {
+    // A gateway's own Service is drawn as the gateway: its calls start from the gateway node.
+    const gatewayOf = (svc: Res) => index.of('Gateway').find((gw) => index.serviceWorkloads(svc).some((w) => index.workloadsMatching(gw.spec.selector).includes(w)));
+    addAccessEdges(index, addEdge, (svc) => {
+      const gw = frontsGateway(svc) ? gatewayOf(svc) : undefined;
+      return gw ? gatewayId(gw) : `svc_${safe(svc.ns)}__${safe(svc.name)}`;
+    });
+  }
   // A version reached by a route needs no separate membership line.
   const routed = new Set([...edges.values()].filter((e) => e.kind === 'route').map((e) => `${e.from}|${e.to}`));
   for (const [key, e] of edges) if (e.kind === 'version' && routed.has(`${e.from}|${e.to}`)) edges.delete(key);
@@ -146,7 +153,7 @@ function gatewayId(gw: Res): string {
  * and ports), so a caller admitted only for `POST /orders` is drawn too. The arrow is labelled with the methods
  * that get through.
  */
-function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void {
+function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void, nodeOf: (svc: Res) => string): void {
   const engine = SimulatorEngine.of(index);
   const services = index.of('Service').filter((s) => engine.serviceWorkloads(s).length > 0);
   const callers = new CallerIndex(index, services);
@@ -159,17 +166,18 @@ function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void): void
       if (from === to) continue;
       const froms = engine.serviceWorkloads(from).map((w) => engine.callerOf(w));
       const methods = new Set<string>();
-      let anyMethod = true;
+      const probesByPath = new Map<string, number>();
       for (const r of requests) {
         const flight = { method: r.method, rawPath: r.path, headers: {}, port: r.port, externalAuthorizerAllows: true };
-        const ok = froms.every((c) => admitted(engine.trace(c, flight, { host })));
-        if (ok) methods.add(r.method);
-        else if (r.probe) anyMethod = false;
+        if (!froms.every((c) => admitted(engine.trace(c, flight, { host })))) continue;
+        methods.add(r.method);
+        if (r.probe) probesByPath.set(`${r.path} ${r.port ?? ''}`, (probesByPath.get(`${r.path} ${r.port ?? ''}`) ?? 0) + 1);
       }
       if (methods.size > 0) {
-        // Admitted for GET, POST and DELETE on `/` alike: any method; otherwise the methods that get through.
+        // GET, POST and DELETE all admitted on one path: any method; otherwise the methods that get through.
+        const anyMethod = [...probesByPath.values()].some((n) => n === PROBE_METHODS.length);
         const label = anyMethod ? 'allowed' : [...methods].sort().join(', ');
-        addEdge({ from: `svc_${safe(from.ns)}__${safe(from.name)}`, to: `svc_${safe(to.ns)}__${safe(to.name)}`, kind: 'access', label });
+        addEdge({ from: nodeOf(from), to: nodeOf(to), kind: 'access', label });
       }
     }
   }

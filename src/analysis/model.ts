@@ -244,6 +244,8 @@ export class ServiceRegistry {
   /** `scope/fqdn` → entry; scope `*` is every namespace. */
   private readonly exact = new Map<string, RegistryEntry>();
   private readonly wildcards: Array<{ scope: string; host: string; entry: RegistryEntry }> = [];
+  /** Lookups without exportTo, remembered. */
+  private readonly found = new Map<string, RegistryEntry | undefined>();
 
   constructor(index: MeshIndex) {
     for (const se of index.of('ServiceEntry')) {
@@ -279,8 +281,6 @@ export class ServiceRegistry {
     this.found.set(key, entry);
     return entry;
   }
-
-  private readonly found = new Map<string, RegistryEntry | undefined>();
 
   private find(sourceNs: string, host: string, exportTo?: string[]): RegistryEntry | undefined {
     const fqdn = toFqdn(host, sourceNs);

@@ -208,9 +208,9 @@ export class MeshSimulator {
     return fail(`No Service, workload or host "${dest}" in the manifests`);
   }
 
-  private gateway(ref: string, defaultNs?: string): Res {
-    const [ns, name] = split(ref, defaultNs ?? this.index.options.defaultNamespace);
-    const found = this.index.get('Gateway', ns, name) ?? this.index.of('Gateway').find((g) => g.name === name && !ref.includes('/'));
+  private gateway(gatewayName: string, defaultNs?: string): Res {
+    const [ns, name] = split(gatewayName, defaultNs ?? this.index.options.defaultNamespace);
+    const found = this.index.get('Gateway', ns, name) ?? this.index.of('Gateway').find((g) => g.name === name && !gatewayName.includes('/'));
     return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests`);
   }
 }
@@ -280,7 +280,8 @@ export function decisionOf(trace: RequestTrace): Decision {
     : failed?.kind === TraceStepKind.AUTHENTICATION ? DecisionKind.UNAUTHENTICATED
       : failed?.kind === TraceStepKind.MTLS ? DecisionKind.CONNECTION_REFUSED
         : DecisionKind.NOT_DELIVERED;
-  return { allowed: false, kind, policy: failed?.object, ruleIndex: kind === DecisionKind.DENY ? ruleIndexOf(failed) : undefined, explanation: trace.explanation, trace };
+  const ruleIndex = kind === DecisionKind.DENY ? ruleIndexOf(failed) : undefined;
+  return { allowed: false, kind, policy: failed?.object, ruleIndex, explanation: trace.explanation, trace };
 }
 
 function ruleIndexOf(s: TraceStep | undefined): number | undefined {
@@ -288,9 +289,9 @@ function ruleIndexOf(s: TraceStep | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function split(ref: string, defaultNs: string): [string, string] {
-  const i = ref.indexOf('/');
-  return i < 0 ? [defaultNs, ref] : [ref.slice(0, i), ref.slice(i + 1)];
+function split(name: string, defaultNs: string): [string, string] {
+  const i = name.indexOf('/');
+  return i < 0 ? [defaultNs, name] : [name.slice(0, i), name.slice(i + 1)];
 }
 
 function fail(message: string): never {

@@ -9,6 +9,7 @@ import {
 } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
+import { removeAddressLabel, removeImagePullPolicy } from '../internal/workloads';
 import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
@@ -19,6 +20,7 @@ import { allowFromGateway } from '../security/allow-from';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { Operation } from '../security/operation';
 import { IPeer, PeerConfig } from '../security/peer';
+import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
 import { UriRewrite } from '../traffic/route-actions';
@@ -558,7 +560,10 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       } else if (listener.protocol === GatewayProtocol.TLS) {
         tls.push({ match: [{ port: listener.port, sniHosts: hosts }], route });
       } else {
-        const matches = (options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }))).map((m) => renderMatch(service, m));
+        const declared = options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
+        const matches = declared.map((m) => renderMatch(service, m));
+        // Requests that may be POST or PATCH are not retried after they may have reached the service.
+        const safeOnly = mayBeNonIdempotent(routeMethods(service, declared));
         http.push({
           declaredBy,
           description: `the route of gateway "${this.name}" to service "${service.name}"`,
@@ -567,7 +572,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
             match: matches,
             route,
             timeout: options.timeout && istioDuration(options.timeout),
-            retries: renderRetries(options.retry, false, false),
+            retries: renderRetries(options.retry, safeOnly, false),
             rewrite: renderRewrite(options.rewrite),
           },
         });
@@ -610,6 +615,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       }],
     });
     deployment.select(kplus.LabelSelector.of({ labels: { app: this.name, istio: this.name } }));
+    // Names and labels are exact and stable: no hashed cdk8s-plus label on the pods; the kubelet's own pull policy.
+    removeAddressLabel(deployment);
+    removeImagePullPolicy(deployment, 0);
 
     const service = new kplus.Service(this, 'Service', {
       metadata: { name: this.name, namespace, labels, annotations: props.serviceAnnotations },

@@ -45,7 +45,8 @@ export function declare(declaredBy: IConstruct, mesh: Mesh, declaration: Declara
     const created = { mesh, list: [] as Declaration[] };
     entry = created;
     DECLARATIONS.set(declaredBy, entry);
-    declaredBy.node.addValidation(validateOncePerSynthesis(declaredBy, () => (created.mesh.checkDeclarations ? prove(created.mesh, created.list) : [])));
+    const validate = () => (created.mesh.checkDeclarations ? prove(created.mesh, created.list) : []);
+    declaredBy.node.addValidation(validateOncePerSynthesis(declaredBy, validate));
   }
   entry.list.push(declaration);
 }

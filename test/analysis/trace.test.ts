@@ -304,9 +304,13 @@ describe('routing, destinations and the hop', () => {
       { match: [{ uri: { exact: /broken } }], fault: { abort: { httpStatus: 555, percentage: { value: 100 } } }, route: [{ destination: { host: reviews, subset: v1 } }] },
       { route: [{ destination: { host: reviews, subset: v1 } }] }]`));
     expect(call(yaml, { path: '/slow/items' }).route).toEqual({
-      object: { kind: 'VirtualService', namespaceName: 'shop', name: 'reviews' }, field: 'spec.http[0].match[0]', timeout: '0.5s',
-      retries: { attempts: 3, retryOn: '5xx', perTryTimeout: '100ms', isDefault: false }, fault: 'delay 7s for 10% of requests',
-      mirrors: ['reviews.shop.svc.cluster.local subset v2 (5%)'], rewrite: 'path /slow/items → /v2/items',
+      object: { kind: 'VirtualService', namespaceName: 'shop', name: 'reviews' },
+      field: 'spec.http[0].match[0]',
+      timeout: '0.5s',
+      retries: { attempts: 3, retryOn: '5xx', perTryTimeout: '100ms', isDefault: false },
+      fault: 'delay 7s for 10% of requests',
+      mirrors: ['reviews.shop.svc.cluster.local subset v2 (5%)'],
+      rewrite: 'path /slow/items → /v2/items',
     });
     // Envoy replaces the matched prefix as written: `/slow` → `/v2/` turns /slow/items into /v2//items.
     expect(call(yaml.replace('prefix: /slow/', 'prefix: /slow'), { path: '/slow/items' }).route!.rewrite).toBe('path /slow/items → /v2//items');
@@ -314,7 +318,7 @@ describe('routing, destinations and the hop', () => {
   });
 
   test('redirect and direct response answer at the caller\'s proxy', () => {
-    const yaml = docs(SHOP, vs(`[{ match: [{ uri: { exact: /old } }], redirect: { uri: /new, redirectCode: 308 } }, { match: [{ uri: { exact: /ping } }], directResponse: { status: 204 } }, { route: [{ destination: { host: reviews } }] }]`));
+    const yaml = docs(SHOP, vs('[{ match: [{ uri: { exact: /old } }], redirect: { uri: /new, redirectCode: 308 } }, { match: [{ uri: { exact: /ping } }], directResponse: { status: 204 } }, { route: [{ destination: { host: reviews } }] }]'));
     expect(call(yaml, { path: '/old' })).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 308 });
     expect(call(yaml, { path: '/old' }).explanation).toMatch(/redirects it \(308\) to http:\/\/reviews\/new/);
     expect(call(yaml, { path: '/ping' })).toMatchObject({ outcome: TraceOutcome.DIRECT_RESPONSE, status: 204 });
@@ -366,7 +370,7 @@ describe('routing, destinations and the hop', () => {
   });
 
   test('delegation: the root rule hands the request to the delegate VirtualService\'s rules', () => {
-    const root = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec: { hosts: [reviews], http: [{ match: [{ uri: { prefix: /v2 } }], delegate: { name: reviews-v2, namespace: shop } }, { route: [{ destination: { host: reviews, subset: v1 } }] }] }\n`;
+    const root = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews, namespace: shop }\nspec: { hosts: [reviews], http: [{ match: [{ uri: { prefix: /v2 } }], delegate: { name: reviews-v2, namespace: shop } }, { route: [{ destination: { host: reviews, subset: v1 } }] }] }\n';
     const delegate = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: reviews-v2, namespace: shop }\nspec: { http: [{ match: [{ uri: { prefix: /v2/api } }], route: [{ destination: { host: reviews, subset: v2 } }] }] }\n';
     const s = sim(docs(SHOP, root, delegate));
     const t = s.trace({ source: 'shop/web', host: 'reviews:9080', path: '/v2/api/x' });
@@ -388,7 +392,7 @@ describe('ingress gateways', () => {
   );
   const gw = (servers: string) => `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { istio: gateway }, servers: ${servers} }\n`;
   const http = gw('[{ port: { number: 8080, name: http, protocol: HTTP }, hosts: [shop.example.com] }]');
-  const routes = (http: string) => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: gateway, namespace: shop }\nspec: { hosts: [shop.example.com], gateways: [gateway], http: ${http} }\n`;
+  const routes = (rules: string) => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: gateway, namespace: shop }\nspec: { hosts: [shop.example.com], gateways: [gateway], http: ${rules} }\n`;
   const enter = (yaml: string, path: string, extra: TraceRequest = {}) => sim(yaml).trace({ gateway: 'shop/gateway', host: 'shop.example.com', path, ...extra });
 
   test('first match wins at the gateway too: `/` written before `/api` sends /api/orders to web (and the analysis says so)', () => {

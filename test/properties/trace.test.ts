@@ -53,7 +53,8 @@ const meta = (ns: string, name: string, extra: any = {}) => ({ name, namespace: 
 
 function authorizationPolicy(ns: string, name: string, action: string, app: string | undefined, rules: any[] | undefined, dryRun: boolean): any {
   return {
-    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
     metadata: meta(ns, name, dryRun ? { annotations: { 'istio.io/dry-run': 'true' } } : {}),
     spec: { ...(app ? { selector: { matchLabels: { app } } } : {}), ...(action === 'ALLOW' ? {} : { action }), ...(rules ? { rules } : {}) },
   };
@@ -61,14 +62,23 @@ function authorizationPolicy(ns: string, name: string, action: string, app: stri
 
 const world: fc.Arbitrary<World> = fc.record({
   modes: fc.tuple(pick(['sidecar', 'ambient', 'none', 'disabled']), pick(['sidecar', 'ambient', 'none'])),
-  services: fc.array(fc.record({ ns: pick(NAMESPACES), name: pick(SERVICES), tcp: fc.boolean(), versions: fc.integer({ min: 1, max: 2 }), probe: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+  services: fc.array(fc.record({
+    ns: pick(NAMESPACES), name: pick(SERVICES), tcp: fc.boolean(), versions: fc.integer({ min: 1, max: 2 }), probe: fc.boolean(),
+  }), { minLength: 1, maxLength: 5 }),
   routes: fc.array(fc.record({
-    prefix: pick(['/', '/api', '/admin']), method: fc.option(pick(['GET', 'POST']), { nil: undefined }), header: fc.boolean(),
-    weights: fc.constantFrom([100], [90, 10], [50, 50], [0, 100]), subset: pick(['v1', 'v2', 'v3']), fault: fc.boolean(),
+    prefix: pick(['/', '/api', '/admin']),
+    method: fc.option(pick(['GET', 'POST']), { nil: undefined }),
+    header: fc.boolean(),
+    weights: fc.constantFrom([100], [90, 10], [50, 50], [0, 100]),
+    subset: pick(['v1', 'v2', 'v3']),
+    fault: fc.boolean(),
   }), { maxLength: 3 }),
   policies: fc.array(fc.record({
-    ns: pick([...NAMESPACES, 'istio-system']), action: pick(['ALLOW', 'DENY', 'AUDIT']), app: fc.option(pick(SERVICES), { nil: undefined }),
-    rules: fc.option(fc.array(rule, { maxLength: 2 }), { nil: undefined, freq: 6 }), dryRun: fc.boolean(),
+    ns: pick([...NAMESPACES, 'istio-system']),
+    action: pick(['ALLOW', 'DENY', 'AUDIT']),
+    app: fc.option(pick(SERVICES), { nil: undefined }),
+    rules: fc.option(fc.array(rule, { maxLength: 2 }), { nil: undefined, freq: 6 }),
+    dryRun: fc.boolean(),
   }), { maxLength: 5 }),
   peer: fc.array(fc.record({ ns: pick([...NAMESPACES, 'istio-system']), mode: pick(['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET']) }), { maxLength: 2 }),
   jwt: fc.option(pick(NAMESPACES), { nil: undefined }),
@@ -77,7 +87,9 @@ const world: fc.Arbitrary<World> = fc.record({
     // Callers and callees are mostly services of the world (an index into it), sometimes anything.
     from: fc.option(fc.oneof(fc.nat(), fc.tuple(pick(NAMESPACES), pick(SERVICES))), { nil: undefined, freq: 4 }),
     to: fc.oneof({ weight: 4, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.tuple(pick(NAMESPACES), pick(SERVICES)) }),
-    method: pick(METHODS), path: pick(PATHS), team: fc.option(pick(['a', 'b']), { nil: undefined }),
+    method: pick(METHODS),
+    path: pick(PATHS),
+    team: fc.option(pick(['a', 'b']), { nil: undefined }),
     token: fc.option(fc.record({ scope: pick(['read write', 'read']), valid: fc.boolean(), issuer: pick([ISSUER, 'https://evil.example.com']) }), { nil: undefined }),
     ip: fc.option(pick(['10.1.2.3', '192.168.1.1']), { nil: undefined }),
   }), { minLength: 1, maxLength: 6 }),
@@ -97,7 +109,9 @@ const world: fc.Arbitrary<World> = fc.record({
       const container: any = { name: s.name, image: `${s.name}:${v}`, ports: [{ containerPort: 9090 }] };
       if (s.probe) container.readinessProbe = { httpGet: { path: '/healthz', port: v === 2 ? 80 : 9090 } };
       manifests.push({
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta(s.ns, `${s.name}-v${v}`),
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta(s.ns, `${s.name}-v${v}`),
         spec: { selector: { matchLabels: { app: s.name, version: `v${v}` } }, template: { metadata: { labels: { app: s.name, version: `v${v}` } }, spec: { serviceAccountName: s.name, containers: [container] } } },
       });
     }
@@ -106,7 +120,9 @@ const world: fc.Arbitrary<World> = fc.record({
   const first = w.services[0];
   if (w.routes.length > 0) {
     manifests.push({
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: meta(first.ns, first.name),
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: meta(first.ns, first.name),
       spec: {
         hosts: [first.name],
         http: w.routes.map((r) => ({

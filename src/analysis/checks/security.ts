@@ -3,10 +3,10 @@ import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, push, Workload } from '../model';
 import { isHttpPort } from '../protocols';
+import { Check, list } from './check';
 import { isHttpOnlyKey, ruleUsesHttpOnly, sourceMatches } from '../simulator/authorization';
 import { targetPortOf } from '../simulator/destination';
 import { SimulatorEngine } from '../simulator/engine';
-import { Check, list } from './check';
 
 const PRINCIPAL = /^([^/*]+)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 

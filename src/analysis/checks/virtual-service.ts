@@ -219,7 +219,7 @@ export const unreachableRules: Check = {
       for (const m of shadows.matches) {
         const match = http[m.rule]?.match?.[m.match!];
         const earlier = http[m.by]?.match?.[m.byMatch!];
-        const same = canonicalJson({ ...match, name: undefined }) === canonicalJson({ ...earlier, name: undefined });
+        const same = sameMatch(match, earlier);
         // Istio's own validation reports duplicates and longer prefixes after shorter ones (coveredValidation); the
         // other covered matches the simulator finds are CMA150 (shadowedRoutes), so IST0131 means what istioctl means.
         if (!same && !istioCoveredPrefix(earlier, match)) continue;
@@ -232,7 +232,7 @@ export const unreachableRules: Check = {
         // a rule whose matches are only covered gets IST0131 on each match (above), which says the same thing.
         const repeats = r.byMatch === undefined || (http[r.rule]?.match ?? []).every((m: any, k: number) => {
           const s = shadows.matches.find((x) => x.rule === r.rule && x.match === k);
-          return s !== undefined && s.by !== r.rule && canonicalJson({ ...m, name: undefined }) === canonicalJson({ ...http[s.by]?.match?.[s.byMatch!], name: undefined });
+          return s !== undefined && s.by !== r.rule && sameMatch(m, http[s.by]?.match?.[s.byMatch!]);
         });
         if (!repeats) continue;
         ctx.report('IST0130', vs, `spec.http[${r.rule}]`,
@@ -259,7 +259,7 @@ export const shadowedRoutes: Check = {
       for (const m of shadowsOf(vs).matches) {
         const match = http[m.rule]?.match?.[m.match!];
         const earlier = http[m.by]?.match?.[m.byMatch!];
-        if (canonicalJson({ ...match, name: undefined }) === canonicalJson({ ...earlier, name: undefined }) || istioCoveredPrefix(earlier, match)) continue;
+        if (sameMatch(match, earlier) || istioCoveredPrefix(earlier, match)) continue;
         ctx.report('CMA150', vs, `spec.http[${m.rule}].match[${m.match}]`,
           `Match ${matchName(match, m.match!)} of http rule ${ruleName(http[m.rule], m.rule)} is never used: match ${matchName(earlier, m.byMatch!)} of ${m.by === m.rule ? 'the same rule' : `rule ${ruleName(http[m.by], m.by)}`} comes first and takes every request it matches (first match wins).`,
           'Put the more specific match first, or remove the covered match.');
@@ -276,6 +276,9 @@ function shadowsOf(vs: Res): ReturnType<typeof shadowedMatches> {
 }
 
 const ruleName = (rule: any, i: number) => (rule?.name ? `"${rule.name}"` : `#${i}`);
+
+/** Two matches that are the same but for their names. */
+const sameMatch = (a: any, b: any) => canonicalJson({ ...a, name: undefined }) === canonicalJson({ ...b, name: undefined });
 
 /** `#1 (prefix /api, GET)`: a match's name or index, and its path and method. */
 function matchName(m: any, i: number): string {

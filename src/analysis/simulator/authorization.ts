@@ -216,7 +216,8 @@ function byAction(policies: Res[]): ByAction {
   return grouped;
 }
 
-function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, externalAuthorizerAllows: boolean, notes: string[]): AuthorizationResult {
+function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, externalAuthorizerAllows: boolean,
+  notes: string[]): AuthorizationResult {
   const match = (p: Res): number => {
     const action = actionOf(p);
     const rules = objects(p.spec.rules);

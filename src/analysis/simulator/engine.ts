@@ -5,8 +5,8 @@ import { authenticate, AuthenticationResult } from './authentication';
 import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, RequestAttributes } from './authorization';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
 import { importedBy, SidecarScope, sidecarScopeOf } from './egress';
-import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
+import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
 import { MatchContext } from './route-match';
 import {
@@ -111,7 +111,7 @@ interface Ending { outcome: TraceOutcome; status?: number; explanation: () => st
 const ENGINES = new WeakMap<MeshIndex, SimulatorEngine>();
 
 const PROTOCOL_CLASS: Record<string, 'http' | 'tcp' | 'tls'> = {
-  HTTP: 'http', HTTP2: 'http', GRPC: 'http', 'GRPC-WEB': 'http', HTTPS: 'tls', TLS: 'tls',
+  'HTTP': 'http', 'HTTP2': 'http', 'GRPC': 'http', 'GRPC-WEB': 'http', 'HTTPS': 'tls', 'TLS': 'tls',
 };
 
 /**
@@ -176,8 +176,7 @@ export class SimulatorEngine {
     let list = this.requestAuthnByWorkload.get(w);
     if (!list) {
       const kubeGateway = w.labels['gateway.networking.k8s.io/gateway-name'];
-      if (kubeGateway) list = this.targetedTo('RequestAuthentication', w, kubeGateway);
-      else {
+      if (kubeGateway) {list = this.targetedTo('RequestAuthentication', w, kubeGateway);} else {
         const s = this.requestAuthn.forWorkload(w);
         list = [...s.mesh, ...s.namespace, ...s.workload].filter((p) => !isTargeted(p));
       }
@@ -250,7 +249,8 @@ export class SimulatorEngine {
     const proxy = proxyName(caller);
     steps.push(step(TraceStepKind.ENTRY, proxy, true, () => entrySummary(caller)));
     if (target.workload) {
-      const branch = this.hop(caller, flight, { host: toFqdn(target.workload.res.name, target.workload.ns), weight: 100, direct: target.workload, port: flight.port }, undecided);
+      const host = toFqdn(target.workload.res.name, target.workload.ns);
+      const branch = this.hop(caller, flight, { host, weight: 100, direct: target.workload, port: flight.port }, undecided);
       return { steps, branches: [branch], undecided };
     }
     const known = (fqdn: string) => this.index.registry.lookup(caller.ns, fqdn) !== undefined;
@@ -297,12 +297,19 @@ export class SimulatorEngine {
     const proxy = proxyName(caller);
     const req = httpRequest(flight.method, flight.rawPath, flight.headers, host, this.normalization);
     const ctx: MatchContext = {
-      port, gateway, vsNamespace: '', sourceLabels: sourceCaller.labels, sourceNamespace: sourceCaller.ns,
-      scheme: flight.tls ? 'https' : 'http', claims, sni: flight.sni ?? hostOnly(host),
+      port,
+      gateway,
+      vsNamespace: '',
+      sourceLabels: sourceCaller.labels,
+      sourceNamespace: sourceCaller.ns,
+      scheme: flight.tls ? 'https' : 'http',
+      claims,
+      sni: flight.sni ?? hostOnly(host),
     };
     const scope = gateway === 'mesh' && caller.dataplane === 'sidecar' ? this.scopeOf(caller).sidecar : undefined;
     // A Sidecar imports the VirtualServices of the namespaces (and hosts) its egress hosts name.
-    const vss = gatewayVss ?? applicableVirtualServices(this.vsIndex, fqdn, ctx, caller.ns, (vs) => !scope || importedBy(scope, fqdn, vs.ns, port) !== undefined);
+    const imported = (vs: Res) => !scope || importedBy(scope, fqdn, vs.ns, port) !== undefined;
+    const vss = gatewayVss ?? applicableVirtualServices(this.vsIndex, fqdn, ctx, caller.ns, imported);
     const withNs = (vs: Res): MatchContext => ({ ...ctx, vsNamespace: vs.ns });
     let decision: RouteDecision;
     if (vss.length === 0) {
@@ -458,7 +465,8 @@ export class SimulatorEngine {
   hop(client: Caller, flight: Flight, d: HopTarget, undecided: string[]): BranchResult {
     const steps: Step[] = [];
     const clientProxy = proxyName(client);
-    const done = (outcome: TraceOutcome, status: number | undefined, explanation: () => string, extra?: { service?: Res; port?: number; workload?: Workload }): BranchResult => ({
+    type Extra = { service?: Res; port?: number; workload?: Workload };
+    const done = (outcome: TraceOutcome, status: number | undefined, explanation: () => string, extra?: Extra): BranchResult => ({
       host: d.host,
       subset: d.routed?.subset,
       weightPercent: d.weight,
@@ -485,12 +493,14 @@ export class SimulatorEngine {
       workloads = [d.direct];
       steps.push(step(TraceStepKind.DESTINATION, clientProxy, true, () => `sent to the pod IP of ${d.direct!.res.kind} ${fullName(d.direct!.res)} (no Service, no routing)`, d.direct.res));
     } else {
-      const entry = d.service ? { res: d.service } as RegistryEntry : d.routed ? this.index.registry.lookup(d.routed.writtenNs, d.routed.writtenHost) : undefined;
+      const entry = d.service ? { res: d.service } as RegistryEntry
+        : d.routed ? this.index.registry.lookup(d.routed.writtenNs, d.routed.writtenHost) : undefined;
       if (!entry) return unavailable(() => `no Service or ServiceEntry defines ${d.host} (IST0101)`, undefined, d.routed?.field ? `${d.routed.field}.host` : undefined);
       service = entry.res;
       if (service.kind === 'ServiceEntry') return this.serviceEntryHop(client, service, d, steps, done, unavailable);
       // A route destination without a port: the Service's only port, else the port the request came in on.
-      servicePort = d.port !== undefined ? servicePortOf(service, d.port) : servicePortOf(service, undefined) ?? servicePortOf(service, d.requestPort);
+      servicePort = d.port !== undefined ? servicePortOf(service, d.port)
+        : servicePortOf(service, undefined) ?? servicePortOf(service, d.requestPort);
       if (!servicePort) {
         const ports = asList(service.spec.ports).map((p: any) => p?.port).join(', ');
         return unavailable(() => `Service ${fullName(service!)} has no port ${d.port ?? d.requestPort ?? ''} (ports: ${ports || 'none'})${d.routed?.port === undefined && asList(service!.spec.ports).length > 1 ? ' and the route names none (IST0112)' : ''}`, d.routed ? undefined : service, d.routed?.field ? `${d.routed.field}.port` : undefined);
@@ -521,11 +531,14 @@ export class SimulatorEngine {
       if (reasons.length > 0) undecided.push(`some pods of ${d.host} cannot take requests (${reasons.join('; ')}); requests balanced to them fail`);
       workloads = ready;
       const names = workloads.map((w) => `${w.res.kind} ${fullName(w.res)}`).join(', ');
-      steps.push(step(TraceStepKind.DESTINATION, clientProxy, true, () => `${d.routed?.subset ? `subset ${d.routed.subset} of ` : ''}Service ${fullName(service!)} port ${servicePort.port}: ${names}`, dr && d.routed?.subset ? dr : service, d.routed?.subset && dr ? `spec.subsets` : undefined));
+      const bySubset = d.routed?.subset !== undefined && dr !== undefined;
+      const text = () => `${d.routed?.subset ? `subset ${d.routed.subset} of ` : ''}Service ${fullName(service!)} port ${servicePort.port}: ${names}`;
+      steps.push(step(TraceStepKind.DESTINATION, clientProxy, true, text, bySubset ? dr : service, bySubset ? 'spec.subsets' : undefined));
     }
 
     // At the server: every pod must admit it (requests are balanced across them).
-    const results = workloads.map((w) => this.serverSide(client, flight, w, d.direct ? (d.port ?? firstContainerPort(w)) : targetPortOf(w, servicePort)!, service, servicePort, dr, d));
+    const podPort = (w: Workload) => (d.direct ? (d.port ?? firstContainerPort(w)) : targetPortOf(w, servicePort)!);
+    const results = workloads.map((w) => this.serverSide(client, flight, w, podPort(w), service, servicePort, dr, d));
     const refused = results.find((r) => r.outcome !== TraceOutcome.REACHED);
     const chosen = refused ?? results[0];
     steps.push(...chosen.steps);
@@ -533,7 +546,8 @@ export class SimulatorEngine {
     const explanation = refused && results.length > 1 && some > 0
       ? () => `${chosen.explanation()} (${some} of ${results.length} destination workloads would admit it; every one must, because requests are balanced across them)`
       : chosen.explanation;
-    return done(chosen.outcome, chosen.status, explanation, { service, port: servicePort ? Number(servicePort.port) : d.port ?? 0, workload: chosen.workload });
+    const port = servicePort ? Number(servicePort.port) : d.port ?? 0;
+    return done(chosen.outcome, chosen.status, explanation, { service, port, workload: chosen.workload });
   }
 
   private serviceEntryHop(client: Caller, se: Res, d: HopTarget, steps: Step[],
@@ -555,12 +569,14 @@ export class SimulatorEngine {
   }
 
   /** mTLS, authentication and authorization at one destination pod. */
-  private serverSide(client: Caller, flight: Flight, w: Workload, port: number, service: Res | undefined, servicePort: any, dr: Res | undefined, d: HopTarget):
-  { outcome: TraceOutcome; status?: number; steps: Step[]; explanation: () => string; workload: Workload } {
+  private serverSide(client: Caller, flight: Flight, w: Workload, port: number, service: Res | undefined, servicePort: any,
+    dr: Res | undefined, d: HopTarget):
+    { outcome: TraceOutcome; status?: number; steps: Step[]; explanation: () => string; workload: Workload } {
     const steps: Step[] = [];
     const server = `${w.dataplane === 'ambient' ? 'ztunnel of' : w.dataplane === 'none' ? '' : 'sidecar of'} ${w.res.kind} ${fullName(w.res)}`.trim();
     const proxied = client.dataplane !== 'none';
-    const end = (outcome: TraceOutcome, status: number | undefined, explanation: () => string) => ({ outcome, status, steps, explanation, workload: w });
+    const end = (outcome: TraceOutcome, status: number | undefined, explanation: () => string) =>
+      ({ outcome, status, steps, explanation, workload: w });
     const reached = () => end(TraceOutcome.REACHED, undefined, () => `reaches ${w.res.kind} ${fullName(w.res)} on port ${port}`);
     // The hop's TLS: what the client sends, what the server accepts.
     // A port without a declared protocol is sniffed: HTTP unless the request is plain TCP.
@@ -628,7 +644,8 @@ export class SimulatorEngine {
   }
 
   /** The attributes the enforcing proxy sees. */
-  private attributes(principal: string | undefined, sourceIp: string | undefined, flight: Flight, authn: AuthenticationResult | undefined, host: string, port: number,
+  private attributes(principal: string | undefined, sourceIp: string | undefined, flight: Flight, authn: AuthenticationResult | undefined,
+    host: string, port: number,
     http: boolean, service?: Res, servicePort?: any, subset?: string, mtls = principal !== undefined): RequestAttributes {
     const req = httpRequest(flight.method, flight.rawPath, flight.headers, host, this.normalization);
     const fqdn = service ? toFqdn(service.name, service.ns) : host;
@@ -776,9 +793,11 @@ export class SimulatorEngine {
     };
     const entry = this.index.registry.lookup(gw.ns, host) ?? { res: gateway, ports: [] } as RegistryEntry;
     if (klass === 'tls') {
-      return this.routeAndHop(gwCallerEnvoy, { ...forwarded, sni: host }, host, host, entry, target, 'tls', gatewayKey, steps, undecided, vss, gwCallerEnvoy);
+      const sniFlight = { ...forwarded, sni: host };
+      return this.routeAndHop(gwCallerEnvoy, sniFlight, host, host, entry, target, 'tls', gatewayKey, steps, undecided, vss, gwCallerEnvoy);
     }
-    return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass, gatewayKey, steps, undecided, vss, gwCallerEnvoy, authn?.claims);
+    return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass, gatewayKey, steps, undecided, vss, gwCallerEnvoy,
+      authn?.claims);
   }
 
   /** Policies of `kind` attached with targetRefs to a Kubernetes Gateway (gateway pods named by `gateway.networking.k8s.io/gateway-name`). */
@@ -807,7 +826,8 @@ export interface HopTarget {
   readonly passthrough?: boolean;
 }
 
-function routeHttpNs(vss: Res[], req: HttpRequest, withNs: (vs: Res) => MatchContext, delegates: (ref: any, vs: Res) => Res | undefined): RouteDecision {
+function routeHttpNs(vss: Res[], req: HttpRequest, withNs: (vs: Res) => MatchContext,
+  delegates: (ref: any, vs: Res) => Res | undefined): RouteDecision {
   // Each VirtualService's rules are matched with its own namespace (short gateway names resolve there).
   for (let i = 0; i < vss.length; i++) {
     const d = routeHttp([vss[i]], req, withNs(vss[i]), delegates);
@@ -824,7 +844,8 @@ function routeL4Ns(vss: Res[], protocol: 'tcp' | 'tls', withNs: (vs: Res) => Mat
   return { action: 'none', vs: vss[0], destinations: [], conflicting: vss.slice(1), notes: [] };
 }
 
-function routeSummary(rule: any, protocol: string, vs: Res | undefined, field: string | undefined, vsNs: string, matchIndex: number, req: HttpRequest): RouteSummary {
+function routeSummary(rule: any, protocol: string, vs: Res | undefined, field: string | undefined, vsNs: string, matchIndex: number,
+  req: HttpRequest): RouteSummary {
   if (protocol !== 'http') return { object: vs, field, mirrors: [] };
   const written = rule?.retries;
   const retries = written && typeof written === 'object'

@@ -4,6 +4,9 @@
 import { JwtToken } from './types';
 import { Res } from '../manifests';
 
+/** Methods that stand for "any method" when all three get through. */
+export const PROBE_METHODS = ['GET', 'POST', 'DELETE'];
+
 /** One representative request per operation of the ALLOW rules (method, a path the pattern matches, a Service port), plus the probes `GET /`, `POST /` and `DELETE /`. */
 export function exampleRequests(policies: Res[], svc: Res): Array<{ method: string; path: string; port?: number; probe?: boolean }> {
   const out = new Map<string, { method: string; path: string; port?: number; probe?: boolean }>();
@@ -11,18 +14,20 @@ export function exampleRequests(policies: Res[], svc: Res): Array<{ method: stri
     const key = `${method} ${path} ${port ?? ''}`;
     if (!out.has(key) || probe) out.set(key, { method, path, port, probe: probe || out.get(key)?.probe });
   };
-  for (const m of ['GET', 'POST', 'DELETE']) add(m, '/', undefined, true);
+  for (const m of PROBE_METHODS) add(m, '/', undefined, true);
   const servicePorts: any[] = Array.isArray(svc.spec.ports) ? svc.spec.ports : [];
   for (const p of policies) {
     if ((p.spec.action ?? 'ALLOW') !== 'ALLOW') continue;
     for (const rule of Array.isArray(p.spec.rules) ? p.spec.rules : []) {
       for (const t of Array.isArray(rule?.to) && rule.to.length ? rule.to : [{}]) {
         const op = t?.operation ?? {};
-        const methods: string[] = Array.isArray(op.methods) && op.methods.length ? op.methods.filter((m: any) => typeof m === 'string' && !m.includes('*')) : ['GET'];
+        // An operation without methods admits any: the three probe methods stand for that.
+        const any = !(Array.isArray(op.methods) && op.methods.length);
+        const methods: string[] = any ? PROBE_METHODS : op.methods.filter((m: any) => typeof m === 'string' && !m.includes('*'));
         const paths: string[] = Array.isArray(op.paths) && op.paths.length ? op.paths.map(String) : ['/'];
         const ports: number[] = Array.isArray(op.ports) && op.ports.length ? op.ports.map(Number) : [];
         const servicePort = ports.length ? servicePorts.find((sp) => ports.includes(Number(sp?.targetPort ?? sp?.port)))?.port : undefined;
-        for (const m of methods.slice(0, 4)) add(m, examplePath(paths[0]), servicePort);
+        for (const m of methods.slice(0, 4)) add(m, examplePath(paths[0]), servicePort, any);
       }
     }
   }

@@ -24,7 +24,7 @@ export function badRequestReason(method: string, rawPath: string): string | unde
   // "If the verb in the HTTP request is not in upper case, Istio rejects the request with HTTP 400."
   if (method !== method.toUpperCase()) return `method "${method}" is not in upper case, which Istio rejects with 400`;
   // "%00: the request will always be rejected with HTTP code 400."
-  if (/%00/.test(rawPath)) return `the path contains %00, which Istio always rejects with 400`;
+  if (/%00/.test(rawPath)) return 'the path contains %00, which Istio always rejects with 400';
   if (!rawPath.startsWith('/')) return `the path "${rawPath}" does not start with /`;
   return undefined;
 }

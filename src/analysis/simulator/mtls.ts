@@ -56,7 +56,8 @@ export interface ClientTls {
  * workloadSelector selecting the client in its namespace, else the client's namespace, then the host's namespace,
  * then the root namespace; exact hosts before wildcard ones; `exportTo` respected.
  */
-export function destinationRuleFor(index: MeshIndex, fqdn: string, clientNs: string, clientLabels: Record<string, string>, hostNs: string | undefined): Res | undefined {
+export function destinationRuleFor(index: MeshIndex, fqdn: string, clientNs: string, clientLabels: Record<string, string>,
+  hostNs: string | undefined): Res | undefined {
   const candidates = index.destinationRulesCovering(fqdn).filter((dr) => exportedTo(dr, clientNs));
   const selects = (dr: Res) => {
     const sel = dr.spec.workloadSelector?.matchLabels;

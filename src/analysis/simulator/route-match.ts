@@ -1,9 +1,9 @@
 // Which VirtualService rule a request takes: HTTPMatchRequest, L4MatchAttributes and TLSMatchAttributes, by
 // Istio's first-match semantics (networking/v1 virtual_service.proto), and when one match covers another, which
 // is what decides shadowing (IST0130/IST0131) and the order the library writes routes in.
+import { hostMatchesPattern } from './hosts-match';
 import { HttpRequest } from './http-request';
 import { fullRegex, ipMatches, stringMatchApplies, stringMatchCovers } from './string-match';
-import { hostMatchesPattern } from './hosts-match';
 
 /** What a match is evaluated against, besides the request itself. */
 export interface MatchContext {

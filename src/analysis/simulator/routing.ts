@@ -1,12 +1,11 @@
 // Which VirtualService routes a request, by which rule, to which destinations, and what else the rule does
 // (networking/v1 virtual_service.proto). The caller's proxy (a sidecar, a gateway, a waypoint) does this.
-import { HttpRequest } from './http-request';
 import { hostMatchesPattern, hostSpecificity } from './hosts-match';
+import { HttpRequest } from './http-request';
 import { gatewaysApply, httpRuleMatch, l4RuleMatch, MatchContext, tcpMatchApplies, tlsMatchApplies } from './route-match';
 import { fullRegex } from './string-match';
-import { exportedTo } from '../hosts';
+import { exportedTo, toFqdn } from '../hosts';
 import { Res } from '../manifests';
-import { toFqdn } from '../hosts';
 
 /** One weighted destination of a route. */
 export interface RoutedDestination {
@@ -52,8 +51,7 @@ export class VirtualServiceIndex {
     for (const vs of virtualServices) {
       for (const h of asList(vs.spec.hosts)) {
         const host = String(h).toLowerCase();
-        if (host.startsWith('*')) this.wildcards.push({ pattern: host, vs });
-        else {
+        if (host.startsWith('*')) {this.wildcards.push({ pattern: host, vs });} else {
           const fqdn = toFqdn(host, vs.ns);
           const list = this.exact.get(fqdn);
           if (list) {
@@ -70,7 +68,8 @@ export class VirtualServiceIndex {
   candidates(fqdn: string): Array<{ vs: Res; specificity: number }> {
     const out: Array<{ vs: Res; specificity: number }> = (this.exact.get(fqdn) ?? []).map((vs) => ({ vs, specificity: hostSpecificity(fqdn) }));
     for (const w of this.wildcards) {
-      if (hostMatchesPattern(fqdn, w.pattern, w.vs.ns) && !out.some((o) => o.vs === w.vs)) out.push({ vs: w.vs, specificity: hostSpecificity(w.pattern) });
+      if (!hostMatchesPattern(fqdn, w.pattern, w.vs.ns) || out.some((o) => o.vs === w.vs)) continue;
+      out.push({ vs: w.vs, specificity: hostSpecificity(w.pattern) });
     }
     return out;
   }
@@ -84,7 +83,8 @@ export function applicableVirtualServices(
     const gateways = asList(vs.spec.gateways).map(String);
     ctx = { ...ctx, vsNamespace: vs.ns };
     // A VirtualService applies to the proxy when one of its gateways (or a rule's) names it.
-    const boundHere = gatewaysApply(undefined, gateways, ctx) || asList(vs.spec.http).some((r) => asList(r?.match).some((m) => m?.gateways && gatewaysApply(m.gateways, gateways, ctx)));
+    const ruleBound = (r: any) => asList(r?.match).some((m) => m?.gateways && gatewaysApply(m.gateways, gateways, ctx));
+    const boundHere = gatewaysApply(undefined, gateways, ctx) || asList(vs.spec.http).some(ruleBound);
     if (!boundHere) return false;
     return exportedTo(vs, callerNs) && visible(vs);
   });

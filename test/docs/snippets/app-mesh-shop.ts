@@ -49,7 +49,6 @@ const gateway = new IngressGateway(chart, 'gateway', {
   listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-example-com-tls') })],
 });
 web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
-web.allowFrom(gateway);
 
 // AccessLog.fromFilePath('/dev/stdout'): Envoy's access log for the namespace.
 new Telemetry(chart, 'access-logs', { mesh, accessLogging: { providers: [TelemetryProvider.ENVOY] } });
