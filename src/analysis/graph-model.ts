@@ -164,7 +164,7 @@ function addAccessEdges(index: MeshIndex, addEdge: (e: GraphEdge) => void, nodeO
     const host = toFqdn(to.name, to.ns);
     for (const from of callers.couldPass(policies)) {
       if (from === to) continue;
-      const froms = engine.serviceWorkloads(from).map((w) => engine.callerOf(w));
+      const froms = engine.distinctCallers(engine.serviceWorkloads(from).map((w) => engine.callerOf(w)));
       const methods = new Set<string>();
       const probesByPath = new Map<string, number>();
       for (const r of requests) {

@@ -88,7 +88,7 @@ export class MeshSimulator {
   /** Service × service: may every workload of a Service send `GET /` to the first port of another (the full trace: egress, routing, pods, mTLS, policies)? */
   public accessMatrix(): AccessMatrix {
     const services = this.index.of('Service').filter((s) => this.engine.serviceWorkloads(s).length > 0);
-    const callers = services.map((s) => this.engine.serviceWorkloads(s).map((w) => this.engine.callerOf(w)));
+    const callers = services.map((s) => this.engine.distinctCallers(this.engine.serviceWorkloads(s).map((w) => this.engine.callerOf(w))));
     const flight: Flight = { method: 'GET', rawPath: '/', headers: {}, externalAuthorizerAllows: true };
     return {
       services: services.map(fullName),
@@ -113,8 +113,8 @@ export class MeshSimulator {
     const requests = svc ? exampleRequests(policies, svc) : [{ method: 'GET', path: '/' }];
     const ras = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.requestAuthenticationsFor(w)))] : [];
     const tokens = [undefined, ...exampleTokens(ras, policies)];
-    // Traced without putting them into words; only the trace returned is.
-    const callers = this.callers({ source });
+    // Traced without putting them into words (only the trace returned is), once per distinct caller.
+    const callers = this.engine.distinctCallers(this.callers({ source }));
     const target = this.target({ destination }, callers[0]);
     for (const token of tokens) {
       for (const r of requests) {

@@ -15,13 +15,48 @@ export interface SidecarScope {
   readonly outboundPolicySource: string;
 }
 
+/** Sidecars by namespace default and by the first pair of their workload selector, so a lookup does not scan them all. */
+export class SidecarIndex {
+  private readonly selecting = new Map<string, Res[]>();
+  private readonly defaults = new Map<string, Res>();
+
+  constructor(readonly index: MeshIndex) {
+    for (const s of index.of('Sidecar')) {
+      const selector = selectorOf(s);
+      if (!selector) {
+        if (!this.defaults.has(s.ns)) this.defaults.set(s.ns, s);
+        continue;
+      }
+      const [k, v] = Object.entries(selector).sort()[0];
+      const key = `${s.ns}\u0000${k}=${v}`;
+      const list = this.selecting.get(key);
+      if (list) list.push(s);
+      else this.selecting.set(key, [s]);
+    }
+  }
+
+  /** Workload-selecting Sidecars of `ns` that select `w`, in manifest order. */
+  selectingSidecars(w: Workload, ns: string): Res[] {
+    const found: Res[] = [];
+    for (const k of Object.keys(w.labels)) {
+      for (const s of this.selecting.get(`${ns}\u0000${k}=${w.labels[k]}`) ?? []) {
+        if (!found.includes(s) && matchesSelector(w.labels, selectorOf(s)!)) found.push(s);
+      }
+    }
+    const order = this.index.of('Sidecar');
+    return found.length > 1 ? found.sort((a, b) => order.indexOf(a) - order.indexOf(b)) : found;
+  }
+
+  defaultOf(ns: string): Res | undefined {
+    return this.defaults.get(ns);
+  }
+}
+
 /** The Sidecar that configures `w`'s proxy: a workload-selecting one in its namespace, else the namespace's, else the root namespace's. */
-export function sidecarScopeOf(index: MeshIndex, w: Workload | undefined, ns: string): SidecarScope {
-  const sidecars = index.of('Sidecar');
-  const selecting = w ? sidecars.filter((s) => s.ns === ns && selectorOf(s) && matchesSelector(w.labels, selectorOf(s)!)) : [];
-  const sidecar = selecting[0]
-    ?? sidecars.find((s) => s.ns === ns && !selectorOf(s))
-    ?? sidecars.find((s) => s.ns === index.options.rootNamespace && !selectorOf(s));
+export function sidecarScopeOf(sidecars: SidecarIndex, w: Workload | undefined, ns: string): SidecarScope {
+  const index = sidecars.index;
+  const selecting = w ? sidecars.selectingSidecars(w, ns) : [];
+  const sidecar = selecting[0] ?? sidecars.defaultOf(ns) ?? sidecars.defaultOf(index.options.rootNamespace);
   const meshMode = index.options.meshConfig?.outboundTrafficPolicy?.mode;
   const own = sidecar?.spec.outboundTrafficPolicy?.mode;
   return {

@@ -4,7 +4,7 @@
 import { authenticate, AuthenticationResult } from './authentication';
 import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, RequestAttributes } from './authorization';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
-import { importedBy, SidecarScope, sidecarScopeOf } from './egress';
+import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
 import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
@@ -132,6 +132,9 @@ export class SimulatorEngine {
   readonly peerAuthn: PolicyScopes;
   readonly requestAuthn: PolicyScopes;
   private readonly vsIndex: VirtualServiceIndex;
+  private readonly sidecars: SidecarIndex;
+  /** Pod label keys that can change what a caller's proxy does (Sidecar and DestinationRule selectors, `sourceLabels` matches). */
+  private readonly callerLabelKeys: Set<string>;
   private readonly normalization: PathNormalization;
   private readonly autoMtls: boolean;
   private readonly policiesByWorkload = new Map<Workload, Res[]>();
@@ -146,6 +149,8 @@ export class SimulatorEngine {
     this.peerAuthn = new PolicyScopes(index.of('PeerAuthentication'), root, false);
     this.requestAuthn = new PolicyScopes(index.of('RequestAuthentication'), root, true);
     this.vsIndex = new VirtualServiceIndex(index.of('VirtualService'));
+    this.sidecars = new SidecarIndex(index);
+    this.callerLabelKeys = callerLabelKeys(index);
     const mc = index.options.meshConfig ?? {};
     const n = mc.pathNormalization?.normalization;
     this.normalization = n === 'NONE' || n === 'MERGE_SLASHES' || n === 'DECODE_AND_MERGE_SLASHES' ? n : 'BASE';
@@ -216,7 +221,7 @@ export class SimulatorEngine {
   scopeOf(caller: Caller): SidecarScope {
     const key = caller.workload ?? `${caller.ns}`;
     let scope = this.scopeByWorkload.get(key);
-    if (!scope) this.scopeByWorkload.set(key, (scope = sidecarScopeOf(this.index, caller.workload, caller.ns)));
+    if (!scope) this.scopeByWorkload.set(key, (scope = sidecarScopeOf(this.sidecars, caller.workload, caller.ns)));
     return scope;
   }
 
@@ -224,6 +229,28 @@ export class SimulatorEngine {
     let list = this.workloadsByService.get(svc);
     if (!list) this.workloadsByService.set(svc, (list = this.index.serviceWorkloads(svc)));
     return list;
+  }
+
+  /**
+   * What decides a trace from this caller: two callers with the same profile (namespace, identity, dataplane and the
+   * pod labels any Sidecar, DestinationRule workloadSelector or `sourceLabels` match reads) get the same trace, so
+   * the access matrix and the declared calls trace one of them.
+   */
+  callerProfile(c: Caller): string {
+    const labels = [...this.callerLabelKeys].filter((k) => k in c.labels).map((k) => `${k}=${c.labels[k]}`).join(',');
+    return `${c.ns}\u0000${c.principal ?? ''}\u0000${c.dataplane}\u0000${c.ip ?? ''}\u0000${labels}`;
+  }
+
+  /** Callers with distinct profiles (the first of each). */
+  distinctCallers(callers: Caller[]): Caller[] {
+    if (callers.length < 2) return callers;
+    const seen = new Set<string>();
+    return callers.filter((c) => {
+      const key = this.callerProfile(c);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 
   /** A caller for a workload of the manifests. */
@@ -866,6 +893,22 @@ function routeSummary(rule: any, protocol: string, vs: Res | undefined, field: s
 function isTlsServer(s: any): boolean {
   const protocol = String(s?.port?.protocol ?? '').toUpperCase();
   return protocol === 'HTTPS' || protocol === 'TLS';
+}
+
+/** Label keys read from callers: Sidecar and DestinationRule workload selectors, VirtualService `sourceLabels` matches. */
+function callerLabelKeys(index: MeshIndex): Set<string> {
+  const keys = new Set<string>();
+  const add = (labels: unknown) => {
+    if (labels && typeof labels === 'object') for (const k of Object.keys(labels)) keys.add(k);
+  };
+  for (const s of index.of('Sidecar')) add(s.spec.workloadSelector?.labels);
+  for (const dr of index.of('DestinationRule')) add(dr.spec.workloadSelector?.matchLabels);
+  for (const vs of index.of('VirtualService')) {
+    for (const protocol of ['http', 'tcp', 'tls']) {
+      for (const rule of asList(vs.spec[protocol])) for (const m of asList(rule?.match)) add(m?.sourceLabels);
+    }
+  }
+  return keys;
 }
 
 function refsOf(p: Res): any[] {
