@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = {
   CM225: 'Invalid direct response',
   CM226: 'Invalid mirror',
   CM227: 'Two routes take the same requests',
+  CM228: 'Route not kept by the output',
   CM230: 'Invalid connection pool setting',
   CM231: 'Invalid outlier detection setting',
   CM232: 'Two circuit breakers for one scope',
@@ -98,6 +99,9 @@ export const ERROR_CATALOGUE = {
   CM329: 'Dry-run on a policy that does not support it',
   CM330: 'Mesh-wide mTLS policy with a target',
   CM331: 'Identity rule on a plaintext workload',
+  CM332: 'Permission not kept by the output',
+  CM333: 'Token requirement not kept by the output',
+  CM334: 'Mutual TLS not kept by the output',
 
   // ---- observability ----
   CM401: 'Sampling percentage out of range',
@@ -126,6 +130,7 @@ export const ERROR_CATALOGUE = {
   CM503: 'Duplicate gateway listener port',
   CM504: 'Route host not served by the gateway',
   CM505: 'No gateway listener for the service protocol',
+  CM506: 'Gateway exposure not kept by the output',
   CM507: 'Invalid gateway deployment setting',
   CM510: 'Invalid ServiceEntry host',
   CM511: 'Invalid ServiceEntry port',
@@ -134,6 +139,7 @@ export const ERROR_CATALOGUE = {
   CM514: 'Invalid ServiceEntry address',
   CM515: 'CIDR address without STATIC or NONE resolution',
   CM516: 'Invalid ServiceEntry endpoint',
+  CM517: 'Egress not kept by the output',
 
   // ---- delivery (GitOps) ----
   CM901: 'Invalid sync wave',

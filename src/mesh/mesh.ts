@@ -166,6 +166,14 @@ export enum OutboundTrafficPolicy {
 const MESHES = new WeakMap<IConstruct, Map<string, Mesh>>();
 
 /**
+ * Every Mesh of the construct tree `scope` belongs to, in declaration order.
+ * @internal
+ */
+export function _meshesOf(scope: IConstruct): Mesh[] {
+  return [...(MESHES.get(scope.node.root)?.values() ?? [])];
+}
+
+/**
  * One Istio mesh namespace: the Namespace with its dataplane label, the namespace-wide
  * mutual TLS policy, and the registry every service, route and policy of the namespace
  * contributes to.

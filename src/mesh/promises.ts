@@ -2,12 +2,14 @@
 // request simulator. A promise that does not hold fails synthesis with the declaring construct's path, the
 // request, and the step of its trace that broke it.
 import { IConstruct } from 'constructs';
-import type { Mesh } from './mesh';
+import { _meshesOf, type Mesh } from './mesh';
+import type { MeshService } from './mesh-service';
 import { synthesisSimulator } from './synth-analysis';
 import type { MeshSimulator } from '../analysis/simulator';
-import { RequestTrace, TraceRequest } from '../analysis/simulator/types';
+import { RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { ErrorCode, formatMessage } from '../errors';
-import { validateOncePerSynthesis } from '../internal/synthesis';
+import { currentSynthesis, validateOncePerSynthesis } from '../internal/synthesis';
+import type { PeerConfig } from '../security/peer';
 
 /** What must be true of a request's trace, or why it is not (undefined when it holds). */
 export type Expectation = (trace: RequestTrace) => string | undefined;
@@ -75,13 +77,22 @@ export function describeRequest(r: TraceRequest): string {
   return `${r.method ?? 'GET'} ${r.gateway ? r.host ?? '' : ''}${r.path ?? '/'}${from}${to}${headers ? ` (headers${headers})` : ''}${token}`;
 }
 
-/** Where a trace broke: its outcome and the first step that did not pass. */
+/** What usually mends a trace that broke at a step of this kind. */
+const HINTS: Partial<Record<TraceStepKind, string>> = {
+  [TraceStepKind.EGRESS]: 'the caller must declare the call (caller.callsTo(callee), or callee.allowFrom(caller))',
+  [TraceStepKind.AUTHORIZATION]: 'the callee must admit it (callee.allowFrom(caller, ...))',
+  [TraceStepKind.DESTINATION]: 'the destination needs pods that become Ready on the port',
+  [TraceStepKind.MTLS]: 'the two sides must agree on mutual TLS',
+  [TraceStepKind.AUTHENTICATION]: 'the token must be one the RequestAuthentication accepts',
+};
+
+/** Where a trace broke: its outcome and the first step that did not pass (with what usually mends it). */
 export function brokeAt(trace: RequestTrace): string {
   const steps = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)];
   const failed = steps.find((s) => !s.passed);
   const outcome = `${trace.outcome}${trace.status !== undefined ? ` (${trace.status})` : ''}`;
   return failed
-    ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}`
+    ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}${HINTS[failed.kind] ? ` (${HINTS[failed.kind]})` : ''}`
     : `traced, it ends ${outcome}: ${trace.explanation}`;
 }
 
@@ -90,3 +101,61 @@ export const reached: Expectation = (t) => (t.allowed ? undefined : brokeAt(t));
 
 /** The request must be refused by authorization (or never get there), not reach the application. */
 export const refused: Expectation = (t) => (t.allowed ? `traced, it is admitted: ${t.explanation}` : undefined);
+
+/**
+ * The caller a peer stands for, as a request's source: a workload identity it names (a principal, a service account,
+ * a namespace's default service account), a token it asks for, an address it admits. Undefined when a peer can only
+ * be written as a negation or a wildcard (no single caller stands for it).
+ */
+export function callerOfPeer(config: PeerConfig, trustDomain: string, namespaceName: string): Partial<TraceRequest> | undefined {
+  const first = (values?: string[]) => values?.find((v) => !v.includes('*'));
+  if (Object.entries(config).some(([k, v]) => k.startsWith('not') && v?.length)) return undefined;
+  const principal = first(config.principals);
+  const serviceAccount = first(config.serviceAccounts);
+  const ns = first(config.namespaces);
+  const sourcePrincipal = principal?.replace(/^spiffe:\/\//, '')
+    ?? (serviceAccount ? `${trustDomain}/ns/${serviceAccount.split('/')[0]}/sa/${serviceAccount.split('/')[1]}` : undefined)
+    ?? (ns ? `${trustDomain}/ns/${ns}/sa/default` : undefined);
+  if ((config.principals?.length || config.serviceAccounts?.length || config.namespaces?.length) && !sourcePrincipal) return undefined;
+  const rp = config.requestPrincipals?.[0];
+  const token = rp === undefined ? undefined : (() => {
+    const slash = rp.lastIndexOf('/');
+    const issuer = slash > 0 ? rp.slice(0, slash) : rp;
+    const subject = slash > 0 ? rp.slice(slash + 1) : '*';
+    return issuer.includes('*') ? undefined : { issuer, subject: subject === '*' ? 'caller' : subject };
+  })();
+  if (rp !== undefined && !token) return undefined;
+  const ip = (config.ipBlocks ?? config.remoteIpBlocks)?.[0]?.split('/')[0];
+  return {
+    // An in-mesh identity also gets through STRICT mTLS for peers that name only a token or an address.
+    sourcePrincipal: sourcePrincipal ?? `${trustDomain}/ns/${namespaceName}/sa/default`,
+    token,
+    sourceIp: ip,
+  };
+}
+
+/**
+ * The services of the app that declared a call to `service` (`callsTo`, or an `allowFrom` naming them), found once
+ * per synthesis.
+ */
+export function declaredCallersOf(service: object & IConstruct): MeshService[] {
+  const memo = currentSynthesis(service)?.memo;
+  let callers = memo?.get(CALLERS) as Map<object, MeshService[]> | undefined;
+  if (!callers) {
+    callers = new Map();
+    for (const mesh of _meshesOf(service)) {
+      for (const caller of mesh.services) {
+        for (const callee of caller.dependencies) {
+          if ((callee as unknown) === caller) continue;
+          const list = callers.get(callee) ?? [];
+          list.push(caller);
+          callers.set(callee, list);
+        }
+      }
+    }
+    memo?.set(CALLERS, callers);
+  }
+  return callers.get(service) ?? [];
+}
+
+const CALLERS = 'promises|callers';

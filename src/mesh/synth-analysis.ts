@@ -92,9 +92,25 @@ function indexOf(mesh: Mesh, snapshot: AppSnapshot): { index: MeshIndex; key: st
   return { index, key };
 }
 
-/** The request simulator over everything the app synthesizes (shared within one synthesis). */
+/**
+ * The request simulator over everything the app synthesizes (shared within one synthesis). A Mesh that adopts an
+ * existing namespace writes no Namespace object, but declares how the namespace joins the mesh: the simulator sees
+ * that namespace with the Mesh's labels, as the cluster will have them.
+ */
 export function synthesisSimulator(mesh: Mesh): MeshSimulator {
-  return MeshSimulator._of(indexOf(mesh, snapshotOf(mesh)).index);
+  const snapshot = snapshotOf(mesh);
+  const { index, key } = indexOf(mesh, snapshot);
+  const written = new Set(snapshot.manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata?.name));
+  const adopted = snapshot.meshes.filter((m) => !written.has(m.namespaceName));
+  if (adopted.length === 0) return MeshSimulator._of(index);
+  const memo = currentSynthesis(mesh)?.memo;
+  let sim = memo?.get(`simulator|${key}`) as MeshSimulator | undefined;
+  if (!sim) {
+    const namespaces = adopted.map((m) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: m.namespaceName, labels: m.namespaceLabels } }));
+    sim = MeshSimulator._of(new MeshIndex([...namespaces, ...snapshot.manifests], index.options));
+    memo?.set(`simulator|${key}`, sim);
+  }
+  return sim;
 }
 
 /** The app's snapshot for this synthesis (taken once). */

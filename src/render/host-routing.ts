@@ -67,6 +67,11 @@ export class HostRouting {
     this.routes.push(route);
   }
 
+  /** How many routes were added so far. */
+  public get routeCount(): number {
+    return this.routes.length;
+  }
+
   /** Adds a circuit breaker; one per scope (the service, or one version). */
   public addCircuitBreaker(breaker: CircuitBreaker): void {
     const existing = this.breakers.get(breaker.version);

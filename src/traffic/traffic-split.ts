@@ -5,10 +5,12 @@ import { NON_IDEMPOTENT_METHODS, mayBeNonIdempotent, routeMethods } from './idem
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
 import { DirectResponse, HeaderOperations, HttpRedirect, Mirror, UriRewrite } from './route-actions';
+import { routeDeclaration } from './route-promises';
 import { checkDuration, checkHeaderName, checkPath, checkPercent, checkRegex, checkRetryPolicy, checkWholeNumber } from './validation';
 import { validateOncePerSynthesis } from '../internal/synthesis';
 import { HttpMethod } from '../mesh/http-method';
 import type { MeshService } from '../mesh/mesh-service';
+import { declare } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
 import type { ServiceVersion } from '../mesh/service-version';
 
@@ -198,6 +200,8 @@ export class TrafficSplit extends Construct {
     }
     checkDestinations(this, service, options.destinations ?? []);
     service._routing.addRoute(this);
+    // What the route promises about requests, traced on the output at synth (CM228).
+    declare(this, service.mesh, routeDeclaration(this, service._routing.routeCount));
     if (isHttpProtocol(service.protocol) && options.retry && !options.allowNonIdempotentRetries && !this.isNonIdempotentOnly) {
       // What the service admits is known once every policy is declared.
       this.node.addValidation(validateOncePerSynthesis(this, () => this.validateAdmittedRetries(options.retry!)));

@@ -59,6 +59,10 @@ describe('TrafficSplit', () => {
     const batch = new MeshService(other.node.scope as Chart, 'batch', { mesh: other, image: 'b:1', port: 80 });
     api.routeTraffic({ matches: [{ sourceWorkload: web.defaultVersion }], destinations: [{ version: v2 }] });
     api.routeTraffic({ matches: [{ sourceWorkload: batch }], destinations: [{ version: v2 }] });
+    // Without the declared calls, the callers' proxies would not let requests out: the routes could never be used (CM228).
+    expect(() => httpRoutes(chart)).toThrow(/\[shop\/api\/Route1\] CM228 Route not kept by the output: route 1 of service "api" promises that GET \/ from shop\/web-v1 to api\.shop\.svc\.cluster\.local:8080 goes to v2, but traced, it ends BAD_GATEWAY \(502\) at step EGRESS: sidecar of Deployment shop\/web-v1: Sidecar shop\/web does not import/);
+    api.allowFrom(web);
+    api.allowFrom(batch);
     expect(httpRoutes(chart).slice(0, 2).map((r: any) => r.match)).toEqual([
       [{ sourceLabels: { app: 'web', version: 'v1' } }],
       [{ sourceLabels: { app: 'batch' }, sourceNamespace: 'other' }],

@@ -81,3 +81,33 @@ export function exampleTokens(requestAuthentications: Res[], policies: Res[]): J
   }
   return out;
 }
+
+/** A request a VirtualService HTTPMatchRequest takes, or undefined when none can be written down (a regex path). */
+export function requestForMatch(match: any): { method?: string; path: string; headers: Record<string, string> } | undefined {
+  const m = match && typeof match === 'object' ? match : {};
+  let path = '/';
+  if (m.uri) {
+    if (typeof m.uri.exact === 'string') path = m.uri.exact;
+    else if (typeof m.uri.prefix === 'string') path = m.uri.prefix.startsWith('/') ? m.uri.prefix : `/${m.uri.prefix}`;
+    else if (typeof m.uri.regex === 'string') return undefined;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, sm] of Object.entries(m.headers && typeof m.headers === 'object' ? m.headers : {})) {
+    const v: any = sm;
+    if (typeof v?.regex === 'string' || name.startsWith('@') || name.startsWith(':')) return undefined;
+    headers[name] = typeof v?.exact === 'string' ? v.exact : typeof v?.prefix === 'string' ? v.prefix : 'x';
+  }
+  const query = Object.entries(m.queryParams && typeof m.queryParams === 'object' ? m.queryParams : {}).map(([name, sm]) => {
+    const v: any = sm;
+    return `${encodeURIComponent(name)}=${encodeURIComponent(typeof v?.exact === 'string' ? v.exact : typeof v?.prefix === 'string' ? v.prefix : 'x')}`;
+  });
+  if (Object.values(m.queryParams ?? {}).some((v: any) => typeof v?.regex === 'string')) return undefined;
+  if (m.method && typeof m.method.exact !== 'string') return undefined;
+  return { method: m.method?.exact, path: query.length ? `${path}?${query.join('&')}` : path, headers };
+}
+
+/** A host a (possibly wildcard) host pattern serves: `*` → `any.example.com`, `*.shop.io` → `www.shop.io`. */
+export function exampleHost(pattern: string): string {
+  if (pattern === '*') return 'any.example.com';
+  return pattern.startsWith('*.') ? `www${pattern.slice(1)}` : pattern;
+}

@@ -1,0 +1,95 @@
+// Internal: what a route promises (routeTraffic / TrafficSplit), proven at synth with the request simulator.
+import type { TrafficSplit } from './traffic-split';
+import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
+import { RequestTrace, TraceOutcome, TraceRequest } from '../analysis/simulator/types';
+import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
+import { istioDuration } from '../internal/duration';
+import { brokeAt, declaredCallersOf, Declaration, RequestPromise } from '../mesh/promises';
+import { isHttpProtocol } from '../mesh/protocol';
+import { renderMatch } from '../render/http-route';
+
+/**
+ * A route promises that the requests its matches select reach the declared versions with the declared weights, under
+ * the declared timeout, retries, fault and mirror (or are redirected, answered, or aborted as declared). Each match is
+ * traced with a request it selects, from a caller that would send it: the match's source workload, a service that
+ * declared a call to this one, or an identity of the service's namespace.
+ */
+export function routeDeclaration(route: TrafficSplit, index: number): Declaration {
+  const service = route.service;
+  const o = route._options;
+  const what = `${o.name ? `route "${o.name}"` : route.isCatchAll ? 'the catch-all route' : `route ${index}`} of service "${service.name}"`;
+  return {
+    code: 'CM228',
+    what,
+    fix: 'let the routes of a host come from its constructs only (another VirtualService or a JSON patch of this one changes what they do), or change the route',
+    requests: () => {
+      const http = isHttpProtocol(service.protocol);
+      const matches = http && o.matches?.length ? o.matches : [undefined];
+      const out: RequestPromise[] = [];
+      for (const match of matches) {
+        const example = match ? requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match))) : { path: '/', headers: {} };
+        if (!example) continue; // a regex path: no single request stands for it
+        const request: TraceRequest = {
+          ...callerFor(route, match?.sourceWorkload),
+          host: `${service.host}:${service.port}`,
+          method: example.method ?? 'GET',
+          path: example.path,
+          headers: Object.keys(example.headers).length ? example.headers : undefined,
+          tcp: !http,
+        };
+        out.push({ request, promise: promiseText(route), expect: (t) => kept(route, t) });
+      }
+      return out;
+    },
+  };
+}
+
+function callerFor(route: TrafficSplit, source: any): Partial<TraceRequest> {
+  const service = route.service;
+  if (source) {
+    // A ServiceVersion (its Deployment) or a MeshService (its default version's).
+    const version = source.deployment ? source : source.defaultVersion;
+    const mesh = (version?.service ?? source).mesh;
+    if (version?.deployment && mesh) return { source: `${mesh.namespaceName}/${version.deployment.name}` };
+  }
+  const caller = declaredCallersOf(service).find((c) => c !== service);
+  if (caller) return { source: `${caller.mesh.namespaceName}/${caller.name}` };
+  return { sourcePrincipal: `${service.mesh.trustDomain}/ns/${service.mesh.namespaceName}/sa/default` };
+}
+
+function promiseText(route: TrafficSplit): string {
+  const o = route._options;
+  if (o.redirect) return `is redirected (${o.redirect.redirectCode ?? 301})`;
+  if (o.directResponse) return `is answered ${o.directResponse.status} by the route`;
+  const parts = (o.destinations ?? []).map((d) => `${d.version.name}${(o.destinations ?? []).length > 1 ? ` ${d.weight}%` : ''}`);
+  const extra = [o.timeout ? `timeout ${istioDuration(o.timeout)}` : '', o.retry ? `${o.retry.attempts} retries` : '', o.fault ? 'the fault' : '', o.mirror ? 'a mirror' : '']
+    .filter((x) => x);
+  return `goes to ${parts.join(', ')}${extra.length ? ` with ${extra.join(', ')}` : ''}`;
+}
+
+/** Why the trace does not keep the route's promise, or undefined. */
+function kept(route: TrafficSplit, t: RequestTrace): string | undefined {
+  const o = route._options;
+  const service = route.service;
+  const vsName = service.virtualService.name;
+  if (o.redirect) return t.outcome === TraceOutcome.REDIRECTED && t.status === (o.redirect.redirectCode ?? 301) ? undefined : brokeAt(t);
+  if (o.directResponse) return t.outcome === TraceOutcome.DIRECT_RESPONSE && t.status === o.directResponse.status ? undefined : brokeAt(t);
+  const abortAll = o.fault?._spec.httpStatus !== undefined && (o.fault._spec.abortPercent ?? 100) >= 100;
+  if (abortAll) return t.outcome === TraceOutcome.ABORTED ? undefined : brokeAt(t);
+  if (!t.route) return brokeAt(t);
+  if (t.route.object?.name !== vsName) {
+    return `traced, ${t.route.object ? `VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the default route'} routes it (${t.route.field ?? 'no rule'}), not the service's VirtualService ${vsName}`;
+  }
+  const declared = (o.destinations ?? []).map((d) => `${d.version.name}:${(o.destinations ?? []).length > 1 ? d.weight : 100}`).sort();
+  const got = t.destinations.map((d) => `${d.destination.subset ?? '(no subset)'}:${Math.round(d.destination.weightPercent)}`).sort();
+  if (declared.join() !== got.join()) {
+    return `traced, rule ${t.route.field} of VirtualService ${vsName} sends it to ${got.join(', ') || 'nothing'} instead of ${declared.join(', ')}`;
+  }
+  if (o.timeout && t.route.timeout !== istioDuration(o.timeout)) return `traced, the route in effect has timeout ${t.route.timeout ?? 'none'}`;
+  if (o.retry && t.route.retries?.attempts !== o.retry.attempts) return `traced, the route in effect retries ${t.route.retries?.attempts ?? 0} times`;
+  if (o.fault && !t.route.fault) return 'traced, the route in effect injects no fault';
+  if (o.mirror && t.route.mirrors.length === 0) return 'traced, the route in effect mirrors nothing';
+  return undefined;
+}
+
+export { exampleHost };
