@@ -7,7 +7,7 @@ import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './si
 import { exampleRequests, exampleTokens } from './simulator/examples';
 import { mergeHeaders } from './simulator/http-request';
 import {
-  AccessMatrix, Decision, DecisionKind, DestinationTrace, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep, TraceStepKind,
+  AccessMatrix, Decision, DecisionKind, DestinationTrace, JwtToken, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep, TraceStepKind,
 } from './simulator/types';
 
 export * from './simulator/types';
@@ -123,6 +123,20 @@ export class MeshSimulator {
       }
     }
     return this.trace({ source, destination, method: requests[0].method, path: requests[0].path });
+  }
+
+  /**
+   * Valid tokens that stand for what `destination` (a Service or workload, `namespace/name`) accepts and its policies
+   * ask for: one per issuer of its RequestAuthentications (none when it validates no token).
+   * @internal
+   */
+  public _tokensFor(destination: string): JwtToken[] {
+    const [dns, name] = split(destination, this.index.options.defaultNamespace);
+    const svc = this.index.get('Service', dns, name);
+    const workloads = svc ? this.engine.serviceWorkloads(svc) : [this.workloadsByName.get(`${dns}/${name}`)].filter((w): w is Workload => w !== undefined);
+    const policies = [...new Set(workloads.flatMap((w) => this.engine.authorizationPoliciesFor(w)))];
+    const ras = [...new Set(workloads.flatMap((w) => this.engine.requestAuthenticationsFor(w)))];
+    return exampleTokens(ras, policies);
   }
 
   /** The access matrix as a fixed-width text table (rows call columns), for snapshots and reviews. */

@@ -1,12 +1,16 @@
 // Internal: the least-privilege ALLOW policy behind MeshService.allowFrom. Not exported from the package.
 import { AllowFromOptions, AuthorizationPolicy } from './authorization-policy';
+import { AllowFromRecord, allowFromDeclaration } from './authorization-promises';
 import { Operation } from './operation';
 import { IPeer } from './peer';
 import { MeshService } from '../mesh/mesh-service';
+import { declare } from '../mesh/promises';
 
 const POLICIES = new WeakMap<MeshService, AuthorizationPolicy>();
 /** The peers each service was given an allowFrom for, by the user. */
 const DECLARED = new WeakMap<MeshService, Set<IPeer>>();
+/** Each allowFrom call of each service, with the rule it wrote (for the promises). */
+const RECORDS = new WeakMap<MeshService, AllowFromRecord[]>();
 /** What each gateway exposes of each service, for the gateway's rule in the service's policy. */
 const EXPOSED = new WeakMap<MeshService, Map<IPeer, GatewayExposure[]>>();
 
@@ -43,6 +47,12 @@ export function allowFrom(service: MeshService, peer: IPeer, options: AllowFromO
   const { methods, paths, ports } = options;
   const restricted = methods !== undefined || paths !== undefined || ports !== undefined;
   policy.addRule({ sources: [peer], operations: restricted ? [Operation.of({ methods, paths, ports })] : undefined });
+  const records = RECORDS.get(service) ?? [];
+  RECORDS.set(service, records);
+  const record: AllowFromRecord = { peer, methods, paths, ports, ruleIndex: policy._ruleCount() - 1 };
+  records.push(record);
+  // What the call promises about requests, traced on the output at synth (CM332).
+  declare(policy, service.mesh, allowFromDeclaration(service, policy, record, () => records));
   return policy;
 }
 

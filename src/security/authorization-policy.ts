@@ -371,6 +371,14 @@ export class AuthorizationPolicy extends Construct {
   }
 
   /**
+   * How many rules are written so far (those added with addRule).
+   * @internal
+   */
+  public _ruleCount(): number {
+    return this.rendered.length;
+  }
+
+  /**
    * Adds a rule decided at synth: `produce` answers the rule, or nothing.
    * @internal
    */

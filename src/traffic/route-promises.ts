@@ -80,8 +80,11 @@ function kept(route: TrafficSplit, t: RequestTrace): string | undefined {
   if (t.route.object?.name !== vsName) {
     return `traced, ${t.route.object ? `VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the default route'} routes it (${t.route.field ?? 'no rule'}), not the service's VirtualService ${vsName}`;
   }
-  const declared = (o.destinations ?? []).map((d) => `${d.version.name}:${(o.destinations ?? []).length > 1 ? d.weight : 100}`).sort();
-  const got = t.destinations.map((d) => `${d.destination.subset ?? '(no subset)'}:${Math.round(d.destination.weightPercent)}`).sort();
+  // A 0% destination receives nothing, whether or not the output lists it.
+  const all = o.destinations ?? [];
+  const declared = all.filter((d) => all.length === 1 || (d.weight ?? 0) > 0).map((d) => `${d.version.name}:${all.length > 1 ? d.weight : 100}`).sort();
+  const got = t.destinations.filter((d) => d.destination.weightPercent > 0)
+    .map((d) => `${d.destination.subset ?? '(no subset)'}:${Math.round(d.destination.weightPercent)}`).sort();
   if (declared.join() !== got.join()) {
     return `traced, rule ${t.route.field} of VirtualService ${vsName} sends it to ${got.join(', ') || 'nothing'} instead of ${declared.join(', ')}`;
   }
