@@ -186,7 +186,8 @@ export class MeshSimulator {
     if (request.sourcePrincipal) {
       const principal = request.sourcePrincipal.replace(/^spiffe:\/\//, '');
       const m = /\/ns\/([^/]+)\/sa\//.exec(principal);
-      return [{ ns: m?.[1] ?? ns, principal, labels: {}, dataplane: 'sidecar', ip, label: `an in-mesh caller running as ${principal}` }];
+      const pns = m?.[1] ?? ns;
+      return [{ ns: pns, principal, labels: {}, dataplane: this.principalDataplane(pns), ip, label: `an in-mesh caller running as ${principal}` }];
     }
     if (!request.source) return [{ ns, labels: {}, dataplane: 'none', ip, label: 'a client outside the mesh' }];
     const [sns, name] = split(request.source, ns);
@@ -200,9 +201,14 @@ export class MeshSimulator {
     }
     if (this.index.get('ServiceAccount', sns, name)) {
       const principal = this.index.principalOf(sns, name);
-      return [{ ns: sns, principal, labels: {}, dataplane: 'sidecar', ip, label: `an in-mesh caller running as ServiceAccount ${sns}/${name}` }];
+      return [{ ns: sns, principal, labels: {}, dataplane: this.principalDataplane(sns), ip, label: `an in-mesh caller running as ServiceAccount ${sns}/${name}` }];
     }
     return fail(`No workload, Service or ServiceAccount "${sns}/${name}" in the manifests (source "${request.source}")`);
+  }
+
+  /** A caller known by its identity only: enrolled in ambient where its namespace is, else a sidecar (it has an identity, so it is in the mesh). */
+  private principalDataplane(ns: string): 'sidecar' | 'ambient' {
+    return this.index.dataplaneOf(ns, {}, {}, {}) === 'ambient' ? 'ambient' : 'sidecar';
   }
 
   private target(request: TraceRequest, caller: Caller): Target {

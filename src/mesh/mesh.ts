@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
+import { declare } from './promises';
 import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
@@ -13,6 +14,7 @@ import { MeshTelemetryConfig } from '../observability/mesh-telemetry';
 import { DefaultTelemetryProviders, TelemetryProvider } from '../observability/telemetry-provider';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { MtlsMode } from '../security/mtls-mode';
+import { mtlsDeclaration } from '../security/mtls-promises';
 import { IPeer, PeerConfig } from '../security/peer';
 
 /** Properties of a {@link Mesh}. */
@@ -266,6 +268,7 @@ export class Mesh extends Construct implements IPeer {
         metadata: { name: 'default', namespace: namespaceName },
         spec: { mtls: { mode: this.mtlsMode as string as PeerAuthenticationSpecMtlsMode } },
       });
+      declare(this, this, mtlsDeclaration(this, this, `the mesh's mtlsMode ${this.mtlsMode} (namespace "${namespaceName}")`));
     }
 
     if (this.dataplane.waypoint) {

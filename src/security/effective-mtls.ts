@@ -2,6 +2,8 @@
 // TLS is derived. Not exported from the package.
 import { mtlsPoliciesOf, podLabelsOf, selects } from './internal';
 import { MtlsMode } from './mtls-mode';
+import type { MtlsPolicy } from './mtls-policy';
+import type { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
 
@@ -35,6 +37,16 @@ export function _clientTlsMode(mode: MtlsMode): 'ISTIO_MUTUAL' | 'DISABLE' {
 }
 
 function resolve(service: MeshService, version: ServiceVersion, containerPort: number): MtlsMode {
+  return _mtlsDecision(service, version, containerPort).mode;
+}
+
+/**
+ * The mTLS mode of one version's pods on a container port, and the declaration that decides it: a workload
+ * MtlsPolicy (its port-level mode, then its mode), the Mesh (`mtlsMode`), a namespace-wide MtlsPolicy, a mesh-wide
+ * MtlsPolicy; none when Istio's default (PERMISSIVE) applies. UNSET at any level means "inherit".
+ * @internal
+ */
+export function _mtlsDecision(service: MeshService, version: ServiceVersion, containerPort: number): { mode: MtlsMode; decidedBy?: MtlsPolicy | Mesh } {
   const mesh = service.mesh;
   const policies = mtlsPoliciesOf(service);
   // The pod labels are rendered only when some workload policy could select them.
@@ -43,12 +55,13 @@ function resolve(service: MeshService, version: ServiceVersion, containerPort: n
     && selects(p.target.toWorkloadSelector().matchLabels, labels ??= podLabelsOf(version)));
   const namespaceWide = policies.find((p) => !p.target && !p.meshWide && p.namespaceName === mesh.namespaceName);
   const meshWide = policies.find((p) => p.meshWide && p.namespaceName === mesh.rootNamespace);
-  const chain = [
-    workload?._portModes.get(containerPort),
-    workload?.mode,
-    mesh.mtlsMode,
-    namespaceWide?.mode,
-    meshWide?.mode,
+  const chain: [MtlsMode | undefined, MtlsPolicy | Mesh | undefined][] = [
+    [workload?._portModes.get(containerPort), workload],
+    [workload?.mode, workload],
+    [mesh.mtlsMode, mesh],
+    [namespaceWide?.mode, namespaceWide],
+    [meshWide?.mode, meshWide],
   ];
-  return chain.find((mode) => mode !== undefined && mode !== MtlsMode.UNSET) ?? MtlsMode.PERMISSIVE;
+  const decided = chain.find(([mode]) => mode !== undefined && mode !== MtlsMode.UNSET);
+  return decided ? { mode: decided[0]!, decidedBy: decided[1] } : { mode: MtlsMode.PERMISSIVE };
 }

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
 import { AuthorizationAction, AuthorizationPolicy, AuthorizationRule } from './authorization-policy';
+import { jwtProtectDeclaration } from './authorization-promises';
 import { Condition } from './condition';
 import { RuleProblem, attach, claimName, requireValues, selects, targetLabel, unique, withScope } from './internal';
 import { Operation } from './operation';
@@ -10,6 +11,7 @@ import { RequestAuthentication, RequestAuthenticationSpecJwtRules } from '../imp
 import { requireDnsSubdomain, suggestDnsLabel } from '../internal/names';
 import { validateOncePerSynthesis } from '../internal/synthesis';
 import type { Mesh } from '../mesh/mesh';
+import { declare } from '../mesh/promises';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
 /** A header a JWT is read from. */
@@ -224,13 +226,15 @@ export class JwtAuth extends Construct implements IPeer {
         return { operations, conditions: [claim._negate()] };
       }),
     ];
-    return new AuthorizationPolicy(this, name, {
+    const policy = new AuthorizationPolicy(this, name, {
       mesh: this.mesh,
       name,
       target,
       action: AuthorizationAction.DENY,
       rules,
     });
+    declare(policy, this.mesh, jwtProtectDeclaration(this.issuers, target, policy, { paths, exceptPaths }));
+    return policy;
   }
 
   /**

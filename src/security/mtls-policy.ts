@@ -3,12 +3,14 @@ import { Construct } from 'constructs';
 import { formatMessage, meshError } from '../errors';
 import { claimName, podLabelsOf, registerMtlsPolicy, mtlsPoliciesOf, selects, serviceOf, targetLabel } from './internal';
 import { MtlsMode } from './mtls-mode';
+import { mtlsDeclaration } from './mtls-promises';
 import {
   PeerAuthentication, PeerAuthenticationSpecMtlsMode, PeerAuthenticationSpecPortLevelMtls, PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../imports/security.istio.io';
 import { requireDnsSubdomain } from '../internal/names';
 import { validateOncePerSynthesis } from '../internal/synthesis';
 import type { Mesh } from '../mesh/mesh';
+import { declare } from '../mesh/promises';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
 /** A per-port exception of a workload {@link MtlsPolicy}. */
@@ -146,6 +148,7 @@ export class MtlsPolicy extends Construct {
       },
     });
     registerMtlsPolicy(this);
+    declare(this, mesh, mtlsDeclaration(this, mesh, `the mTLS policy ${this.namespaceName}/${this.name} (${this.mode})`));
     this.node.addValidation(validateOncePerSynthesis(this, () => this.checkOverlaps()));
   }
 

@@ -40,7 +40,10 @@ export interface TraceRequest {
    * @default - a client outside the mesh
    */
   readonly source?: string;
-  /** The caller's mTLS identity, as is (`cluster.local/ns/foo/sa/bar`, `spiffe://` optional), for an in-mesh caller the manifests do not hold. */
+  /**
+   * The caller's mTLS identity, as is (`cluster.local/ns/foo/sa/bar`, `spiffe://` optional), for an in-mesh caller the
+   * manifests do not hold: enrolled in ambient mode where its namespace is, else a sidecar.
+   */
   readonly sourcePrincipal?: string;
   /**
    * Namespace of `source`, and of the caller of a short host name, when they give none.
