@@ -1,3 +1,4 @@
+import { gatewayPodsOf } from './gateway-pods';
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res, toResources } from './manifests';
 import { compareText } from '../internal/order';
@@ -178,6 +179,15 @@ export class MeshIndex {
    */
   standIn(res: Res, labels: Record<string, string>): Workload {
     return { res, ns: res.ns, labels, annotations: {}, podSpec: {}, podSpecPath: 'spec', serviceAccount: 'default', dataplane: this.dataplaneOf(res.ns, labels, {}, {}) };
+  }
+
+  /**
+   * A stand-in for the pods of a Gateway the manifests hold no workload for: in the namespace and with the
+   * ServiceAccount its annotations name (see `gateway-pods.ts`).
+   */
+  gatewayStandIn(gateway: Res, selector: Record<string, string>): Workload {
+    const pods = gatewayPodsOf(gateway.annotations, selector, gateway.ns, this.options.rootNamespace);
+    return { ...this.standIn(gateway, selector), ns: pods.namespaceName, serviceAccount: pods.serviceAccountName };
   }
 
   /** `cluster.local/ns/<ns>/sa/<sa>`: the SPIFFE identity (without `spiffe://`) a workload's mTLS certificate carries. */

@@ -7,7 +7,8 @@ import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './si
 import { exampleRequests, exampleTokens } from './simulator/examples';
 import { mergeHeaders } from './simulator/http-request';
 import {
-  AccessMatrix, Decision, DecisionKind, DestinationTrace, JwtToken, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep, TraceStepKind,
+  AccessMatrix, Decision, DecisionKind, DestinationTrace, JwtToken, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep,
+  TraceStepKind,
 } from './simulator/types';
 
 export * from './simulator/types';

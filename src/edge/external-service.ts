@@ -2,6 +2,7 @@ import { isIP } from 'net';
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { externalServiceDeclaration } from './external-promises';
 import { checkExternalHost } from './hosts';
 import {
   DestinationRule, DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode, ServiceEntry, ServiceEntrySpecLocation,
@@ -11,6 +12,7 @@ import { istioDuration } from '../internal/duration';
 import { requireDnsLabel, suggestDnsLabel } from '../internal/names';
 import { CallTarget, ICallable } from '../mesh/dependency';
 import { Mesh } from '../mesh/mesh';
+import { declare } from '../mesh/promises';
 import { Protocol, isHttpProtocol } from '../mesh/protocol';
 import { renderRetries } from '../render/http-route';
 import { RetryPolicy } from '../traffic/resilience';
@@ -219,6 +221,8 @@ export class ExternalService extends Construct implements ICallable {
         endpoints: props.endpoints?.map((address) => ({ address })),
       },
     });
+
+    declare(this, this.mesh, externalServiceDeclaration(this));
 
     const origination = props.tlsOrigination;
     if (!origination && !props.timeout && !props.retry) return;

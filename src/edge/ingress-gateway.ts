@@ -2,7 +2,9 @@ import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { ExposedRoute, gatewayExposureDeclaration } from './gateway-promises';
 import { checkExternalHost, hostCovers } from './hosts';
+import { existingGatewayAnnotations } from '../analysis/gateway-pods';
 import {
   Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecTcp,
   VirtualServiceSpecTls,
@@ -12,6 +14,7 @@ import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import { removeAddressLabel, removeImagePullPolicy } from '../internal/workloads';
 import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
+import { declare } from '../mesh/promises';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
@@ -339,13 +342,9 @@ export interface ExposeViaGatewayOptions {
 }
 
 /** One service exposed through the gateway. */
-interface GatewayRoute {
+interface GatewayRoute extends ExposedRoute {
   /** The construct whose call declared it (the service, for `exposeViaGateway`). */
   readonly declaredBy: Construct;
-  readonly service: MeshService;
-  readonly options: ExposeViaGatewayOptions;
-  readonly hosts: string[];
-  readonly listener: GatewayListener;
 }
 
 /**
@@ -408,7 +407,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
 
     const namespace = this.mesh.namespaceName;
     this.gateway = new Gateway(this, 'Gateway', {
-      metadata: { name: this.name, namespace },
+      // Where the pods of a gateway deployed elsewhere run and as whom: what the request simulator reads to trace
+      // requests through them (the output does not hold them).
+      metadata: { name: this.name, namespace, annotations: existing ? existingGatewayAnnotations(this.podNamespace, serviceAccountName) : undefined },
       spec: {
         selector: this.selector,
         servers: this.listeners.map((l) => ({
@@ -487,7 +488,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       group = { virtualService, routes };
       this.routeGroups.set(key, group);
     }
-    group.routes.push({ service, options, hosts, listener, declaredBy: service });
+    const route = { service, options, hosts, listener, declaredBy: service };
+    group.routes.push(route);
+    declare(service, service.mesh, gatewayExposureDeclaration(this, route, this.deployment !== undefined));
     if (service.mesh.authorization === AuthorizationMode.DEFAULT_DENY) {
       // Exposing a service means the gateway may call it for the exposed hosts and paths only (or for what the user
       // declared with service.allowFrom(gateway, ...)). A rewritten or regex path cannot be expressed as an

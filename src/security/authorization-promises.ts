@@ -2,15 +2,15 @@
 import { AuthorizationMode, type AuthorizationPolicy } from './authorization-policy';
 import type { IPeer } from './peer';
 import type { MeshSimulator } from '../analysis/simulator';
+import { decisionOf } from '../analysis/simulator';
 import { examplePath } from '../analysis/simulator/examples';
 import { pathMatches } from '../analysis/simulator/string-match';
 import { JwtToken, RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
-import { decisionOf } from '../analysis/simulator';
 import { MeshService } from '../mesh/mesh-service';
+import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, RequestPromise } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
 import { ServiceVersion } from '../mesh/service-version';
 import type { IWorkloadTarget } from '../mesh/workload-target';
-import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, RequestPromise } from '../mesh/promises';
 
 /** One `allowFrom` call: the peer, what it may do, and the rule of `<service>-allow` it wrote. */
 export interface AllowFromRecord {

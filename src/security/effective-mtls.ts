@@ -46,7 +46,8 @@ function resolve(service: MeshService, version: ServiceVersion, containerPort: n
  * MtlsPolicy; none when Istio's default (PERMISSIVE) applies. UNSET at any level means "inherit".
  * @internal
  */
-export function _mtlsDecision(service: MeshService, version: ServiceVersion, containerPort: number): { mode: MtlsMode; decidedBy?: MtlsPolicy | Mesh } {
+export function _mtlsDecision(service: MeshService, version: ServiceVersion, containerPort: number):
+{ mode: MtlsMode; decidedBy?: MtlsPolicy | Mesh } {
   const mesh = service.mesh;
   const policies = mtlsPoliciesOf(service);
   // The pod labels are rendered only when some workload policy could select them.

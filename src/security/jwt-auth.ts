@@ -68,8 +68,13 @@ export interface JwtIssuer {
    */
   readonly fromCookies?: string[];
   /**
-   * Keep the token in the request forwarded to the application.
-   * @default false
+   * Keep the token in the request forwarded upstream (to the application, or from a gateway to the services behind it).
+   *
+   * A namespace-wide JwtAuth validates tokens at the namespace's gateway and again at each service: Istio's default
+   * (remove the token once validated) would make the gateway strip it, and every request through the gateway to a
+   * protected service would be refused. So it keeps the token there.
+   *
+   * @default - true for a JwtAuth without a target; false (Istio's default) for one with a target
    */
   readonly forwardOriginalToken?: boolean;
   /**
@@ -179,7 +184,7 @@ export class JwtAuth extends Construct implements IPeer {
     if (props.issuers.length === 0) {
       throw meshError(this, 'CM318', 'issuers is empty', 'give at least one issuer, e.g. { issuer: "https://id.example.com", jwksUri: "https://id.example.com/jwks.json" }');
     }
-    const jwtRules = props.issuers.map((issuer) => withScope(this, () => renderIssuer(issuer)));
+    const jwtRules = props.issuers.map((issuer) => withScope(this, () => renderIssuer(issuer, this.target === undefined)));
     this.issuers = jwtRules.map((r) => r.issuer!);
     const duplicate = this.issuers.find((issuer, i) => this.issuers.indexOf(issuer) !== i);
     if (duplicate !== undefined) {
@@ -280,7 +285,7 @@ export class JwtAuth extends Construct implements IPeer {
 }
 
 /** Validates one issuer and renders Istio's jwtRule. */
-function renderIssuer(issuer: JwtIssuer): RequestAuthenticationSpecJwtRules {
+function renderIssuer(issuer: JwtIssuer, namespaceWide: boolean): RequestAuthenticationSpecJwtRules {
   if (!issuer.issuer?.trim()) {
     throw new RuleProblem('CM318', 'an issuer has an empty `issuer`', 'set issuer to the `iss` claim of its tokens');
   }
@@ -309,7 +314,7 @@ function renderIssuer(issuer: JwtIssuer): RequestAuthenticationSpecJwtRules {
     fromHeaders: issuer.fromHeaders?.map((h) => ({ name: h.name, prefix: h.prefix })),
     fromParams: issuer.fromParams,
     fromCookies: issuer.fromCookies,
-    forwardOriginalToken: issuer.forwardOriginalToken,
+    forwardOriginalToken: issuer.forwardOriginalToken ?? (namespaceWide ? true : undefined),
     outputClaimToHeaders: issuer.outputClaimToHeaders?.map((o) => ({ header: o.header, claim: o.claim })),
   };
 }

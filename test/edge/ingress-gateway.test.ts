@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GatewayListener, GatewayTls, IngressGateway, Mesh, MeshService, PathMatch, Protocol } from '../../src';
+import { GatewayListener, GatewayTls, IngressGateway, Mesh, MeshService, MeshSimulator, PathMatch, Protocol, TraceOutcome } from '../../src';
 import { Manifest, inventory, one } from '../support/manifests';
 
 function setup() {
@@ -112,6 +112,14 @@ describe('IngressGateway', () => {
     expect(inventory(manifests).filter((n) => n.endsWith('/shared'))).toEqual(['Gateway/shared', 'VirtualService/shared']);
     expect(one(manifests, 'Gateway', 'shared').spec.servers[0].tls).toEqual({ mode: 'MUTUAL', credentialName: 'wildcard-cert' });
     expect(gateway.principal).toBe('cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account');
+    // Where its pods run and as whom, for the request simulator (and the promise of the exposure, CM506).
+    expect(one(manifests, 'Gateway', 'shared').metadata.annotations).toEqual({
+      'gateway.cdk8s-mesh.dev/pod-namespace': 'istio-system',
+      'gateway.cdk8s-mesh.dev/service-account': 'istio-ingressgateway-service-account',
+    });
+    const trace = new MeshSimulator(manifests).trace({ gateway: 'shop/shared', host: 'shop.example.com', port: 443, tls: true });
+    expect(trace.outcome).toBe(TraceOutcome.REACHED);
+    expect(trace.undecided.join()).toContain('running as ServiceAccount istio-system/istio-ingressgateway-service-account');
   });
 
   test('TLS passthrough routes by SNI', () => {

@@ -1,5 +1,5 @@
 import { TEST_ISSUER, TEST_JWKS, httpbin, meshChart, service, specOf, synth, workload } from './support';
-import { AuthorizationMode, AuthorizationPolicy, Condition, Dataplane, JwtAuth } from '../../src';
+import { AuthorizationMode, AuthorizationPolicy, Condition, Dataplane, IngressGateway, JwtAuth, MeshSimulator, TraceOutcome } from '../../src';
 import { one } from '../support/manifests';
 import { captureWarnings } from '../support/warnings';
 
@@ -78,6 +78,33 @@ describe('JwtAuth', () => {
   });
 
   describe('protect()', () => {
+    test('a namespace-wide JwtAuth keeps the token, so a protected service behind the namespace\'s gateway admits its requests', () => {
+      // Istio's RequestAuthentication removes a validated token unless forwardOriginalToken is true (its reference:
+      // "forwardOriginalToken: If true, the original token will be kept for the upstream request. Default is false").
+      // Validated at the gateway and stripped there, it would never reach the service's proxy, which would refuse
+      // every request through the gateway (CM506 says so at synth).
+      const { chart, mesh } = meshChart('shop');
+      const api = service(chart, mesh, 'api');
+      const gateway = new IngressGateway(chart, 'gateway', { mesh });
+      api.exposeViaGateway(gateway);
+      const jwt = new JwtAuth(chart, 'jwt', { mesh, issuers });
+      jwt.protect(api);
+      const manifests = synth(chart);
+      expect(specOf(manifests, 'RequestAuthentication', 'jwt', 'shop').jwtRules[0].forwardOriginalToken).toBe(true);
+      const sim = new MeshSimulator(manifests);
+      const token = { issuer: TEST_ISSUER, subject: 'alice' };
+      expect(sim.trace({ gateway: 'shop/gateway', path: '/', token }).outcome).toBe(TraceOutcome.REACHED);
+      expect(sim.trace({ gateway: 'shop/gateway', path: '/' }).status).toBe(403);
+
+      // With Istio's default written explicitly, the promise of the exposure breaks at synth, at the service's proxy.
+      const { chart: chart2, mesh: mesh2 } = meshChart('shop');
+      const api2 = service(chart2, mesh2, 'api');
+      const gateway2 = new IngressGateway(chart2, 'gateway', { mesh: mesh2 });
+      api2.exposeViaGateway(gateway2);
+      new JwtAuth(chart2, 'jwt', { mesh: mesh2, issuers: [{ ...issuers[0], forwardOriginalToken: false }] }).protect(api2);
+      expect(() => synth(chart2)).toThrow(/\[test\/api\] CM506 Gateway exposure not kept by the output: api.exposeViaGateway\(gateway\) promises that GET any.example.com\/ through gateway shop\/gateway with a token of testing@secure.istio.io reaches service "api", but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION: sidecar of Deployment shop\/api-v1: denied by rule 0 of AuthorizationPolicy shop\/api-require-jwt/);
+    });
+
     test('writes the RequestAuthentication and a DENY policy that requires a token of its issuers', () => {
       // GIVEN
       const { chart, mesh } = meshChart('shop');
@@ -93,10 +120,11 @@ describe('JwtAuth', () => {
       const policy = jwt.protect(api, { exceptPaths: ['/healthz', '/metrics'] });
       // THEN
       const manifests = synth(chart);
+      // Namespace-wide: the token is kept for the next proxy (see 'a namespace-wide JwtAuth keeps the token ...').
       expect(specOf(manifests, 'RequestAuthentication', 'jwt', 'shop')).toEqual({
         jwtRules: [
-          { issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/.well-known/jwks.json', audiences: ['shop'] },
-          { issuer: 'https://partner.example.org', jwks: '{"keys":[]}' },
+          { issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/.well-known/jwks.json', audiences: ['shop'], forwardOriginalToken: true },
+          { issuer: 'https://partner.example.org', jwks: '{"keys":[]}', forwardOriginalToken: true },
         ],
       });
       expect(specOf(manifests, 'AuthorizationPolicy', 'api-require-jwt', 'shop')).toEqual({

@@ -91,7 +91,7 @@ export function authenticate(token: JwtToken | undefined, policies: Res[]): Auth
   return {
     rejected: false,
     policy,
-    summary: `JWT validated by ${label}: request principal ${requestPrincipal}`,
+    summary: `JWT validated by ${label}: request principal ${requestPrincipal}${rule.forwardOriginalToken === true ? '' : '; the token is removed before forwarding (forwardOriginalToken is not set)'}`,
     requestPrincipal,
     claims,
     audiences: token.audiences,

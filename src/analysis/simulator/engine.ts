@@ -704,8 +704,8 @@ export class SimulatorEngine {
     const selector: Record<string, string> = gateway.spec.selector && typeof gateway.spec.selector === 'object' ? gateway.spec.selector : {};
     const pods = Object.keys(selector).length ? this.index.workloadsMatching(selector) : [];
     if (pods.length > 1) undecided.push(`Gateway ${fullName(gateway)} selects several workloads (${pods.map((w) => fullName(w.res)).join(', ')}); the trace uses ${fullName(pods[0].res)}`);
-    const gw = pods[0] ?? this.index.standIn(gateway, selector);
-    if (!pods[0]) undecided.push(`no workload of the manifests has the labels Gateway ${fullName(gateway)} selects (${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(', ')}): the trace assumes a gateway deployed elsewhere, running as ServiceAccount "${gw.serviceAccount}"`);
+    const gw = pods[0] ?? this.index.gatewayStandIn(gateway, selector);
+    if (!pods[0]) undecided.push(`no workload of the manifests has the labels Gateway ${fullName(gateway)} selects (${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(', ')}): the trace assumes a gateway deployed elsewhere, running as ServiceAccount ${gw.ns}/${gw.serviceAccount}`);
     const gwCaller = this.callerOf(gw);
     const gwCallerEnvoy: Caller = { ...gwCaller, dataplane: 'gateway', principal: this.index.principalOf(gw.ns, gw.serviceAccount), label: `gateway ${fullName(gateway)}` };
     // Every Gateway whose selector matches these pods configures them (in any namespace).

@@ -1,0 +1,73 @@
+// Internal: what `exposeViaGateway` promises, proven at synth with the request simulator.
+import type { ExposeViaGatewayOptions, GatewayListener, IngressGateway } from './ingress-gateway';
+import { GatewayProtocol } from './ingress-gateway';
+import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
+import type { RequestTrace, TraceRequest } from '../analysis/simulator/types';
+import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
+import type { MeshService } from '../mesh/mesh-service';
+import { brokeAt, type Declaration, type RequestPromise } from '../mesh/promises';
+import { renderMatch } from '../render/http-route';
+import { PathMatch } from '../traffic/match';
+
+/** One `exposeViaGateway` call, as the gateway recorded it. */
+export interface ExposedRoute {
+  readonly service: MeshService;
+  readonly options: ExposeViaGatewayOptions;
+  readonly hosts: string[];
+  readonly listener: GatewayListener;
+}
+
+/**
+ * `service.exposeViaGateway(gateway, { hosts, paths | matches })` promises that each declared host and match, entering
+ * at the gateway's listener (HTTPS with TLS, with a token where the service's RequestAuthentication accepts one),
+ * reaches a pod of the service. One request per host and match; a regex path no single request stands for is skipped.
+ */
+export function gatewayExposureDeclaration(gateway: IngressGateway, route: ExposedRoute, ownPods: boolean): Declaration {
+  const { service, options, listener } = route;
+  return {
+    code: 'CM506',
+    what: `${service.name}.exposeViaGateway(${gateway.name})`,
+    fix: `let the gateway's routes and its callers' admission come from the constructs only (another VirtualService bound to gateway "${gateway.name}", a Gateway selecting the same pods, or a JSON patch changes them), or change the exposure`,
+    requests: (sim) => {
+      const destination = `${service.mesh.namespaceName}/${service.name}`;
+      const base: TraceRequest = {
+        gateway: `${gateway.mesh.namespaceName}/${gateway.name}`,
+        // The gateway's own Service maps servicePort to the listener; Istio's shared gateway is not in the output, so
+        // the request is traced at the listener's port.
+        port: ownPods ? listener.servicePort : listener.port,
+        tls: listener.protocol === GatewayProtocol.HTTPS || listener.protocol === GatewayProtocol.TLS,
+        token: sim._tokensFor(destination)[0],
+      };
+      const expect = (t: RequestTrace) => reachesService(t, service);
+      const out: RequestPromise[] = [];
+      const hosts = route.hosts.map(exampleHost);
+      if (listener.protocol === GatewayProtocol.TCP || listener.protocol === GatewayProtocol.TLS) {
+        for (const host of listener.protocol === GatewayProtocol.TLS ? hosts : [undefined]) {
+          out.push({ request: { ...base, host, sni: host, tcp: true }, promise: `reaches service "${service.name}"`, expect });
+        }
+        return out;
+      }
+      const declared = options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
+      for (const host of hosts) {
+        for (const match of declared) {
+          const example = requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match)));
+          if (!example) continue;
+          const headers = Object.keys(example.headers).length ? example.headers : undefined;
+          out.push({
+            request: { ...base, host, method: example.method ?? 'GET', path: example.path, headers },
+            promise: `reaches service "${service.name}"`,
+            expect,
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+function reachesService(t: RequestTrace, service: MeshService): string | undefined {
+  if (!t.allowed) return brokeAt(t);
+  const elsewhere = t.destinations.filter((d) => d.destination.host !== service.host);
+  if (elsewhere.length === 0) return undefined;
+  return `traced, ${t.route?.object ? `rule ${t.route.field} of VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to ${elsewhere.map((d) => d.destination.host).join(', ')}`;
+}
