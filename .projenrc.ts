@@ -23,7 +23,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Bundled (not jsii) runtime dependencies: used only inside the library and its CLI,
   // never in the public API.
-  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21'],
+  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21', '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@^2.6.2'],
   devDeps: [
     'ajv@^8.20.0',
     'cdk8s-cli@^2.207.60',
