@@ -89,6 +89,16 @@ project.addTask('import:istio', {
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-istio.ts',
 });
 project.eslint?.addIgnorePattern('src/imports/');
+
+// The validation data (structural schemas and CEL rules of every kind the library writes or
+// reads), generated from the CRDs and cdk8s-plus-27 into src/schemas/*.json and committed; the
+// conformance tests check that it still equals what the CRDs yield.
+project.addTask('import:schemas', {
+  description: 'Regenerate src/schemas/*.json from the CRDs (MESH_CRDS_DIR, default ../shared/crds) and cdk8s-plus-27',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-schemas.ts',
+});
+// jsii compiles only TypeScript: the data files go beside the compiled validator.
+project.compileTask.exec('node -e "const fs=require(\'fs\');fs.mkdirSync(\'lib/schemas\',{recursive:true});for(const f of fs.readdirSync(\'src/schemas\'))fs.copyFileSync(\'src/schemas/\'+f,\'lib/schemas/\'+f)"');
 // Docs snippets import the package by its name, resolved through test/tsconfig.json's paths.
 project.eslint?.addOverride({
   files: ['test/**/*.ts'],

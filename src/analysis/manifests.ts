@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { Scalar, isScalar, parseAllDocuments, visit } from 'yaml';
 
 /** One Kubernetes object as the analysis sees it. */
 export interface Res {
@@ -63,26 +63,142 @@ export function toResources(manifests: any[], options: LoadOptions): Res[] {
   return out;
 }
 
-/** Parses a (multi-document) YAML or JSON text into plain objects. Throws on syntax errors, naming `fileName`. */
-export function parseManifestText(text: string, fileName?: string): any[] {
-  const out: any[] = [];
+/** A file (or a document of it) the analysis cannot read as Kubernetes objects. */
+export interface FileProblem {
+  /** `CMA111` (not a manifest: a template, or not Kubernetes objects) or `CMA112` (YAML syntax error). */
+  readonly code: 'CMA111' | 'CMA112';
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/** What a YAML or JSON text holds: its objects, and what could not be read. */
+export interface ParsedText {
+  readonly objects: any[];
+  readonly problems: FileProblem[];
+}
+
+/**
+ * YAML as the Kubernetes tools read it (sigs.k8s.io/yaml, that is go-yaml v2, a YAML 1.1 reader):
+ * `yes`/`no`/`on`/`off`/`y`/`n` are booleans, `0777` is octal, `1_000` is 1000, but times
+ * (`1:20`) and dates stay strings.
+ */
+const GO_YAML_OPTIONS = {
+  version: '1.1' as const,
+  customTags: (tags: any[]) => {
+    const kept = tags.filter((t) => t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp');
+    // go-yaml's float syntax (yamlStyleFloat): `.` or `1.2.3` are strings, not numbers.
+    const float = kept.find((t) => t.tag === 'tag:yaml.org,2002:float' && !t.format && t.test?.source.includes('[0-9]'));
+    return kept.filter((t) => t.tag !== 'tag:yaml.org,2002:float' || String(t.test).includes('inf')).concat(float ? [{
+      ...float,
+      test: /^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/,
+      resolve: (text: string) => parseFloat(text.replace(/_/g, '')),
+    }] : []);
+  },
+};
+
+/** Go/Helm template syntax: such a file is a template, not a manifest. */
+const TEMPLATE = /\{\{[^]*?\}\}/;
+
+/**
+ * Parses a (multi-document) YAML or JSON text into plain objects, never throwing: syntax errors
+ * and templates are problems with their file and line.
+ */
+export function readManifestText(text: string, fileName = 'input'): ParsedText {
+  const objects: any[] = [];
+  const problems: FileProblem[] = [];
   const lines = lineCounter(text);
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) {
-      throw new Error(`${fileName ?? 'input'}: ${doc.errors[0].message}`);
-    }
-    const value = doc.toJS();
-    if (value === null || value === undefined) continue;
-    if (fileName && typeof value === 'object') {
-      const line = lines(doc.contents?.range?.[0] ?? 0);
-      origins.set(value, `${fileName}:${line}`);
-      for (const item of Array.isArray(value.items) ? value.items : []) {
-        if (item && typeof item === 'object') origins.set(item, `${fileName}:${line}`);
-      }
-    }
-    out.push(value);
+  const template = TEMPLATE.exec(text);
+  if (template) {
+    problems.push({
+      code: 'CMA111', file: fileName, line: lineOf(text, template.index),
+      message: `not a manifest: the file is a Go/Helm template (${JSON.stringify(template[0].length > 40 ? `${template[0].slice(0, 37)}...` : template[0])}); it was not analyzed`,
+      fix: 'Render it first (helm template, kustomize build) and analyze the output.',
+    });
+    return { objects, problems };
   }
-  return out;
+  let docs: any[];
+  try {
+    docs = parseAllDocuments(text, GO_YAML_OPTIONS) as any[];
+  } catch (e) {
+    problems.push({ code: 'CMA112', file: fileName, line: 1, message: `YAML syntax error: ${(e as Error).message}`, fix: 'Fix the YAML syntax.' });
+    return { objects, problems };
+  }
+  for (const doc of docs) {
+    if (doc.errors?.length > 0) {
+      const error = doc.errors[0];
+      const line = error.linePos?.[0]?.line ?? lineOf(text, error.pos?.[0] ?? 0);
+      problems.push({ code: 'CMA112', file: fileName, line, message: `YAML syntax error: ${String(error.message).split('\n')[0]}`, fix: 'Fix the YAML syntax (the document is not analyzed until it parses).' });
+      continue;
+    }
+    readFlowScalarsAsGo(doc, text);
+    let value: any;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      problems.push({ code: 'CMA112', file: fileName, line: lines(doc.contents?.range?.[0] ?? 0), message: `YAML error: ${(e as Error).message}`, fix: 'Fix the YAML (aliases, tags).' });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const line = lines(doc.contents?.range?.[0] ?? 0);
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({
+        code: 'CMA111', file: fileName, line,
+        message: `not a manifest: the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object`,
+        fix: 'Write each object as a mapping with apiVersion, kind and metadata (use kind: List for several).',
+      });
+      continue;
+    }
+    origins.set(value, `${fileName}:${line}`);
+    for (const item of Array.isArray(value.items) ? value.items : []) {
+      if (item && typeof item === 'object') origins.set(item, `${fileName}:${line}`);
+    }
+    objects.push(value);
+  }
+  return { objects, problems };
+}
+
+/** Parses a (multi-document) YAML or JSON text into plain objects. Throws on syntax errors, naming `fileName` and the line. */
+export function parseManifestText(text: string, fileName?: string): any[] {
+  const { objects, problems } = readManifestText(text, fileName);
+  const syntax = problems.find((p) => p.code === 'CMA112');
+  if (syntax) throw new Error(`${fileName ?? 'input'}:${syntax.line}: ${syntax.message}`);
+  return objects;
+}
+
+/**
+ * Go's YAML reader ends a plain scalar at `:` only when a blank follows, so in a flow collection
+ * `[1.2.3.4, 001:db8::]` holds the string `001:db8::`; a YAML 1.2 reader (npm's yaml) reads the
+ * trailing `:` as a mapping indicator and makes `{"001:db8:": null}` of it. Turn such one-pair
+ * mappings back into the string the API server sees.
+ */
+function readFlowScalarsAsGo(doc: any, text: string): void {
+  visit(doc, {
+    Map(_key, node: any) {
+      // An implicit one-pair mapping inside a flow sequence (not a `{...}` mapping).
+      if (node.flow && node.items.length === 1 && text[node.range?.[0]] !== '{') {
+        const [pair] = node.items;
+        const key = pair.key;
+        const valueEmpty = pair.value === null || (isScalar(pair.value) && (pair.value as any).source === '' && pair.value.value === null);
+        if (isScalar(key) && key.type === 'PLAIN' && valueEmpty && key.range) {
+          const end = key.range[1];
+          if (text[end] === ':' && /[,\]}]/.test(text[end + 1] ?? '')) {
+            const scalar = new Scalar(`${key.source ?? String(key.value)}:`);
+            (scalar as any).range = [key.range[0], end + 1, end + 1];
+            return scalar;
+          }
+        }
+      }
+      return undefined;
+    },
+  });
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
 }
 
 /** Line numbers for increasing offsets, in one pass over the text. */
@@ -99,6 +215,22 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Reads files and folders (recursively, `*.yaml|*.yml|*.json`, in sorted order) into plain objects. */
 export function loadManifestFiles(paths: string[]): any[] {
+  return manifestFiles(paths).flatMap((f) => parseManifestText(fs.readFileSync(f, 'utf8'), f));
+}
+
+/** Reads files and folders like {@link loadManifestFiles}, never throwing on their content. */
+export function readManifestFiles(paths: string[]): ParsedText {
+  const objects: any[] = [];
+  const problems: FileProblem[] = [];
+  for (const f of manifestFiles(paths)) {
+    const parsed = readManifestText(fs.readFileSync(f, 'utf8'), f);
+    objects.push(...parsed.objects);
+    problems.push(...parsed.problems);
+  }
+  return { objects, problems };
+}
+
+function manifestFiles(paths: string[]): string[] {
   const files: string[] = [];
   const walk = (p: string) => {
     const stat = fs.statSync(p);
@@ -112,5 +244,5 @@ export function loadManifestFiles(paths: string[]): any[] {
     }
   };
   paths.forEach(walk);
-  return files.flatMap((f) => parseManifestText(fs.readFileSync(f, 'utf8'), f));
+  return files;
 }
