@@ -32,29 +32,34 @@ const origins = new WeakMap<object, string>();
 
 export interface LoadOptions {
   readonly defaultNamespace: string;
+  /** Keep objects without a string kind too (for admission to report them); default: drop them. */
+  readonly keepInvalid?: boolean;
 }
 
 /** Flattens `kind: List` objects, drops non-objects and ignored namespaces, and fills in namespaces. */
 export function toResources(manifests: any[], options: LoadOptions): Res[] {
   const out: Res[] = [];
   const add = (obj: any, source: string | undefined) => {
-    if (!obj || typeof obj !== 'object' || typeof obj.kind !== 'string') return;
-    if (obj.kind === 'List' || (obj.kind.endsWith('List') && Array.isArray(obj.items))) {
-      for (const item of obj.items ?? []) add(item, origins.get(item) ?? source);
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return;
+    const kind = typeof obj.kind === 'string' ? obj.kind : undefined;
+    if (kind === undefined && !options.keepInvalid) return;
+    if (kind && (kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
+      for (const item of obj.items) add(item, origins.get(item) ?? source);
       return;
     }
-    const meta = obj.metadata ?? {};
-    const ns = CLUSTER_SCOPED.has(obj.kind) ? '' : (meta.namespace ?? options.defaultNamespace);
+    const meta = obj.metadata && typeof obj.metadata === 'object' && !Array.isArray(obj.metadata) ? obj.metadata : {};
+    const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
+    const ns = kind !== undefined && CLUSTER_SCOPED.has(kind) ? '' : (namespace ?? options.defaultNamespace);
     if (IGNORED_NAMESPACES.has(ns)) return;
-    const apiVersion: string = obj.apiVersion ?? '';
+    const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
     out.push({
-      kind: obj.kind,
+      kind: kind ?? '',
       group: apiVersion.includes('/') ? apiVersion.split('/')[0] : '',
-      name: meta.name ?? '',
+      name: typeof meta.name === 'string' ? meta.name : '',
       ns,
-      labels: meta.labels ?? {},
-      annotations: meta.annotations ?? {},
-      spec: obj.spec ?? {},
+      labels: meta.labels && typeof meta.labels === 'object' ? meta.labels : {},
+      annotations: meta.annotations && typeof meta.annotations === 'object' ? meta.annotations : {},
+      spec: obj.spec && typeof obj.spec === 'object' ? obj.spec : {},
       raw: obj,
       source: origins.get(obj) ?? source,
     });
@@ -105,14 +110,15 @@ const TEMPLATE = /\{\{[^]*?\}\}/;
  * Parses a (multi-document) YAML or JSON text into plain objects, never throwing: syntax errors
  * and templates are problems with their file and line.
  */
-export function readManifestText(text: string, fileName = 'input'): ParsedText {
+export function readManifestText(text: string, fileName?: string): ParsedText {
+  const file = fileName ?? 'input';
   const objects: any[] = [];
   const problems: FileProblem[] = [];
   const lines = lineCounter(text);
   const template = TEMPLATE.exec(text);
   if (template) {
     problems.push({
-      code: 'CMA111', file: fileName, line: lineOf(text, template.index),
+      code: 'CMA111', file, line: lineOf(text, template.index),
       message: `not a manifest: the file is a Go/Helm template (${JSON.stringify(template[0].length > 40 ? `${template[0].slice(0, 37)}...` : template[0])}); it was not analyzed`,
       fix: 'Render it first (helm template, kustomize build) and analyze the output.',
     });
@@ -122,14 +128,14 @@ export function readManifestText(text: string, fileName = 'input'): ParsedText {
   try {
     docs = parseAllDocuments(text, GO_YAML_OPTIONS) as any[];
   } catch (e) {
-    problems.push({ code: 'CMA112', file: fileName, line: 1, message: `YAML syntax error: ${(e as Error).message}`, fix: 'Fix the YAML syntax.' });
+    problems.push({ code: 'CMA112', file, line: 1, message: `YAML syntax error: ${(e as Error).message}`, fix: 'Fix the YAML syntax.' });
     return { objects, problems };
   }
   for (const doc of docs) {
     if (doc.errors?.length > 0) {
       const error = doc.errors[0];
       const line = error.linePos?.[0]?.line ?? lineOf(text, error.pos?.[0] ?? 0);
-      problems.push({ code: 'CMA112', file: fileName, line, message: `YAML syntax error: ${String(error.message).split('\n')[0]}`, fix: 'Fix the YAML syntax (the document is not analyzed until it parses).' });
+      problems.push({ code: 'CMA112', file, line, message: `YAML syntax error: ${String(error.message).split('\n')[0]}`, fix: 'Fix the YAML syntax (the document is not analyzed until it parses).' });
       continue;
     }
     readFlowScalarsAsGo(doc, text);
@@ -137,22 +143,24 @@ export function readManifestText(text: string, fileName = 'input'): ParsedText {
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (e) {
-      problems.push({ code: 'CMA112', file: fileName, line: lines(doc.contents?.range?.[0] ?? 0), message: `YAML error: ${(e as Error).message}`, fix: 'Fix the YAML (aliases, tags).' });
+      problems.push({ code: 'CMA112', file, line: lines(doc.contents?.range?.[0] ?? 0), message: `YAML error: ${(e as Error).message}`, fix: 'Fix the YAML (aliases, tags).' });
       continue;
     }
     if (value === null || value === undefined) continue;
     const line = lines(doc.contents?.range?.[0] ?? 0);
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({
-        code: 'CMA111', file: fileName, line,
+        code: 'CMA111', file, line,
         message: `not a manifest: the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object`,
         fix: 'Write each object as a mapping with apiVersion, kind and metadata (use kind: List for several).',
       });
       continue;
     }
-    origins.set(value, `${fileName}:${line}`);
-    for (const item of Array.isArray(value.items) ? value.items : []) {
-      if (item && typeof item === 'object') origins.set(item, `${fileName}:${line}`);
+    if (fileName !== undefined) {
+      origins.set(value, `${fileName}:${line}`);
+      for (const item of Array.isArray(value.items) ? value.items : []) {
+        if (item && typeof item === 'object') origins.set(item, `${fileName}:${line}`);
+      }
     }
     objects.push(value);
   }

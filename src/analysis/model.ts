@@ -1,5 +1,6 @@
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
-import { Res, toResources } from './manifests';
+import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission';
+import { Res } from './manifests';
 import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
@@ -7,6 +8,7 @@ export interface ResolvedOptions {
   readonly rootNamespace: string;
   readonly trustDomain: string;
   readonly meshConfig: any;
+  readonly analyzeRefusedObjects?: boolean;
 }
 
 export type Dataplane = 'sidecar' | 'ambient' | 'none';
@@ -62,7 +64,7 @@ export function fullName(res: Res): string {
  * means Istio's networking.istio.io Gateway.
  */
 export function kindKey(res: Res): string {
-  return res.group === 'gateway.networking.k8s.io' ? `${res.kind}.${res.group}` : res.kind;
+  return indexKind(res);
 }
 
 /** Namespace, then name, by code units: the order of `of(kind)` lists. */
@@ -83,8 +85,13 @@ export class MeshIndex {
   private readonly namespacesInUse = new Set<string>();
   private drsByHost?: Map<string, Res[]>;
 
-  constructor(manifests: any[], readonly options: ResolvedOptions) {
-    const resources = toResources(manifests, { defaultNamespace: options.defaultNamespace });
+  /** What admission said about the manifests (refused objects, pruned fields, duplicates), for the admission check. */
+  readonly admissionFindings: AdmissionFinding[];
+
+  constructor(manifests: any[], readonly options: ResolvedOptions, validationCache?: ValidationCache) {
+    // Only what a cluster would admit is indexed: the checks see well-typed objects.
+    const { resources, findings } = admit(manifests, options.defaultNamespace, validationCache, options.analyzeRefusedObjects);
+    this.admissionFindings = findings;
     for (const r of resources) {
       const kind = kindKey(r);
       push(this.byKind, kind, r);
@@ -93,7 +100,8 @@ export class MeshIndex {
     }
     for (const list of this.byKind.values()) list.sort(compareRes);
     for (const r of resources) {
-      const templatePath = r.kind === 'Pod' ? '' : POD_TEMPLATES[r.kind];
+      const kind = kindKey(r);
+      const templatePath = kind === 'Pod' ? '' : POD_TEMPLATES[kind];
       if (templatePath === undefined) continue;
       this.addWorkload(r, templatePath);
     }

@@ -7,6 +7,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   IST0002: Severity.WARNING,
   IST0101: Severity.ERROR,
   IST0102: Severity.INFO,
+  IST0106: Severity.ERROR,
   IST0109: Severity.ERROR,
   IST0111: Severity.ERROR,
   IST0112: Severity.ERROR,
@@ -18,6 +19,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   IST0130: Severity.WARNING,
   IST0131: Severity.INFO,
   IST0132: Severity.WARNING,
+  IST0133: Severity.WARNING,
   IST0134: Severity.WARNING,
   IST0137: Severity.WARNING,
   IST0138: Severity.WARNING,
@@ -44,6 +46,11 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA106: Severity.WARNING,
   CMA107: Severity.ERROR,
   CMA108: Severity.ERROR,
+  CMA110: Severity.ERROR,
+  CMA111: Severity.WARNING,
+  CMA112: Severity.ERROR,
+  CMA113: Severity.INFO,
+  CMA114: Severity.WARNING,
 };
 
 /** Collects findings; `severity` overrides the code's default where a check grades one code by impact. */

@@ -1,3 +1,4 @@
+import { admission } from './checks/admission';
 import { blockedCidrs } from './checks/authn';
 import { Check } from './checks/check';
 import { deprecatedFields } from './checks/deprecation';
@@ -20,7 +21,7 @@ import { Reporter, sortFindings } from './report';
 
 /** Every analyzer, Istio's (named as istioctl names them) and ours (`cdk8s-mesh.*`). */
 export const ALL_CHECKS: Check[] = [
-  destinationHosts, destinationSubsets, conflictingMeshHosts, gatewayReferences, unreachableRules, deprecatedFields,
+  admission, destinationHosts, destinationSubsets, conflictingMeshHosts, gatewayReferences, unreachableRules, deprecatedFields,
   caCertificates, subsetsSelectPods, conflictingGateways, duplicateCertificates, portNames, servicesPerWorkload,
   applicationUid, serviceEntryAddresses, envoyFilterPatches, telemetryProviders, telemetryDefaultSelector,
   lightstepProvider, sidecarDefaultSelector, namespaceInjection, blockedCidrs,
@@ -33,6 +34,7 @@ export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {
     rootNamespace: options.rootNamespace ?? 'istio-system',
     trustDomain: options.trustDomain ?? 'cluster.local',
     meshConfig: options.meshConfig ?? {},
+    analyzeRefusedObjects: options.analyzeRefusedObjects ?? false,
   };
 }
 

@@ -227,23 +227,28 @@ function walkValue(value: unknown, schema: Schema, path: string, walk: Walk, roo
 }
 
 function walkObject(value: Record<string, unknown>, schema: Schema, path: string, walk: Walk, root: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
   const properties = schema.properties;
   const additional = schema.additionalProperties;
-  const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
+  const mapValues = isSchema(additional) ? additional : undefined;
+  const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true || additional === true;
   const embedded = schema['x-kubernetes-embedded-resource'] === true;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = properties?.[key] || !isSchema(additional) ? join(path, key) : `${path}[${key}]`;
+  // Copy on write: an object nothing is pruned from or defaulted in is admitted as it is.
+  let out: Record<string, unknown> | undefined;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const child = value[key];
     const propertySchema = properties?.[key];
+    let v: unknown;
     if (propertySchema) {
-      const v = walkValue(child, propertySchema, childPath, walk);
-      if (v !== undefined) out[key] = v;
-    } else if (isSchema(additional)) {
-      const v = walkValue(child, additional, childPath, walk);
-      if (v !== undefined) out[key] = v;
-    } else if (additional === true || preserve || (embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata'))) {
-      out[key] = child;
+      v = walkValue(child, propertySchema, path ? `${path}.${key}` : key, walk);
+    } else if (mapValues) {
+      v = walkValue(child, mapValues, `${path}[${key}]`, walk);
+    } else if (preserve || (embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata'))) {
+      v = child;
     } else {
+      v = undefined;
+      const childPath = join(path, key);
       const suggestion = closest(key, Object.keys(properties ?? {}));
       walk.violations.push({
         kind: ViolationKind.UNKNOWN_FIELD,
@@ -255,36 +260,63 @@ function walkObject(value: Record<string, unknown>, schema: Schema, path: string
           : 'Remove it.',
       });
     }
+    if (v !== child && !out) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = value[keys[j]];
+    }
+    if (out && v !== undefined) out[key] = v;
   }
+  const admitted: Record<string, unknown> = out ?? value;
   // Defaults (after pruning, before validation of what is required).
-  for (const [key, propertySchema] of Object.entries(properties ?? {})) {
-    if (out[key] === undefined && propertySchema.default !== undefined && (value[key] === undefined || value[key] === null)) {
+  let result = admitted;
+  for (const [key, propertySchema] of defaultedProperties(schema)) {
+    if (result[key] === undefined && (value[key] === undefined || value[key] === null)) {
       const v = walkValue(structuredClone(propertySchema.default), propertySchema, join(path, key), walk);
-      if (v !== undefined) out[key] = v;
+      if (v !== undefined) {
+        if (result === value) result = { ...value };
+        result[key] = v;
+      }
     }
   }
   for (const key of schema.required ?? []) {
     if (root && key === 'metadata') continue;
-    if (out[key] === undefined && value[key] === undefined) {
+    if (result[key] === undefined && value[key] === undefined) {
       schemaError(walk, join(path, key), `${join(path, key)}: Required value`, `Set ${join(path, key)}.`);
     }
   }
-  const count = Object.keys(out).length;
+  const count = schema.minProperties !== undefined || schema.maxProperties !== undefined ? Object.keys(result).length : 0;
   if (schema.minProperties !== undefined && count < schema.minProperties) {
     schemaError(walk, path, `${at(path)}in body should have at least ${schema.minProperties} properties`, `Give ${path} at least ${schema.minProperties} entr${schema.minProperties === 1 ? 'y' : 'ies'}, or remove it.`);
   }
   if (schema.maxProperties !== undefined && count > schema.maxProperties) {
     schemaError(walk, path, `${at(path)}in body should have at most ${schema.maxProperties} properties`, `Give ${path} at most ${schema.maxProperties} entries.`);
   }
-  return out;
+  return result;
+}
+
+const DEFAULTED = new WeakMap<Schema, Array<[string, Schema]>>();
+
+/** The properties of an object schema that have a default (computed once per schema node). */
+function defaultedProperties(schema: Schema): Array<[string, Schema]> {
+  let list = DEFAULTED.get(schema);
+  if (!list) {
+    list = Object.entries(schema.properties ?? {}).filter(([, p]) => p.default !== undefined);
+    DEFAULTED.set(schema, list);
+  }
+  return list;
 }
 
 function walkArray(value: unknown[], schema: Schema, path: string, walk: Walk): unknown[] {
-  const out: unknown[] = [];
-  value.forEach((item, i) => {
-    const v = schema.items ? walkValue(item, schema.items, `${path}[${i}]`, walk) : item;
-    out.push(v === undefined ? null : v);
-  });
+  let out: unknown[] = value;
+  if (schema.items) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const walked = walkValue(item, schema.items, `${path}[${i}]`, walk);
+      const v = walked === undefined ? null : walked;
+      if (v !== item && out === value) out = value.slice(0, i);
+      if (out !== value) out.push(v);
+    }
+  }
   if (schema.minItems !== undefined && value.length < schema.minItems) {
     schemaError(walk, path, `${at(path)}in body should have at least ${schema.minItems} items`, `Give ${path} at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}.`);
   }
