@@ -49,13 +49,36 @@ export interface Admission {
 export type ValidationCache = WeakMap<object, ValidationResult>;
 
 /**
+ * Caches registered for a manifests array that does not change while it is analyzed (the
+ * snapshot of one synthesis, which the synth-time validation has validated already).
+ */
+const REGISTERED = new WeakMap<any[], ValidationCache>();
+
+/** Lets every analysis of `manifests` reuse `cache` (only for arrays no user code can change). */
+export function registerValidationCache(manifests: any[], cache: ValidationCache): void {
+  REGISTERED.set(manifests, cache);
+}
+
+/** The validation of one object, through `cache` when given. */
+export function validateCached(object: any, cache?: ValidationCache): ValidationResult {
+  let result = cache?.get(object);
+  if (!result) {
+    result = validateObject(object);
+    if (result.known && !result.refused) result = withWebhook(result, object);
+    cache?.set(object, result);
+  }
+  return result;
+}
+
+/**
  * Admits the manifests as a cluster would: each object is validated like the API server (and
  * Istio's webhook) validates it. A refused object is reported (IST0106) and left out, so the checks
  * only see what could exist in a cluster; unknown fields are pruned (CMA110); the same
  * kind/namespace/name defined more than once is one object, the last one (`kubectl apply`), with
  * an Info finding naming every place (CMA113).
  */
-export function admit(manifests: any[], defaultNamespace: string, cache?: ValidationCache, keepRefused = false): Admission {
+export function admit(manifests: any[], defaultNamespace: string, validationCache?: ValidationCache, keepRefused = false): Admission {
+  const cache = validationCache ?? REGISTERED.get(manifests);
   const findings: AdmissionFinding[] = [];
   const byKey = new Map<string, Res[]>();
   for (const raw of toResources(manifests, { defaultNamespace, keepInvalid: true })) {
@@ -68,12 +91,7 @@ export function admit(manifests: any[], defaultNamespace: string, cache?: Valida
       });
       continue;
     }
-    let result = cache?.get(raw.raw);
-    if (!result) {
-      result = validateObject(raw.raw);
-      if (result.known && !result.refused) result = withWebhook(result, raw.raw);
-      cache?.set(raw.raw, result);
-    }
+    const result = validateCached(raw.raw, cache);
     for (const v of result.violations) findings.push(toFinding(v, raw));
     if (result.refused && !keepRefused) continue;
     const pruned = !result.refused && result.violations.some((v) => v.kind === ViolationKind.UNKNOWN_FIELD);

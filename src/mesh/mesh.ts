@@ -5,6 +5,7 @@ import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
 import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
+import { validateOnSynth } from './synth-validation';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
@@ -77,6 +78,17 @@ export interface MeshProps {
    * @default true
    */
   readonly analyzeOnSynth?: boolean;
+
+  /**
+   * Validate every object the app synthesizes as the Kubernetes API server and Istio's webhook
+   * would (the CRD schemas and CEL rules, the Kubernetes types, ObjectMeta): an object they would
+   * refuse, or a field the API server would prune, fails `cdk8s synth` with the object's
+   * construct path and the rule (CM601–CM603). Turning it off also drops those findings from the
+   * synth-time analysis.
+   *
+   * @default true
+   */
+  readonly validateOnSynth?: boolean;
 
   /**
    * When the app is synthesized to files (`app.synth()`, `cdk8s synth`), write the topology of
@@ -270,6 +282,7 @@ export class Mesh extends Construct implements IPeer {
 
     // Validations (the analysis, CM240) share what they render within one synthesis.
     trackSynthesis(this.node.root);
+    if (props.validateOnSynth ?? true) this.node.addValidation({ validate: () => validateOnSynth(this) });
     if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
     if (props.writeTopology ?? true) this.node.addValidation({ validate: () => writeTopologyOnSynth(this) });
 

@@ -14,7 +14,10 @@ import { currentSynthesis, renderOnce } from '../internal/synthesis';
  * Codes the constructs report themselves, with the route's construct path and an
  * acknowledgement option (CM250 / CM251): the analysis of the output would only repeat them.
  */
-const REPORTED_BY_CONSTRUCTS = new Set(['CMA103', 'CMA104']);
+const REPORTED_BY_CONSTRUCTS = new Set(['CMA103', 'CMA104',
+  // What the API server and Istio's webhook say about each object: the synth-time validation
+  // (synth-validation.ts, CM6xx) reports it with the object's construct path, or is turned off.
+  'IST0106', 'IST0133', 'CMA110', 'CMA113', 'CMA114']);
 
 /** Warnings already printed, per construct tree, so repeated synths do not repeat them. */
 const PRINTED = new WeakMap<IConstruct, Set<string>>();
@@ -23,7 +26,7 @@ const PRINTED = new WeakMap<IConstruct, Set<string>>();
 const SNAPSHOT = 'analysis|snapshot';
 
 /** What the analysis of one validation pass needs from the construct tree, walked once. */
-interface AppSnapshot {
+export interface AppSnapshot {
   readonly objects: ApiObject[];
   readonly manifests: any[];
   /** Construct path of each object, by kind, namespace and name (built when a finding needs one). */
@@ -92,6 +95,18 @@ export function writeTopologyOnSynth(mesh: Mesh): string[] {
   fs.writeFileSync(path.join(outdir, 'mesh-topology.mmd'), TopologyGraph.mermaid(snapshot.manifests, options));
   fs.writeFileSync(path.join(outdir, 'mesh-topology.dot'), TopologyGraph.dot(snapshot.manifests, options));
   return [];
+}
+
+/**
+ * The app's objects, rendered once per synthesis, and its meshes: the snapshot the synth-time
+ * analysis and validation share (taken at the first of them).
+ */
+export function synthesisSnapshot(mesh: Mesh): AppSnapshot {
+  const app = mesh.node.root;
+  const memo = currentSynthesis(app)?.memo;
+  const snapshot = (memo?.get(SNAPSHOT) as AppSnapshot | undefined) ?? takeSnapshot(app, mesh);
+  memo?.set(SNAPSHOT, snapshot);
+  return snapshot;
 }
 
 /** The memo key that marks the topology as written. */
