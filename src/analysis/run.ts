@@ -17,6 +17,7 @@ import { applicationUid } from './checks/workload';
 import { Finding } from './finding';
 import { MeshIndex, ResolvedOptions } from './model';
 import { AnalysisOptions } from './options';
+import { FileProblem, Res, readManifestFiles } from './manifests';
 import { Reporter, sortFindings } from './report';
 
 /** Every analyzer, Istio's (named as istioctl names them) and ours (`cdk8s-mesh.*`). */
@@ -49,3 +50,20 @@ export function runChecks(manifests: any[], options?: AnalysisOptions, analyzers
   return sortFindings(reporter.findings);
 }
 
+
+/**
+ * Reads files and folders and analyzes what they hold, never throwing on their content: a YAML
+ * syntax error (CMA112) or a file that is no manifest (a template, CMA111) is a finding with its
+ * file and line, and the rest is analyzed.
+ */
+export function analyzeFiles(paths: string[], options?: AnalysisOptions): Finding[] {
+  const { objects, problems } = readManifestFiles(paths);
+  const reporter = new Reporter();
+  for (const p of problems) reporter.report(p.code, fileRes(p), '', p.message, p.fix);
+  return sortFindings([...reporter.findings, ...runChecks(objects, options)]);
+}
+
+/** A file, as the object a file finding is about. */
+function fileRes(p: FileProblem): Res {
+  return { kind: 'File', group: '', name: p.file, ns: '', labels: {}, annotations: {}, spec: {}, raw: {}, source: `${p.file}:${p.line}` };
+}

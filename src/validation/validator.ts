@@ -96,7 +96,7 @@ function validate(object: unknown): ValidationResult {
   const { apiVersion, kind } = object as any;
   if (typeof apiVersion !== 'string' || apiVersion === '' || typeof kind !== 'string' || kind === '') {
     const missing = typeof apiVersion !== 'string' || apiVersion === '' ? 'apiVersion' : 'kind';
-    violations.push({ kind: ViolationKind.KIND, severity: 'error', path: missing, message: `Object '${missing === 'apiVersion' ? 'apiVersion' : 'Kind'}' is missing`, fix: `Set ${missing} (a string, e.g. ${missing === 'apiVersion' ? '"networking.istio.io/v1"' : '"VirtualService"'}).` });
+    violations.push({ kind: ViolationKind.KIND, severity: 'error', path: missing, message: `${missing}: Object '${missing === 'apiVersion' ? 'apiVersion' : 'Kind'}' is missing`, fix: `Set ${missing} (a string, e.g. ${missing === 'apiVersion' ? '"networking.istio.io/v1"' : '"VirtualService"'}).` });
     return { violations, refused: true, known: false };
   }
   const group = groupOf(apiVersion);
