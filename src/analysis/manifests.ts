@@ -103,8 +103,32 @@ const GO_YAML_OPTIONS = {
   },
 };
 
-/** Go/Helm template syntax: such a file is a template, not a manifest. */
-const TEMPLATE = /\{\{[^]*?\}\}/;
+/** Where a Go/Helm template action starts outside string values, if anywhere. */
+function templateOffset(text: string, docs: any[]): number | undefined {
+  const first = text.indexOf('{{');
+  if (first < 0) return undefined;
+  if (docs.length === 0 || docs.some((d) => d.errors?.length > 0)) {
+    // Text that does not parse: a template when some `{{` stands outside quotes on its line.
+    for (const m of text.matchAll(/\{\{/g)) {
+      const before = text.slice(text.lastIndexOf('\n', m.index) + 1, m.index);
+      if ((before.split('"').length - 1) % 2 === 0 && (before.split("'").length - 1) % 2 === 0) return m.index;
+    }
+    return undefined;
+  }
+  let found: number | undefined;
+  for (const doc of docs) {
+    visit(doc, {
+      Map(_k, node: any) {
+        if (node.flow && node.range && text.startsWith('{{', node.range[0])) {
+          found = Math.min(found ?? Infinity, node.range[0]);
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+  }
+  return found;
+}
 
 /**
  * Parses a (multi-document) YAML or JSON text into plain objects, never throwing: syntax errors
@@ -115,22 +139,28 @@ export function readManifestText(text: string, fileName?: string): ParsedText {
   const objects: any[] = [];
   const problems: FileProblem[] = [];
   const lines = lineCounter(text);
-  const template = TEMPLATE.exec(text);
-  if (template) {
-    problems.push({
-      code: 'CMA111', file, line: lineOf(text, template.index),
-      message: `not a manifest: the file is a Go/Helm template (${JSON.stringify(template[0].length > 40 ? `${template[0].slice(0, 37)}...` : template[0])}); it was not analyzed`,
-      fix: 'Render it first (helm template, kustomize build) and analyze the output.',
-    });
-    return { objects, problems };
-  }
   let docs: any[];
   try {
     docs = parseAllDocuments(text, GO_YAML_OPTIONS) as any[];
   } catch (e) {
+    docs = [];
     problems.push({ code: 'CMA112', file, line: 1, message: `YAML syntax error: ${(e as Error).message}`, fix: 'Fix the YAML syntax.' });
-    return { objects, problems };
   }
+  // A Go/Helm template: `{{ … }}` where YAML would read structure (a flow mapping, or text that does
+  // not parse), not inside a string value (Prometheus annotations and Grafana legends hold `{{ }}` too).
+  const templateAt = templateOffset(text, docs);
+  if (templateAt !== undefined) {
+    const snippet = /\{\{[^]*?\}\}/.exec(text.slice(templateAt))?.[0] ?? text.slice(templateAt, templateAt + 20);
+    return {
+      objects,
+      problems: [{
+        code: 'CMA111', file, line: lineOf(text, templateAt),
+        message: `not a manifest: the file is a Go/Helm template (${JSON.stringify(snippet.length > 40 ? `${snippet.slice(0, 37)}...` : snippet)}); it was not analyzed`,
+        fix: 'Render it first (helm template, kustomize build) and analyze the output.',
+      }],
+    };
+  }
+  if (problems.length) return { objects, problems };
   for (const doc of docs) {
     if (doc.errors?.length > 0) {
       const error = doc.errors[0];
