@@ -9,6 +9,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   IST0102: Severity.INFO,
   IST0106: Severity.ERROR,
   IST0109: Severity.ERROR,
+  IST0110: Severity.ERROR,
   IST0111: Severity.ERROR,
   IST0112: Severity.ERROR,
   IST0116: Severity.WARNING,
@@ -51,6 +52,15 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA112: Severity.ERROR,
   CMA113: Severity.INFO,
   CMA114: Severity.WARNING,
+  CMA115: Severity.WARNING,
+  CMA116: Severity.WARNING,
+  CMA117: Severity.WARNING,
+  CMA118: Severity.WARNING,
+  CMA119: Severity.WARNING,
+  CMA120: Severity.WARNING,
+  CMA122: Severity.ERROR,
+  CMA124: Severity.ERROR,
+  CMA125: Severity.WARNING,
 };
 
 /** Collects findings; `severity` overrides the code's default where a check grades one code by impact. */

@@ -6,6 +6,7 @@ import { caCertificates, subsetsSelectPods } from './checks/destination-rule';
 import { envoyFilterPatches } from './checks/envoy-filter';
 import { conflictingGateways, duplicateCertificates } from './checks/gateway';
 import { namespaceInjection } from './checks/namespace';
+import { REFERENCE_CHECKS } from './checks/references';
 import { retriesAndFaults } from './checks/resilience';
 import { ambientL7Policies, tlsConflicts, uncallableServices, unenforcedJwt, unknownPrincipals } from './checks/security';
 import { portNames, servicesPerWorkload } from './checks/service';
@@ -27,6 +28,7 @@ export const ALL_CHECKS: Check[] = [
   applicationUid, serviceEntryAddresses, envoyFilterPatches, telemetryProviders, telemetryDefaultSelector,
   lightstepProvider, sidecarDefaultSelector, namespaceInjection, blockedCidrs,
   unenforcedJwt, tlsConflicts, retriesAndFaults, unknownPrincipals, uncallableServices, ambientL7Policies, sidecarEgress,
+  ...REFERENCE_CHECKS,
 ];
 
 export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {
