@@ -197,7 +197,8 @@ export class MeshIndex {
       annotations,
       podSpec,
       podSpecPath: templatePath ? `${templatePath}.spec` : 'spec',
-      serviceAccount: podSpec.serviceAccountName ?? podSpec.serviceAccount ?? 'default',
+      // An empty name is the namespace's `default` service account, as Kubernetes reads it.
+      serviceAccount: (typeof podSpec.serviceAccountName === 'string' && podSpec.serviceAccountName) || (typeof podSpec.serviceAccount === 'string' && podSpec.serviceAccount) || 'default',
       dataplane: this.dataplaneOf(res.ns, labels, annotations, podSpec),
     };
     this.workloads.push(w);

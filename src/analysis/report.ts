@@ -4,6 +4,7 @@ import { compareText } from '../internal/order';
 
 /** Default severity of every code the analysis emits (Istio's level for IST codes). */
 export const CODE_SEVERITY: Record<string, Severity> = {
+  IST0001: Severity.ERROR,
   IST0002: Severity.WARNING,
   IST0101: Severity.ERROR,
   IST0102: Severity.INFO,

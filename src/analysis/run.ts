@@ -47,7 +47,15 @@ export function runChecks(manifests: any[], options?: AnalysisOptions, analyzers
   const reporter = new Reporter();
   const ctx = { index, report: reporter.report.bind(reporter) };
   for (const check of ALL_CHECKS) {
-    if (!analyzers || analyzers.includes(check.analyzer)) check.run(ctx);
+    if (analyzers && !analyzers.includes(check.analyzer)) continue;
+    try {
+      check.run(ctx);
+    } catch (e) {
+      // Never let one analyzer's bug stop the analysis of everything else: report it as what it is.
+      reporter.report('IST0001', { kind: 'Analyzer', group: '', name: check.analyzer, ns: '', labels: {}, annotations: {}, spec: {}, raw: {} }, '',
+        `Internal error in analyzer ${check.analyzer}: ${(e as Error).message}. Its other findings are missing.`,
+        'Report this as a cdk8s-mesh bug, with the manifests.');
+    }
   }
   return sortFindings(reporter.findings);
 }
