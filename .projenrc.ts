@@ -22,8 +22,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Bundled (not jsii) runtime dependencies: used only inside the library and its CLI,
-  // never in the public API.
-  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21', '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@^2.6.2'],
+  // never in the public API. @bufbuild/cel (with its peer @bufbuild/protobuf) evaluates the CRDs'
+  // CEL rules; @bufbuild/re2 is its RE2 engine, which also checks the CRDs' patterns.
+  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21', '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@^2.6.2', '@bufbuild/re2@0.6.1'],
   devDeps: [
     'ajv@^8.20.0',
     'cdk8s-cli@^2.207.60',

@@ -1,7 +1,7 @@
-import { Res, toResources } from './manifests';
 import { Severity } from './finding';
-import { istioWebhookViolations } from '../validation/webhook';
+import { Res, toResources } from './manifests';
 import { ValidationResult, Violation, ViolationKind, validateObject } from '../validation/validator';
+import { istioWebhookViolations } from '../validation/webhook';
 
 /** A finding about admission, reported by the admission check (the index is built before any reporter exists). */
 export interface AdmissionFinding {
@@ -18,14 +18,36 @@ export interface AdmissionFinding {
  * group (`example.com/v1 Service`) is indexed under `<Kind>.<group>`, so no check mistakes it for one.
  */
 const EXPECTED_GROUP: Record<string, string> = {
-  Service: '', Pod: '', Namespace: '', ServiceAccount: '', ConfigMap: '', Secret: '', Endpoints: '',
-  Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps', Job: 'batch', CronJob: 'batch',
-  Rollout: 'argoproj.io', Application: 'argoproj.io', AppProject: 'argoproj.io',
-  VirtualService: 'networking.istio.io', DestinationRule: 'networking.istio.io', ServiceEntry: 'networking.istio.io',
-  Sidecar: 'networking.istio.io', WorkloadEntry: 'networking.istio.io', WorkloadGroup: 'networking.istio.io',
-  EnvoyFilter: 'networking.istio.io', ProxyConfig: 'networking.istio.io',
-  AuthorizationPolicy: 'security.istio.io', PeerAuthentication: 'security.istio.io', RequestAuthentication: 'security.istio.io',
-  Telemetry: 'telemetry.istio.io', WasmPlugin: 'extensions.istio.io', TrafficExtension: 'extensions.istio.io',
+  Service: '',
+  Pod: '',
+  Namespace: '',
+  ServiceAccount: '',
+  ConfigMap: '',
+  Secret: '',
+  Endpoints: '',
+  Deployment: 'apps',
+  StatefulSet: 'apps',
+  DaemonSet: 'apps',
+  ReplicaSet: 'apps',
+  Job: 'batch',
+  CronJob: 'batch',
+  Rollout: 'argoproj.io',
+  Application: 'argoproj.io',
+  AppProject: 'argoproj.io',
+  VirtualService: 'networking.istio.io',
+  DestinationRule: 'networking.istio.io',
+  ServiceEntry: 'networking.istio.io',
+  Sidecar: 'networking.istio.io',
+  WorkloadEntry: 'networking.istio.io',
+  WorkloadGroup: 'networking.istio.io',
+  EnvoyFilter: 'networking.istio.io',
+  ProxyConfig: 'networking.istio.io',
+  AuthorizationPolicy: 'security.istio.io',
+  PeerAuthentication: 'security.istio.io',
+  RequestAuthentication: 'security.istio.io',
+  Telemetry: 'telemetry.istio.io',
+  WasmPlugin: 'extensions.istio.io',
+  TrafficExtension: 'extensions.istio.io',
 };
 
 /**
@@ -85,7 +107,9 @@ export function admit(manifests: any[], defaultNamespace: string, validationCach
     if (!raw.raw || typeof raw.raw !== 'object' || Array.isArray(raw.raw)) continue;
     if (raw.raw.apiVersion === undefined && raw.raw.kind === undefined) {
       findings.push({
-        code: 'CMA111', res: raw, path: '',
+        code: 'CMA111',
+        res: raw,
+        path: '',
         message: 'not a manifest: the document has neither apiVersion nor kind, so it is no Kubernetes object; it was not analyzed',
         fix: 'Remove the file from the analyzed folders, or give the object its apiVersion and kind.',
       });
@@ -108,7 +132,9 @@ export function admit(manifests: any[], defaultNamespace: string, validationCach
     if (list.length > 1) {
       const places = list.map((r, i) => `${r.source ?? `manifest ${i + 1}`}`);
       findings.push({
-        code: 'CMA113', res: last, path: '',
+        code: 'CMA113',
+        res: last,
+        path: '',
         message: `${last.kind} ${last.ns ? `${last.ns}/` : ''}${last.name} is defined ${list.length} times (${places.join(', ')}): applied together they are one object, the last one (${places[places.length - 1]}), as kubectl apply would leave it.`,
         fix: 'Keep one definition, or check that the last one is the one you mean.',
       });
@@ -127,7 +153,9 @@ function toFinding(v: Violation, res: Res): AdmissionFinding {
   switch (v.kind) {
     case ViolationKind.UNKNOWN_FIELD:
       return {
-        code: 'CMA110', res, path: v.path,
+        code: 'CMA110',
+        res,
+        path: v.path,
         message: `Unknown field "${v.path}": the API server prunes it (the object is stored without it), and kubectl apply, which validates strictly by default, refuses the object.`,
         fix: v.fix,
       };
@@ -139,7 +167,9 @@ function toFinding(v: Violation, res: Res): AdmissionFinding {
         : { code: 'IST0133', res, path: v.path, message: `Istio's validating webhook warns: ${v.message}`, fix: v.fix };
     default:
       return {
-        code: 'IST0106', res, path: v.path,
+        code: 'IST0106',
+        res,
+        path: v.path,
         message: `The API server refuses the object: ${v.message}${v.rule && !v.message.includes(v.rule) ? ` (rule: ${v.rule.replace(/\s+/g, ' ').trim()})` : ''}`,
         fix: v.fix,
       };

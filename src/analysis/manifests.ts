@@ -154,7 +154,9 @@ export function readManifestText(text: string, fileName?: string): ParsedText {
     return {
       objects,
       problems: [{
-        code: 'CMA111', file, line: lineOf(text, templateAt),
+        code: 'CMA111',
+        file,
+        line: lineOf(text, templateAt),
         message: `not a manifest: the file is a Go/Helm template (${JSON.stringify(snippet.length > 40 ? `${snippet.slice(0, 37)}...` : snippet)}); it was not analyzed`,
         fix: 'Render it first (helm template, kustomize build) and analyze the output.',
       }],
@@ -180,7 +182,9 @@ export function readManifestText(text: string, fileName?: string): ParsedText {
     const line = lines(doc.contents?.range?.[0] ?? 0);
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({
-        code: 'CMA111', file, line,
+        code: 'CMA111',
+        file,
+        line,
         message: `not a manifest: the document is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object`,
         fix: 'Write each object as a mapping with apiVersion, kind and metadata (use kind: List for several).',
       });

@@ -1,5 +1,5 @@
-import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission';
+import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res } from './manifests';
 import { compareText } from '../internal/order';
 
@@ -243,7 +243,7 @@ export class ServiceRegistry {
     for (const se of index.of('ServiceEntry')) {
       const entry: RegistryEntry = {
         res: se,
-        ports: (se.spec.ports ?? []).map((p: any) => p.number),
+        ports: (Array.isArray(se.spec.ports) ? se.spec.ports : []).map((p: any) => p?.number),
         workloadSelector: se.spec.workloadSelector?.labels,
       };
       const scopes = exportScopes(se.spec.exportTo, se.ns);
@@ -253,7 +253,7 @@ export class ServiceRegistry {
     }
     for (const svc of index.of('Service')) {
       const fqdn = toFqdn(svc.name, svc.ns);
-      const entry: RegistryEntry = { res: svc, ports: (svc.spec.ports ?? []).map((p: any) => p.port) };
+      const entry: RegistryEntry = { res: svc, ports: (Array.isArray(svc.spec.ports) ? svc.spec.ports : []).map((p: any) => p?.port) };
       const anno = svc.annotations['networking.istio.io/exportTo'];
       const scopes = anno ? anno.split(',').map((s) => (s.trim() === '.' ? svc.ns : s.trim())) : ['*'];
       for (const scope of scopes) this.add(scope, fqdn, entry);

@@ -16,9 +16,9 @@ import { lightstepProvider, telemetryDefaultSelector, telemetryProviders } from 
 import { conflictingMeshHosts, destinationHosts, destinationSubsets, gatewayReferences, unreachableRules } from './checks/virtual-service';
 import { applicationUid } from './checks/workload';
 import { Finding } from './finding';
+import { FileProblem, Res, readManifestFiles } from './manifests';
 import { MeshIndex, ResolvedOptions } from './model';
 import { AnalysisOptions } from './options';
-import { FileProblem, Res, readManifestFiles } from './manifests';
 import { Reporter, sortFindings } from './report';
 
 /** Every analyzer, Istio's (named as istioctl names them) and ours (`cdk8s-mesh.*`). */

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // IP and CIDR arithmetic
 // CEL as the Kubernetes API server evaluates `x-kubernetes-validations`: cel-es (@bufbuild/cel)
 // with the Kubernetes libraries the CRDs call (url, ip/cidr, quantity, lists, regex), RE2 regexes.
 import {
@@ -78,7 +79,7 @@ export function parseGoUrl(raw: string, viaRequest: boolean): GoUrl | string {
     const hostError = checkHost(host);
     if (hostError) return hostError;
   }
-  if (/%(?![0-9a-fA-F]{2})/.test(rest)) return `invalid URL escape in path`;
+  if (/%(?![0-9a-fA-F]{2})/.test(rest)) return 'invalid URL escape in path';
   return { scheme, opaque: '', host, path: rest, rawQuery };
 }
 
@@ -229,7 +230,21 @@ function ipString(ip: Ip): string {
 
 const QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
 const SUFFIX: Record<string, number> = {
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
 };
 
 export function parseQuantity(text: string): number | undefined {
@@ -248,7 +263,7 @@ const QUANTITY_MARK = '\u0000quantity';
 
 function toQuantity(text: string): any {
   const value = parseQuantity(text);
-  if (value === undefined) throw new CelLibraryError(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+  if (value === undefined) throw new CelLibraryError('quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'');
   return new Map<string, unknown>([[QUANTITY_MARK, value]]);
 }
 
@@ -310,7 +325,9 @@ const KUBERNETES_LIBRARY: CelFunc[] = [
   }),
   celMethod('isGlobalUnicast', DYN, [], BOOL, function isGlobalUnicast(this: unknown) {
     const ip = ipOf(this);
-    if (ip.family === 4) return !(ip.value === 0n || ip.value === 0xffffffffn || ip.value >> 24n === 127n || ip.value >> 28n === 14n || ip.value >> 16n === 0xa9fen);
+    if (ip.family === 4) {
+      return !(ip.value === 0n || ip.value === 0xffffffffn || ip.value >> 24n === 127n || ip.value >> 28n === 14n || ip.value >> 16n === 0xa9fen);
+    }
     return !(ip.value === 0n || ip.value === 1n || ip.value >> 120n === 0xffn || ip.value >> 118n === 0x3fan);
   }),
   celFunc('isCIDR', [STRING], BOOL, (s) => typeof parseCidr(s) !== 'string'),

@@ -4,31 +4,31 @@ import * as path from 'path';
 
 /** A resolved schema node: OpenAPI keywords, children as objects. */
 export interface Schema {
-  readonly type?: string;
-  readonly properties?: Record<string, Schema>;
-  readonly required?: string[];
-  readonly additionalProperties?: Schema | boolean;
-  readonly items?: Schema;
-  readonly allOf?: Schema[];
-  readonly anyOf?: Schema[];
-  readonly oneOf?: Schema[];
-  readonly not?: Schema;
-  readonly enum?: unknown[];
-  readonly pattern?: string;
-  readonly format?: string;
-  readonly default?: unknown;
-  readonly nullable?: boolean;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly exclusiveMinimum?: boolean;
-  readonly exclusiveMaximum?: boolean;
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly minItems?: number;
-  readonly maxItems?: number;
-  readonly minProperties?: number;
-  readonly maxProperties?: number;
-  readonly multipleOf?: number;
+  readonly 'type'?: string;
+  readonly 'properties'?: Record<string, Schema>;
+  readonly 'required'?: string[];
+  readonly 'additionalProperties'?: Schema | boolean;
+  readonly 'items'?: Schema;
+  readonly 'allOf'?: Schema[];
+  readonly 'anyOf'?: Schema[];
+  readonly 'oneOf'?: Schema[];
+  readonly 'not'?: Schema;
+  readonly 'enum'?: unknown[];
+  readonly 'pattern'?: string;
+  readonly 'format'?: string;
+  readonly 'default'?: unknown;
+  readonly 'nullable'?: boolean;
+  readonly 'minimum'?: number;
+  readonly 'maximum'?: number;
+  readonly 'exclusiveMinimum'?: boolean;
+  readonly 'exclusiveMaximum'?: boolean;
+  readonly 'minLength'?: number;
+  readonly 'maxLength'?: number;
+  readonly 'minItems'?: number;
+  readonly 'maxItems'?: number;
+  readonly 'minProperties'?: number;
+  readonly 'maxProperties'?: number;
+  readonly 'multipleOf'?: number;
   readonly 'x-kubernetes-preserve-unknown-fields'?: boolean;
   readonly 'x-kubernetes-int-or-string'?: boolean;
   readonly 'x-kubernetes-embedded-resource'?: boolean;
@@ -85,8 +85,13 @@ function load(): Loaded {
       const apiVersion = id.slice(0, slash);
       const kind = id.slice(slash + 1);
       kinds.set(id, {
-        apiVersion, kind, schema: nodes[entry.root], namespaced: entry.namespaced, builtin: file === 'kubernetes.json',
-        source: data.source, deprecated: entry.deprecated,
+        apiVersion,
+        kind,
+        schema: nodes[entry.root],
+        namespaced: entry.namespaced,
+        builtin: file === 'kubernetes.json',
+        source: data.source,
+        deprecated: entry.deprecated,
       });
       const group = groupOf(apiVersion);
       const byKind = served.get(group) ?? new Map<string, string[]>();

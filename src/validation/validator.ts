@@ -152,13 +152,13 @@ function validateMetadata(metadata: unknown, entry: KindSchema, walk: Walk): any
     let size = 0;
     for (const [key, value] of Object.entries(map)) {
       const keyProblem = qualifiedNameProblem(key);
-      if (keyProblem) report(`metadata.${field}`, `metadata.${field}: Invalid value: ${JSON.stringify(key)}: ${keyProblem}`, `Use a key of at most 63 characters (letters, digits, '-', '_', '.'), optionally prefixed by a DNS subdomain and '/'.`);
+      if (keyProblem) report(`metadata.${field}`, `metadata.${field}: Invalid value: ${JSON.stringify(key)}: ${keyProblem}`, 'Use a key of at most 63 characters (letters, digits, \'-\', \'_\', \'.\'), optionally prefixed by a DNS subdomain and \'/\'.');
       if (isLabel && typeof value === 'string' && (value.length > 63 || !LABEL_VALUE.test(value))) {
         report(`metadata.labels[${key}]`, `metadata.labels: Invalid value: ${JSON.stringify(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63 characters)`, 'Shorten the value or replace the other characters.');
       }
       if (!isLabel && typeof value === 'string') size += key.length + value.length;
     }
-    if (size > 256 * 1024) report('metadata.annotations', `metadata.annotations: Too long: must have at most 262144 bytes`, 'Move large data out of annotations (into a ConfigMap).');
+    if (size > 256 * 1024) report('metadata.annotations', 'metadata.annotations: Too long: must have at most 262144 bytes', 'Move large data out of annotations (into a ConfigMap).');
   }
   return meta;
 }
@@ -311,7 +311,9 @@ function walkArray(value: unknown[], schema: Schema, path: string, walk: Walk): 
   if (schema.items) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      const walked = walkValue(item, schema.items, `${path}[${i}]`, walk);
+      // Go's decoder makes a null item of a list of structs a zero-valued struct (built-in kinds).
+      const input = item === null && walk.builtin && schema.items.type === 'object' ? {} : item;
+      const walked = walkValue(input, schema.items, `${path}[${i}]`, walk);
       const v = walked === undefined ? null : walked;
       if (v !== item && out === value) out = value.slice(0, i);
       if (out !== value) out.push(v);

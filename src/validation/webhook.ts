@@ -113,7 +113,8 @@ function virtualService(spec: Record<string, any>, report: Report): void {
     const retries = rule.retries;
     if (isObject(retries)) {
       checkDuration(retries.perTryTimeout, `${path}.retries.perTryTimeout`, report);
-      if (retries.attempts === 0 && (retries.perTryTimeout !== undefined || retries.retryOn !== undefined || retries.retryRemoteLocalities !== undefined)) {
+      const tuned = retries.perTryTimeout !== undefined || retries.retryOn !== undefined || retries.retryRemoteLocalities !== undefined;
+      if (retries.attempts === 0 && tuned) {
         report(`${path}.retries`, 'http retry policy configured when attempts are set to 0 (disabled)', 'Remove perTryTimeout/retryOn, or allow some attempts.');
       }
       if (typeof retries.retryOn === 'string') {
@@ -168,7 +169,7 @@ function gateway(object: any, spec: Record<string, any>, report: Report): void {
     });
     const tls = isObject(server.tls) ? server.tls : undefined;
     if ((protocol === 'HTTPS' || protocol === 'TLS') && !tls) {
-      report(`${path}.tls`, `server must have TLS settings for HTTPS/TLS protocols`, 'Add tls (e.g. mode: SIMPLE with credentialName), or use protocol HTTP.');
+      report(`${path}.tls`, 'server must have TLS settings for HTTPS/TLS protocols', 'Add tls (e.g. mode: SIMPLE with credentialName), or use protocol HTTP.');
     } else if (tls && protocol !== undefined && protocol !== 'HTTPS' && protocol !== 'TLS') {
       const redirectOnly = protocol === 'HTTP' && Object.keys(tls).every((k) => k === 'httpsRedirect');
       if (!redirectOnly) report(`${path}.tls`, `server cannot have TLS settings for plain text ${protocol} ports`, 'Remove tls (only httpsRedirect is allowed on HTTP), or use protocol HTTPS/TLS.');
