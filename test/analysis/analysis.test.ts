@@ -151,7 +151,7 @@ spec: { mtls: { mode: STRICT } }
   });
 });
 
-test('a 1,000-service mesh (11,000 objects) analyzes in well under two seconds', () => {
+test('a 1,000-service mesh (11,000 objects) is admitted and analyzed in well under two and a half seconds', () => {
   const manifests = syntheticMesh(1000);
   expect(manifests.length).toBeGreaterThan(10000);
   // Once per process: loading the validator (the CEL evaluator, the schemas) costs a few hundred ms
@@ -161,7 +161,9 @@ test('a 1,000-service mesh (11,000 objects) analyzes in well under two seconds',
   const findings = MeshAnalysis.analyze(manifests);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   expect(findings).toEqual([]);
-  expect(ms).toBeLessThan(2000);
+  // The admission (every object validated as the API server would, about 150 ms here) came on top
+  // of the 2 s this test allowed for the checks alone.
+  expect(ms).toBeLessThan(2500);
 });
 
 test('IST0145: Gateways whose selector strings contain one another conflict only when a pod matches both', () => {
