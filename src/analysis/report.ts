@@ -60,6 +60,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA119: Severity.WARNING,
   CMA120: Severity.WARNING,
   CMA122: Severity.ERROR,
+  CMA123: Severity.ERROR,
   CMA124: Severity.ERROR,
   CMA125: Severity.WARNING,
 };

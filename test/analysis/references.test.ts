@@ -132,6 +132,17 @@ describe("Kiali's validations", () => {
 
   const peerAuth = (mode: string) => `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: default, namespace: shop }\nspec: { mtls: { mode: ${mode} } }\n`;
 
+  test('CMA123 (KIA0207): a mesh-wide DestinationRule (*.local) disabling TLS towards STRICT servers', () => {
+    const dr = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: plaintext, namespace: istio-system }\nspec: { host: "*.local", trafficPolicy: { tls: { mode: DISABLE } } }\n';
+    const findings = analyze(docs(BASE, peerAuth('STRICT'), dr));
+    expect(only(findings, 'CMA123')).toEqual([expect.objectContaining({
+      name: 'plaintext',
+      path: 'spec.trafficPolicy.tls.mode',
+      message: 'tls mode DISABLE for every host of *.local contradicts the servers\' mTLS: shop/reviews:9080 (STRICT) (PeerAuthentication shop/default): plaintext connections to STRICT servers are refused.',
+    })]);
+    expect(only(analyze(docs(BASE, peerAuth('PERMISSIVE'), dr)), 'CMA123')).toEqual([]);
+  });
+
   test('CMA124 (KIA0105): identity rules on workloads whose mTLS is disabled', () => {
     const findings = analyze(docs(BASE, peerAuth('DISABLE'), policy('{ selector: { matchLabels: { app: reviews } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }] }] }')));
     expect(only(findings, 'CMA124')).toEqual([expect.objectContaining({

@@ -1,10 +1,10 @@
 // Kiali's validations that need no cluster (kiali/kiali models/checks.go), as CMA codes: references
 // to namespaces, workloads, hosts and ports the manifests do not have, objects that overlap, and
 // identity rules where mTLS cannot provide an identity.
-import { isWildcard, toFqdn } from '../hosts';
+import { hostCoveredBy, isWildcard, toFqdn } from '../hosts';
 import { Res } from '../manifests';
 import { fullName, MeshIndex, push, Workload } from '../model';
-import { SimulatorEngine } from '../simulator-engine';
+import { SimulatorEngine, targetPortOf } from '../simulator-engine';
 import { Check, CheckContext, list } from './check';
 import { closest } from '../../validation/validator';
 
@@ -328,7 +328,49 @@ function reportIdentity(ctx: CheckContext, engine: SimulatorEngine, ap: Res, wor
   });
 }
 
+/**
+ * CMA123 (Kiali KIA0207, KIA0208, KIA0401, KIA0501): the TLS mode of a DestinationRule with a
+ * wildcard host (`*.local`, `*.<ns>.svc.cluster.local`, mesh-wide in the root namespace) against the
+ * PeerAuthentication (workload, namespace or mesh-wide) of the Services it covers: DISABLE towards
+ * STRICT servers refuses the connections, ISTIO_MUTUAL towards servers with mTLS disabled too.
+ * (Exact hosts are CMA102's.)
+ */
+export const wildcardTlsConflicts: Check = {
+  analyzer: 'cdk8s-mesh.ReferenceAnalyzer',
+  run(ctx) {
+    const { index } = ctx;
+    const engine = SimulatorEngine.of(index);
+    for (const dr of index.of('DestinationRule')) {
+      const host = dr.spec.host;
+      const mode = dr.spec.trafficPolicy?.tls?.mode;
+      if (typeof host !== 'string' || !isWildcard(host) || (mode !== 'DISABLE' && mode !== 'ISTIO_MUTUAL')) continue;
+      const conflicts: string[] = [];
+      let policy: Res | undefined;
+      for (const svc of index.of('Service')) {
+        if (!hostCoveredBy(toFqdn(svc.name, svc.ns), host)) continue;
+        for (const w of index.serviceWorkloads(svc)) {
+          if (w.dataplane !== 'sidecar') continue;
+          for (const port of arrayOf(svc.spec.ports)) {
+            if (!port || typeof port !== 'object') continue;
+            const server = engine.mtlsMode(w, targetPortOf(w, port));
+            if ((mode === 'DISABLE' && server.mode === 'STRICT') || (mode === 'ISTIO_MUTUAL' && server.mode === 'DISABLE')) {
+              conflicts.push(`${fullName(svc)}:${(port as any).port} (${server.mode})`);
+              policy ??= server.policy;
+            }
+          }
+        }
+      }
+      if (conflicts.length === 0) continue;
+      const unique = [...new Set(conflicts)];
+      ctx.report('CMA123', dr, 'spec.trafficPolicy.tls.mode',
+        `tls mode ${mode} for every host of ${host} contradicts the servers' mTLS: ${list(unique.slice(0, 3))}${unique.length > 3 ? ` and ${unique.length - 3} more` : ''}${policy ? ` (PeerAuthentication ${fullName(policy)})` : ''}: ${mode === 'DISABLE' ? 'plaintext connections to STRICT servers are refused' : 'mTLS connections to servers with mTLS disabled fail'}.`,
+        mode === 'DISABLE' ? 'Remove the tls block (auto mTLS follows the servers), or make the servers PERMISSIVE.' : 'Remove the tls block (auto mTLS follows the servers), or enable mTLS on those servers.');
+    }
+  },
+};
+
 export const REFERENCE_CHECKS: Check[] = [
+  wildcardTlsConflicts,
   sourceNamespaces, selectorsWithoutWorkloads, conflictingSidecars, duplicateDestinationRules, duplicateServiceEntries,
   sidecarEgressHosts, serviceTargetPorts, matchGateways, exportToNamespaces, identityWithoutMtls,
 ];
