@@ -44,6 +44,21 @@ spec: { hosts: [db.example.com], addresses: [10.0.0.0/24], ports: [{ number: 543
     expect(only(findings, 'IST0101').map((f) => f.message)).toEqual([expect.stringContaining('"v2"')]);
   });
 
+  test('a kind the analysis reads, from another API group, is not taken for it (nor validated: its group is unknown)', () => {
+    const lookalike = 'apiVersion: example.com/v1\nkind: Service\nmetadata: { name: reviews, namespace: shop }\nspec: { ports: "not a list" }\n';
+    const findings = MeshAnalysis.analyze(MeshAnalysis.parseYaml(lookalike));
+    expect(findings.filter((f) => f.severity !== 'Info')).toEqual([]);
+  });
+
+  test('analyzeRefusedObjects analyzes refused objects too (as istioctl analyze does with files), still reporting them', () => {
+    const vs = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r, namespace: shop }\nspec: { hosts: [reviews], http: [{ route: [{ destination: { host: missing } }], timeout: 0.5ms }] }\n';
+    const manifests = MeshAnalysis.parseYaml(docs(BASE, vs));
+    expect(only(MeshAnalysis.analyze(manifests), 'IST0101')).toEqual([]);
+    const all = MeshAnalysis.analyze(manifests, { analyzeRefusedObjects: true });
+    expect(only(all, 'IST0106')).toEqual([expect.objectContaining({ path: 'spec.http[0].timeout', message: expect.stringContaining('must be a valid duration greater than 1ms') })]);
+    expect(only(all, 'IST0101')).toEqual([expect.objectContaining({ path: 'spec.http[0].route[0].destination.host' })]);
+  });
+
   test("IST0106 from Istio's webhook: an AuthorizationPolicy path with * inside", () => {
     const findings = analyze(docs(BASE, policy('{ rules: [{ to: [{ operation: { paths: ["/api/*/items"] } }] }] }')));
     expect(only(findings, 'IST0106')).toEqual([expect.objectContaining({
