@@ -156,7 +156,7 @@ test('a 1,000-service mesh (11,000 objects) is admitted and analyzed in well und
   expect(manifests.length).toBeGreaterThan(10000);
   // Once per process: loading the validator (the CEL evaluator, the schemas) costs a few hundred ms
   // whatever the size; what is measured here is the analysis of 11,000 objects.
-  MeshAnalysis.analyze(syntheticMesh(2));
+  MeshAnalysis.analyze(syntheticMesh(50));
   const start = process.hrtime.bigint();
   const findings = MeshAnalysis.analyze(manifests);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
