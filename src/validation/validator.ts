@@ -121,6 +121,7 @@ function validate(object: unknown): ValidationResult {
   const { metadata, status: _status, ...rest } = object as any;
   const admitted: any = walkValue(rest, entry.schema, '', walk, true) ?? {};
   admitted.metadata = validateMetadata(metadata, entry, walk);
+  if (entry.builtin) checkPodTemplate(admitted, entry.kind, walk);
   if ((object as any).status !== undefined) admitted.status = (object as any).status;
   return { violations, refused: violations.some(refuses), known: true, admitted };
 }
@@ -161,6 +162,30 @@ function validateMetadata(metadata: unknown, entry: KindSchema, walk: Walk): any
     if (size > 256 * 1024) report('metadata.annotations', 'metadata.annotations: Too long: must have at most 262144 bytes', 'Move large data out of annotations (into a ConfigMap).');
   }
   return meta;
+}
+
+/** Where the built-in workload kinds keep their pod spec. */
+const POD_SPECS: Record<string, string[]> = {
+  Pod: ['spec'], Deployment: ['spec', 'template', 'spec'], StatefulSet: ['spec', 'template', 'spec'], DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'], Job: ['spec', 'template', 'spec'], ReplicationController: ['spec', 'template', 'spec'],
+  PodTemplate: ['template', 'spec'], CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+/**
+ * What the API server's Go validation checks in a pod spec beyond its types and that the analysis
+ * relies on: the service account name (the workload's mTLS identity) is a DNS subdomain.
+ */
+function checkPodTemplate(object: any, kind: string, walk: Walk): void {
+  const at = POD_SPECS[kind];
+  if (!at) return;
+  const spec = at.reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), object);
+  if (!spec || typeof spec !== 'object') return;
+  for (const field of ['serviceAccountName', 'serviceAccount']) {
+    const name = spec[field];
+    const path = `${at.join('.')}.${field}`;
+    const problem = typeof name === 'string' && name !== '' ? nameProblem(name, 'dns-subdomain') : undefined;
+    if (problem) schemaError(walk, path, `${path}: Invalid value: ${JSON.stringify(name)}: ${problem}`, nameFix('dns-subdomain'));
+  }
 }
 
 function nameProblem(name: string, rule: string): string | undefined {

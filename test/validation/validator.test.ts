@@ -81,6 +81,16 @@ describe('API server semantics', () => {
     expect(errors({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', creationTimestamp: null }, data: null })).toEqual([]);
   });
 
+  test("the pod spec's service account name (the workload's identity) must be a DNS subdomain, as the API server checks", () => {
+    const deployment = (sa: string) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' },
+      spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { serviceAccountName: sa, containers: [{ name: 'c', image: 'i' }] } } },
+    });
+    expect(errors(deployment('*'))).toEqual([expect.stringMatching(/^spec\.template\.spec\.serviceAccountName: Invalid value: "\*": a lowercase RFC 1123 subdomain/)]);
+    expect(errors(deployment('reviews'))).toEqual([]);
+    expect(errors(deployment(''))).toEqual([]); // empty: the namespace's default service account
+  });
+
   test('a version that is not served, and a kind the group does not have', () => {
     expect(errors({ apiVersion: 'networking.istio.io/v1alpha1', kind: 'VirtualService', metadata: { name: 'v' } }))
       .toEqual(['no matches for kind "VirtualService" in version "networking.istio.io/v1alpha1"']);
