@@ -166,9 +166,15 @@ function validateMetadata(metadata: unknown, entry: KindSchema, walk: Walk): any
 
 /** Where the built-in workload kinds keep their pod spec. */
 const POD_SPECS: Record<string, string[]> = {
-  Pod: ['spec'], Deployment: ['spec', 'template', 'spec'], StatefulSet: ['spec', 'template', 'spec'], DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'], Job: ['spec', 'template', 'spec'], ReplicationController: ['spec', 'template', 'spec'],
-  PodTemplate: ['template', 'spec'], CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  PodTemplate: ['template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
 
 /**
@@ -176,13 +182,13 @@ const POD_SPECS: Record<string, string[]> = {
  * relies on: the service account name (the workload's mTLS identity) is a DNS subdomain.
  */
 function checkPodTemplate(object: any, kind: string, walk: Walk): void {
-  const at = POD_SPECS[kind];
-  if (!at) return;
-  const spec = at.reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), object);
+  const location = POD_SPECS[kind];
+  if (!location) return;
+  const spec = location.reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), object);
   if (!spec || typeof spec !== 'object') return;
   for (const field of ['serviceAccountName', 'serviceAccount']) {
     const name = spec[field];
-    const path = `${at.join('.')}.${field}`;
+    const path = `${location.join('.')}.${field}`;
     const problem = typeof name === 'string' && name !== '' ? nameProblem(name, 'dns-subdomain') : undefined;
     if (problem) schemaError(walk, path, `${path}: Invalid value: ${JSON.stringify(name)}: ${problem}`, nameFix('dns-subdomain'));
   }
