@@ -83,7 +83,9 @@ describe('API server semantics', () => {
 
   test("the pod spec's service account name (the workload's identity) must be a DNS subdomain, as the API server checks", () => {
     const deployment = (sa: string) => ({
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
       spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { serviceAccountName: sa, containers: [{ name: 'c', image: 'i' }] } } },
     });
     expect(errors(deployment('*'))).toEqual([expect.stringMatching(/^spec\.template\.spec\.serviceAccountName: Invalid value: "\*": a lowercase RFC 1123 subdomain/)]);
