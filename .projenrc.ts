@@ -22,8 +22,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Bundled (not jsii) runtime dependencies: used only inside the library and its CLI,
-  // never in the public API.
-  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21'],
+  // never in the public API. @bufbuild/cel (with its peer @bufbuild/protobuf) evaluates the CRDs'
+  // CEL rules; @bufbuild/re2 is its RE2 engine, which also checks the CRDs' patterns.
+  bundledDeps: ['yaml@^2.9.1', '@grafana/grafana-foundation-sdk@0.0.21', '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@^2.6.2', '@bufbuild/re2@0.6.1'],
   devDeps: [
     'ajv@^8.20.0',
     'cdk8s-cli@^2.207.60',
@@ -89,6 +90,16 @@ project.addTask('import:istio', {
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-istio.ts',
 });
 project.eslint?.addIgnorePattern('src/imports/');
+
+// The validation data (structural schemas and CEL rules of every kind the library writes or
+// reads), generated from the CRDs and cdk8s-plus-27 into src/schemas/*.json and committed; the
+// conformance tests check that it still equals what the CRDs yield.
+project.addTask('import:schemas', {
+  description: 'Regenerate src/schemas/*.json from the CRDs (MESH_CRDS_DIR, default ../shared/crds) and cdk8s-plus-27',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-schemas.ts',
+});
+// jsii compiles only TypeScript: the data files go beside the compiled validator.
+project.compileTask.exec('node -e "const fs=require(\'fs\');fs.mkdirSync(\'lib/schemas\',{recursive:true});for(const f of fs.readdirSync(\'src/schemas\'))fs.copyFileSync(\'src/schemas/\'+f,\'lib/schemas/\'+f)"');
 // Docs snippets import the package by its name, resolved through test/tsconfig.json's paths.
 project.eslint?.addOverride({
   files: ['test/**/*.ts'],

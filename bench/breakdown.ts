@@ -6,6 +6,8 @@ import { bareApp } from './measure';
 import { buildBenchMesh } from './mesh';
 import * as run from '../src/analysis/run';
 import { MeshSimulator } from '../src/analysis/simulator';
+import { _proofs } from '../src/mesh/promises';
+import * as synthValidation from '../src/mesh/synth-validation';
 
 /** Milliseconds of one synthesis by phase; `cdk8s_rest` is what is left (tree walks, validations, dependency graphs). */
 export interface Breakdown {
@@ -17,8 +19,13 @@ export interface Breakdown {
   readonly render_other: number;
   /** The checks of the analysis at synth (its rendering of the objects is counted as rendering). */
   readonly analysis: number;
-  /** Tracing the declarations' promises at synth (declared calls, CM240). */
+  /** Tracing the declarations' promises at synth (CM228, CM240, CM332-CM334, CM506, CM517). */
   readonly promises: number;
+  /**
+   * The synth-time validation (`validateOnSynth`: every object against the API server's schemas,
+   * CEL rules and Istio's webhook; the analysis then reuses its results).
+   */
+  readonly validation: number;
   /** `Yaml.stringify`. */
   readonly yaml: number;
   /** The rest of `synthYaml()`: validation passes, dependency graphs, tree walks. */
@@ -35,7 +42,7 @@ const KPLUS_CLASSES = new Set<unknown>(Object.values(kplus.k8s));
  * minus the time of wrapped functions it calls (so a render inside the analysis is a render).
  */
 function timed(app: App, synth: () => void): Omit<Breakdown, 'build' | 'total'> & { synth: number } {
-  const spent: Record<Phase, number> = { render_cdk8s_plus: 0, render_other: 0, analysis: 0, promises: 0, yaml: 0 };
+  const spent: Record<Phase, number> = { render_cdk8s_plus: 0, render_other: 0, analysis: 0, promises: 0, validation: 0, yaml: 0 };
   const stack: { phase: Phase; start: number; inner: number }[] = [];
   const wrap = <T extends (...args: any[]) => any>(original: T, phaseOf: (self: any) => Phase): T => function (this: any, ...args: any[]) {
     // A render calling its superclass's toJson is the same render.
@@ -70,11 +77,13 @@ function timed(app: App, synth: () => void): Omit<Breakdown, 'build' | 'total'> 
   patch(Yaml, 'stringify', () => 'yaml');
   patch(run, 'runChecksOn', () => 'analysis');
   patch(MeshSimulator.prototype, '_declaredCall', () => 'promises');
+  patch(_proofs, 'prove', () => 'promises');
+  patch(synthValidation, 'validateOnSynth', () => 'validation');
   try {
     const start = performance.now();
     synth();
     const total = performance.now() - start;
-    const phases = spent.render_cdk8s_plus + spent.render_other + spent.analysis + spent.promises + spent.yaml;
+    const phases = spent.render_cdk8s_plus + spent.render_other + spent.analysis + spent.promises + spent.validation + spent.yaml;
     return { ...spent, cdk8s_rest: total - phases, synth: total };
   } finally {
     restore.reverse().forEach((undo) => undo());

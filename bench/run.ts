@@ -34,6 +34,8 @@ export interface SizeResult {
   /** Extra figure: `library_without_analysis_ms / bare_cdk8s_ms`. */
   readonly library_without_analysis_over_bare: number;
   readonly analysis_over_library: number;
+  /** The synth-time validation's share (breakdown `validation` / the rest of that synthesis); target ≤ 0.2 at N = 1,000. */
+  readonly validation_over_synthesis: number;
   /** Peak resident set size of the process so far (sizes run smallest first). */
   readonly peak_rss_mib: number;
   /** Declared caller → callee edges. */
@@ -163,6 +165,7 @@ export function runBench(options: BenchOptions): BenchResult {
       analysis_over_library: round(ms.analysis / ms.library, 3),
       declared_calls_ms: ms.declared_calls,
       declared_calls_over_library: round(ms.declared_calls / ms.library, 3),
+      validation_over_synthesis: round(libraryPhases.validation / (libraryPhases.total - libraryPhases.validation), 3),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
       edges,
       fanout: { ...fanout, expected, matches: fanout.scoped === expected },

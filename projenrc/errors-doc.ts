@@ -13,6 +13,7 @@ const AREAS: Array<{ prefix: string; title: string; guide: string }> = [
   { prefix: 'CM3', title: 'Security', guide: 'security.md' },
   { prefix: 'CM4', title: 'Observability', guide: 'observability.md' },
   { prefix: 'CM5', title: 'Ingress and egress', guide: 'traffic.md' },
+  { prefix: 'CM6', title: 'Validation (what the API server and Istio\'s webhook refuse)', guide: 'analysis.md' },
   { prefix: 'CM9', title: 'GitOps delivery', guide: 'gitops.md' },
 ];
 

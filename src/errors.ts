@@ -5,7 +5,7 @@ import { IConstruct } from 'constructs';
  *
  * The code is printed with each message, documented in docs/errors.md (a test keeps the two in
  * step), and never reused for another rule. Ranges: CM1xx mesh and services, CM2xx traffic,
- * CM3xx security, CM4xx observability, CM5xx ingress and egress, CM9xx delivery.
+ * CM3xx security, CM4xx observability, CM5xx ingress and egress, CM6xx validation, CM9xx delivery.
  */
 export const ERROR_CATALOGUE = {
   // ---- mesh and services ----
@@ -140,6 +140,11 @@ export const ERROR_CATALOGUE = {
   CM515: 'CIDR address without STATIC or NONE resolution',
   CM516: 'Invalid ServiceEntry endpoint',
   CM517: 'Egress not kept by the output',
+
+  // ---- validation (the API server's and Istio's webhook's rules, at synth) ----
+  CM601: 'Object the API server would refuse',
+  CM602: 'Field the API server would prune',
+  CM603: "Object Istio's webhook would refuse",
 
   // ---- delivery (GitOps) ----
   CM901: 'Invalid sync wave',

@@ -2,7 +2,7 @@ import { Finding, Severity } from './finding';
 import { loadManifestFiles, parseManifestText } from './manifests';
 import { AnalysisOptions } from './options';
 import { formatFindings } from './report';
-import { runChecks } from './run';
+import { analyzeFiles, runChecks } from './run';
 
 /**
  * Finds broken Istio configuration in Kubernetes manifests before they reach a cluster: the checks of
@@ -15,6 +15,16 @@ export class MeshAnalysis {
    */
   public static analyze(manifests: any[], options?: AnalysisOptions): Finding[] {
     return runChecks(manifests, options);
+  }
+
+  /**
+   * Reads YAML/JSON files and folders (recursively) and analyzes them, never failing on their
+   * content: a YAML syntax error (CMA112) or a file that is no manifest, such as a Helm template
+   * (CMA111), is a finding naming the file and line, and the rest is analyzed.
+   * @returns the findings, in a deterministic order
+   */
+  public static analyzeFiles(paths: string[], options?: AnalysisOptions): Finding[] {
+    return analyzeFiles(paths, options);
   }
 
   /** Reads YAML/JSON files and folders (recursively, `*.yaml`, `*.yml`, `*.json`) into plain objects. */

@@ -155,7 +155,10 @@ export function main(args: string[], out: (text: string) => void, err: (text: st
       case 'analyze': {
         const p = parse(rest, [...COMMON, '--output']);
         const json = one(p, '--output', ['human', 'json']) === 'json';
-        const findings = MeshAnalysis.analyze(load(p.positional), optionsOf(p));
+        if (p.positional.length === 0) throw new UsageError('no files or folders given');
+        for (const f of p.positional) if (!fs.existsSync(f)) throw new UsageError(`no such file or folder: ${f}`);
+        // Syntax errors and templates are findings with their file and line, not a failed run.
+        const findings = MeshAnalysis.analyzeFiles(p.positional, optionsOf(p));
         out(json ? JSON.stringify(findings, null, 2) + '\n' : MeshAnalysis.format(findings));
         return MeshAnalysis.hasErrors(findings) ? 1 : 0;
       }

@@ -1,6 +1,7 @@
+import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission';
 import { gatewayPodsOf } from './gateway-pods';
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
-import { Res, toResources } from './manifests';
+import { Res } from './manifests';
 import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
@@ -8,6 +9,7 @@ export interface ResolvedOptions {
   readonly rootNamespace: string;
   readonly trustDomain: string;
   readonly meshConfig: any;
+  readonly analyzeRefusedObjects?: boolean;
 }
 
 export type Dataplane = 'sidecar' | 'ambient' | 'none';
@@ -63,7 +65,7 @@ export function fullName(res: Res): string {
  * means Istio's networking.istio.io Gateway.
  */
 export function kindKey(res: Res): string {
-  return res.group === 'gateway.networking.k8s.io' ? `${res.kind}.${res.group}` : res.kind;
+  return indexKind(res);
 }
 
 /** Namespace, then name, by code units: the order of `of(kind)` lists. */
@@ -85,8 +87,13 @@ export class MeshIndex {
   private drsByHost?: Map<string, Res[]>;
   private wildcardDrs?: Res[];
 
-  constructor(manifests: any[], readonly options: ResolvedOptions) {
-    const resources = toResources(manifests, { defaultNamespace: options.defaultNamespace });
+  /** What admission said about the manifests (refused objects, pruned fields, duplicates), for the admission check. */
+  readonly admissionFindings: AdmissionFinding[];
+
+  constructor(manifests: any[], readonly options: ResolvedOptions, validationCache?: ValidationCache) {
+    // Only what a cluster would admit is indexed: the checks see well-typed objects.
+    const { resources, findings } = admit(manifests, options.defaultNamespace, validationCache, options.analyzeRefusedObjects);
+    this.admissionFindings = findings;
     for (const r of resources) {
       const kind = kindKey(r);
       push(this.byKind, kind, r);
@@ -95,7 +102,8 @@ export class MeshIndex {
     }
     for (const list of this.byKind.values()) list.sort(compareRes);
     for (const r of resources) {
-      const templatePath = r.kind === 'Pod' ? '' : POD_TEMPLATES[r.kind];
+      const kind = kindKey(r);
+      const templatePath = kind === 'Pod' ? '' : POD_TEMPLATES[kind];
       if (templatePath === undefined) continue;
       this.addWorkload(r, templatePath);
     }
@@ -208,7 +216,8 @@ export class MeshIndex {
       annotations,
       podSpec,
       podSpecPath: templatePath ? `${templatePath}.spec` : 'spec',
-      serviceAccount: podSpec.serviceAccountName ?? podSpec.serviceAccount ?? 'default',
+      // An empty name is the namespace's `default` service account, as Kubernetes reads it.
+      serviceAccount: (typeof podSpec.serviceAccountName === 'string' && podSpec.serviceAccountName) || (typeof podSpec.serviceAccount === 'string' && podSpec.serviceAccount) || 'default',
       dataplane: this.dataplaneOf(res.ns, labels, annotations, podSpec),
     };
     this.workloads.push(w);
@@ -261,7 +270,7 @@ export class ServiceRegistry {
     for (const se of index.of('ServiceEntry')) {
       const entry: RegistryEntry = {
         res: se,
-        ports: (se.spec.ports ?? []).map((p: any) => p.number),
+        ports: (Array.isArray(se.spec.ports) ? se.spec.ports : []).map((p: any) => p?.number),
         workloadSelector: se.spec.workloadSelector?.labels,
       };
       const scopes = exportScopes(se.spec.exportTo, se.ns);
@@ -271,7 +280,7 @@ export class ServiceRegistry {
     }
     for (const svc of index.of('Service')) {
       const fqdn = toFqdn(svc.name, svc.ns);
-      const entry: RegistryEntry = { res: svc, ports: (svc.spec.ports ?? []).map((p: any) => p.port) };
+      const entry: RegistryEntry = { res: svc, ports: (Array.isArray(svc.spec.ports) ? svc.spec.ports : []).map((p: any) => p?.port) };
       const anno = svc.annotations['networking.istio.io/exportTo'];
       const scopes = anno ? anno.split(',').map((s) => (s.trim() === '.' ? svc.ns : s.trim())) : ['*'];
       for (const scope of scopes) this.add(scope, fqdn, entry);

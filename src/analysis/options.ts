@@ -22,4 +22,12 @@ export interface AnalysisOptions {
    * @default - Istio's defaults
    */
   readonly meshConfig?: any;
+
+  /**
+   * Analyze also the objects the API server (or Istio's webhook) would refuse, as
+   * `istioctl analyze` does with files. They are reported (IST0106) either way; by default they
+   * are left out of the other checks, as they could not exist in a cluster.
+   * @default false
+   */
+  readonly analyzeRefusedObjects?: boolean;
 }

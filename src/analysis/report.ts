@@ -4,10 +4,13 @@ import { compareText } from '../internal/order';
 
 /** Default severity of every code the analysis emits (Istio's level for IST codes). */
 export const CODE_SEVERITY: Record<string, Severity> = {
+  IST0001: Severity.ERROR,
   IST0002: Severity.WARNING,
   IST0101: Severity.ERROR,
   IST0102: Severity.INFO,
+  IST0106: Severity.ERROR,
   IST0109: Severity.ERROR,
+  IST0110: Severity.ERROR,
   IST0111: Severity.ERROR,
   IST0112: Severity.ERROR,
   IST0116: Severity.WARNING,
@@ -18,6 +21,7 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   IST0130: Severity.WARNING,
   IST0131: Severity.INFO,
   IST0132: Severity.WARNING,
+  IST0133: Severity.WARNING,
   IST0134: Severity.WARNING,
   IST0137: Severity.WARNING,
   IST0138: Severity.WARNING,
@@ -44,6 +48,21 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA106: Severity.WARNING,
   CMA107: Severity.ERROR,
   CMA108: Severity.ERROR,
+  CMA110: Severity.ERROR,
+  CMA111: Severity.WARNING,
+  CMA112: Severity.ERROR,
+  CMA113: Severity.INFO,
+  CMA114: Severity.WARNING,
+  CMA115: Severity.WARNING,
+  CMA116: Severity.WARNING,
+  CMA117: Severity.WARNING,
+  CMA118: Severity.WARNING,
+  CMA119: Severity.WARNING,
+  CMA120: Severity.WARNING,
+  CMA122: Severity.ERROR,
+  CMA123: Severity.ERROR,
+  CMA124: Severity.ERROR,
+  CMA125: Severity.WARNING,
   CMA150: Severity.WARNING,
 };
 

@@ -6,6 +6,7 @@ import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
 import { declare } from './promises';
 import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
+import { validateOnSynth } from './synth-validation';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
@@ -81,13 +82,25 @@ export interface MeshProps {
   readonly analyzeOnSynth?: boolean;
 
   /**
-   * Prove each declaration of the mesh's services on the synthesized output, with the request simulator: a declared
-   * call (`callsTo`, `allowFrom`) must get through (egress, routing, pods, mTLS, authorization), or `cdk8s synth`
-   * fails with the declaration's construct path, the request and the step of its trace that broke (CM240).
+   * Prove each declaration on the synthesized output, with the request simulator: what a route, `allowFrom`,
+   * `callsTo`, `JwtAuth.protect`, an mTLS mode, `exposeViaGateway` or an `ExternalService` promises about requests
+   * (CM228, CM240, CM332-CM334, CM506, CM517) must hold when traced, or `cdk8s synth` fails with the declaration's
+   * construct path, the request and the step of its trace that broke.
    *
    * @default true
    */
   readonly checkDeclarations?: boolean;
+
+  /**
+   * Validate every object the app synthesizes as the Kubernetes API server and Istio's webhook
+   * would (the CRD schemas and CEL rules, the Kubernetes types, ObjectMeta): an object they would
+   * refuse, or a field the API server would prune, fails `cdk8s synth` with the object's
+   * construct path and the rule (CM601–CM603). Turning it off also drops those findings from the
+   * synth-time analysis.
+   *
+   * @default true
+   */
+  readonly validateOnSynth?: boolean;
 
   /**
    * When the app is synthesized to files (`app.synth()`, `cdk8s synth`), write the topology of
@@ -307,6 +320,7 @@ export class Mesh extends Construct implements IPeer {
 
     // Validations (the analysis, CM240) share what they render within one synthesis.
     trackSynthesis(this.node.root);
+    if (props.validateOnSynth ?? true) this.node.addValidation({ validate: () => validateOnSynth(this) });
     if (props.analyzeOnSynth ?? true) this.node.addValidation({ validate: () => analyzeOnSynth(this) });
     this.checkDeclarations = props.checkDeclarations ?? true;
     if (props.writeTopology ?? true) this.node.addValidation({ validate: () => writeTopologyOnSynth(this) });

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ApiObject, App } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { Mesh } from './mesh';
+import { snapshotValidationCache } from './synth-validation';
 import { Finding, Severity } from '../analysis/finding';
 import { TopologyGraph } from '../analysis/graph';
 import { CLUSTER_SCOPED } from '../analysis/manifests';
@@ -16,7 +17,10 @@ import { currentSynthesis, renderOnce } from '../internal/synthesis';
  * Codes the constructs report themselves, with the route's construct path and an
  * acknowledgement option (CM250 / CM251): the analysis of the output would only repeat them.
  */
-const REPORTED_BY_CONSTRUCTS = new Set(['CMA103', 'CMA104']);
+const REPORTED_BY_CONSTRUCTS = new Set(['CMA103', 'CMA104',
+  // What the API server and Istio's webhook say about each object: the synth-time validation
+  // (synth-validation.ts, CM6xx) reports it with the object's construct path, or is turned off.
+  'IST0106', 'IST0133', 'CMA110', 'CMA113', 'CMA114']);
 
 /** Warnings already printed, per construct tree, so repeated synths do not repeat them. */
 const PRINTED = new WeakMap<IConstruct, Set<string>>();
@@ -25,7 +29,7 @@ const PRINTED = new WeakMap<IConstruct, Set<string>>();
 const SNAPSHOT = 'analysis|snapshot';
 
 /** What the analysis of one validation pass needs from the construct tree, walked once. */
-interface AppSnapshot {
+export interface AppSnapshot {
   readonly objects: ApiObject[];
   readonly manifests: any[];
   /** Construct path of each object, by kind, namespace and name (built when a finding needs one). */
@@ -86,7 +90,7 @@ function indexOf(mesh: Mesh, snapshot: AppSnapshot): { index: MeshIndex; key: st
   const key = `${options.rootNamespace}|${options.trustDomain}|${snapshot.unnamespaced ? options.defaultNamespace : ''}`;
   let index = memo?.get(`index|${key}`) as MeshIndex | undefined;
   if (!index) {
-    index = new MeshIndex(snapshot.manifests, resolveOptions(options));
+    index = new MeshIndex(snapshot.manifests, resolveOptions(options), snapshotValidationCache(snapshot.manifests));
     memo?.set(`index|${key}`, index);
   }
   return { index, key };
@@ -107,7 +111,8 @@ export function synthesisSimulator(mesh: Mesh): MeshSimulator {
   let sim = memo?.get(`simulator|${key}`) as MeshSimulator | undefined;
   if (!sim) {
     const namespaces = adopted.map((m) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: m.namespaceName, labels: m.namespaceLabels } }));
-    sim = MeshSimulator._of(new MeshIndex([...namespaces, ...snapshot.manifests], index.options));
+    // The stand-in namespaces are added to a copy of the manifests: the validation at synth already checked the rest.
+    sim = MeshSimulator._of(new MeshIndex([...namespaces, ...snapshot.manifests], index.options, snapshotValidationCache(snapshot.manifests)));
     memo?.set(`simulator|${key}`, sim);
   }
   return sim;
@@ -137,6 +142,18 @@ export function writeTopologyOnSynth(mesh: Mesh): string[] {
   fs.writeFileSync(path.join(outdir, 'mesh-topology.mmd'), TopologyGraph.mermaid(snapshot.manifests, options));
   fs.writeFileSync(path.join(outdir, 'mesh-topology.dot'), TopologyGraph.dot(snapshot.manifests, options));
   return [];
+}
+
+/**
+ * The app's objects, rendered once per synthesis, and its meshes: the snapshot the synth-time
+ * analysis and validation share (taken at the first of them).
+ */
+export function synthesisSnapshot(mesh: Mesh): AppSnapshot {
+  const app = mesh.node.root;
+  const memo = currentSynthesis(app)?.memo;
+  const snapshot = (memo?.get(SNAPSHOT) as AppSnapshot | undefined) ?? takeSnapshot(app, mesh);
+  memo?.set(SNAPSHOT, snapshot);
+  return snapshot;
 }
 
 /** The memo key that marks the topology as written. */

@@ -226,8 +226,8 @@ const CASES: Case[] = [
   {
     code: 'IST0144',
     title: 'application running as UID 1337',
-    bad: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: batch, namespace: shop }\nspec: { template: { spec: { containers: [{ name: batch, image: b, securityContext: { runAsUser: 1337 } }] } } }\n',
-    good: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: batch, namespace: shop }\nspec: { template: { spec: { containers: [{ name: batch, image: b, securityContext: { runAsUser: 1000 } }] } } }\n',
+    bad: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: batch, namespace: shop }\nspec: { selector: { matchLabels: { app: batch } }, template: { metadata: { labels: { app: batch } }, spec: { containers: [{ name: batch, image: b, securityContext: { runAsUser: 1337 } }] } } }\n',
+    good: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: batch, namespace: shop }\nspec: { selector: { matchLabels: { app: batch } }, template: { metadata: { labels: { app: batch } }, spec: { containers: [{ name: batch, image: b, securityContext: { runAsUser: 1000 } }] } } }\n',
     at: 'Deployment shop/batch spec.template.spec.containers[0].securityContext.runAsUser',
   },
   {
@@ -311,8 +311,8 @@ const CASES: Case[] = [
   {
     code: 'IST0175',
     title: 'RequestAuthentication with an unrestricted istiod',
-    bad: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: jwt, namespace: shop }\nspec: { jwtRules: [{ issuer: https://id.example.com }] }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istiod, namespace: istio-system, labels: { app: istiod } }\nspec: { template: { spec: { containers: [{ name: discovery, image: pilot }] } } }\n',
-    good: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: jwt, namespace: shop }\nspec: { jwtRules: [{ issuer: https://id.example.com }] }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istiod, namespace: istio-system, labels: { app: istiod } }\nspec: { template: { spec: { containers: [{ name: discovery, image: pilot, env: [{ name: BLOCKED_CIDRS_IN_JWKS_URIS, value: 10.0.0.0/8 }] }] } } }\n',
+    bad: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: jwt, namespace: shop }\nspec: { jwtRules: [{ issuer: https://id.example.com }] }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istiod, namespace: istio-system, labels: { app: istiod } }\nspec: { selector: { matchLabels: { app: istiod } }, template: { metadata: { labels: { app: istiod } }, spec: { containers: [{ name: discovery, image: pilot }] } } }\n',
+    good: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: jwt, namespace: shop }\nspec: { jwtRules: [{ issuer: https://id.example.com }] }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istiod, namespace: istio-system, labels: { app: istiod } }\nspec: { selector: { matchLabels: { app: istiod } }, template: { metadata: { labels: { app: istiod } }, spec: { containers: [{ name: discovery, image: pilot, env: [{ name: BLOCKED_CIDRS_IN_JWKS_URIS, value: 10.0.0.0/8 }] }] } } }\n',
     at: 'Deployment istio-system/istiod spec.template.spec.containers[0].env',
   },
   {

@@ -95,10 +95,25 @@ test('usage errors exit 2', () => {
   expect(runCli('--help')).toMatchObject({ status: 0 });
 });
 
-test('a YAML syntax error names the file and exits 2', () => {
-  const r = runCli('analyze', path.join(dir, 'bad.yaml'));
-  expect(r.status).toBe(2);
-  expect(r.stderr).toContain(path.join(dir, 'bad.yaml'));
+test('a YAML syntax error is an Error finding naming the file and line; the other files are still analyzed', () => {
+  const bad = path.join(dir, 'bad.yaml');
+  const r = runCli('analyze', bad, path.join(dir, 'broken'));
+  expect(r.status).toBe(1);
+  expect(r.stdout).toContain(`File ${bad} (${bad}:1)`);
+  expect(r.stdout).toMatch(/Error {3}CMA112 {2}\n {10}YAML syntax error: /);
+  expect(r.stdout).toContain('IST0101'); // broken/nested/vs.yaml was analyzed
+  expect(r.stderr).toBe('');
+});
+
+test('a Helm template is "not a manifest" (CMA111, with the line of the first {{ }}), not analyzed', () => {
+  const template = path.join(dir, 'template.yaml');
+  fs.writeFileSync(template, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n');
+  const r = runCli('analyze', template);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain(`File ${template} (${template}:4)`);
+  expect(r.stdout).toMatch(/Warning CMA111 {2}\n {10}not a manifest: the file is a Go\/Helm template \("\{\{ \.Values\.name \}\}"\)/);
+  expect(r.stdout).toMatch(/fix: Render it first \(helm template, kustomize build\)/);
+  fs.rmSync(template);
 });
 
 test('graph prints Mermaid by default and DOT on request', () => {

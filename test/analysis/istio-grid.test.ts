@@ -49,11 +49,8 @@ const HARNESS_OBJECTS = [
   },
 ];
 
+// Without the grid, test/conformance/conformance.test.ts prints the one line that says what is skipped.
 const available = fs.existsSync(EXPECTATIONS);
-if (!available) {
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED: Istio analyzer grid not found at ${TESTDATA} (set MESH_ISTIO_TESTDATA to the istio-testdata folder)`);
-}
 
 (available ? describe : describe.skip)('Istio analyzer test grid', () => {
   const cases: Case[] = available ? JSON.parse(fs.readFileSync(EXPECTATIONS, 'utf8')) : [];
@@ -63,7 +60,9 @@ if (!available) {
   const run = (c: Case) => {
     const objects = [...HARNESS_OBJECTS, ...c.inputFiles.flatMap((f) => parseManifestText(fs.readFileSync(path.join(INPUTS, f), 'utf8')))];
     const meshConfig = c.meshConfigFile ? parseManifestText(fs.readFileSync(path.join(INPUTS, c.meshConfigFile), 'utf8'))[0] : undefined;
-    const findings = runChecks(objects, { defaultNamespace: '', meshConfig }, [c.analyzerName]);
+    // istioctl analyze analyzes the objects of files even when the API server would refuse them (some inputs
+    // of the grid would be: a ServiceEntry host "*", a route without destination, an EnvoyFilter `match: null`).
+    const findings = runChecks(objects, { defaultNamespace: '', meshConfig, analyzeRefusedObjects: true }, [c.analyzerName]);
     return findings.map((f) => `${f.code} ${f.kind} ${f.namespaceName ? `${f.namespaceName}/` : ''}${f.name}`).sort();
   };
 

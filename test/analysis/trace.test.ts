@@ -61,7 +61,7 @@ describe("Istio's authorization tasks, traced", () => {
   // authz-tcp: tcp-echo on 9000, 9001 (in the Service) and 9002 (pod IP only), called by sleep.
   const TCP = docs(FOO,
     service('foo', 'tcp-echo', '[{ name: tcp, port: 9000 }, { name: tcp-other, port: 9001 }]'),
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: tcp-echo-v1, namespace: foo }\nspec: { template: { metadata: { labels: { app: tcp-echo } }, spec: { containers: [{ name: tcp-echo, image: tcp-echo, ports: [{ containerPort: 9000 }, { containerPort: 9001 }, { containerPort: 9002 }] }] } } }\n');
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: tcp-echo-v1, namespace: foo }\nspec: { selector: { matchLabels: { app: tcp-echo } }, template: { metadata: { labels: { app: tcp-echo } }, spec: { containers: [{ name: tcp-echo, image: tcp-echo, ports: [{ containerPort: 9000 }, { containerPort: 9001 }, { containerPort: 9002 }] }] } } }\n');
   const tcp = (yaml: string, port: number) => port === 9002
     ? sim(docs(TCP, yaml)).trace({ source: 'foo/sleep', destination: 'foo/tcp-echo-v1', port, tcp: true })
     : sim(docs(TCP, yaml)).trace({ source: 'foo/sleep', host: 'tcp-echo.foo', port });
@@ -118,7 +118,7 @@ describe("Istio's authorization tasks, traced", () => {
   // authz-ingress: the ingress gateway's own policy, by the client's IP.
   const INGRESS = docs(FOO,
     namespace('istio-system', 'istio-injection: disabled'),
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istio-ingressgateway, namespace: istio-system }\nspec: { template: { metadata: { labels: { app: istio-ingressgateway, istio: ingressgateway } }, spec: { serviceAccountName: istio-ingressgateway-service-account, containers: [{ name: istio-proxy, image: docker.io/istio/proxyv2:1.30.3, ports: [{ containerPort: 8080 }] }] } } }\n',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: istio-ingressgateway, namespace: istio-system }\nspec: { selector: { matchLabels: { istio: ingressgateway } }, template: { metadata: { labels: { app: istio-ingressgateway, istio: ingressgateway } }, spec: { serviceAccountName: istio-ingressgateway-service-account, containers: [{ name: istio-proxy, image: docker.io/istio/proxyv2:1.30.3, ports: [{ containerPort: 8080 }] }] } } }\n',
     service('istio-system', 'istio-ingressgateway', '[{ name: http2, port: 80, targetPort: 8080 }]', '{ istio: ingressgateway }'),
     'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: httpbin-gateway, namespace: foo }\nspec: { selector: { istio: ingressgateway }, servers: [{ port: { number: 8080, name: http, protocol: HTTP }, hosts: ["*"] }] }\n',
     'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: httpbin, namespace: foo }\nspec: { hosts: ["*"], gateways: [httpbin-gateway], http: [{ route: [{ destination: { host: httpbin, port: { number: 8000 } } }] }] }\n');
@@ -153,9 +153,16 @@ describe("Istio's authorization tasks, traced", () => {
 describe("Istio's semantics, class by class", () => {
   test('1. an empty list is not a constraint: `from: []` and `methods: []` are "not set" (protobuf repeated fields have no presence)', () => {
     // protobuf.dev, Field Presence: repeated fields and maps do not track presence; an empty list is the default.
-    const s = sim(docs(FOO, policy('foo', 'p', '{ selector: { matchLabels: { app: httpbin } }, rules: [{ from: [], to: [{ operation: { methods: [], paths: ["/ip"] } }] }] }')));
+    const s = sim(docs(FOO, policy('foo', 'p', '{ selector: { matchLabels: { app: httpbin } }, rules: [{ to: [{ operation: { methods: [], paths: ["/ip"] } }] }] }')));
     expect(s.trace(fromSleep({ path: '/ip' })).outcome).toBe(TraceOutcome.REACHED);
     expect(s.trace(fromSleep({ path: '/get' })).outcome).toBe(TraceOutcome.FORBIDDEN);
+    // Istio's webhook refuses an empty `from` ("`from` must not be empty"), so such a policy never exists in a cluster;
+    // applied anyway (analyzeRefusedObjects), it is read the protobuf way: not set.
+    const fromEmpty = docs(FOO, policy('foo', 'p', '{ selector: { matchLabels: { app: httpbin } }, rules: [{ from: [], to: [{ operation: { paths: ["/ip"] } }] }] }'));
+    expect(sim(fromEmpty).trace(fromSleep({ path: '/get' })).outcome).toBe(TraceOutcome.REACHED);
+    const applied = new MeshSimulator(MeshAnalysis.parseYaml(fromEmpty), { analyzeRefusedObjects: true });
+    expect(applied.trace(fromSleep({ path: '/ip' })).outcome).toBe(TraceOutcome.REACHED);
+    expect(applied.trace(fromSleep({ path: '/get' })).outcome).toBe(TraceOutcome.FORBIDDEN);
   });
 
   test('2. RequestAuthentication and request.auth.* apply to HTTP only: on TCP a token neither rejects nor admits', () => {
@@ -336,7 +343,7 @@ describe('routing, destinations and the hop', () => {
   });
 
   test('pods that never become Ready (a readiness probe on a port the container does not listen on) give 503', () => {
-    const unready = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api, namespace: shop }\nspec: { template: { metadata: { labels: { app: api } }, spec: { containers: [{ name: api, image: api, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: /healthz, port: 80 } } }] } } }\n';
+    const unready = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api, namespace: shop }\nspec: { selector: { matchLabels: { app: api } }, template: { metadata: { labels: { app: api } }, spec: { containers: [{ name: api, image: api, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: /healthz, port: 80 } } }] } } }\n';
     const t = sim(docs(SHOP, service('shop', 'api', '[{ name: http, port: 8080 }]'), unready)).trace({ source: 'shop/web', host: 'api', port: 8080 });
     expect(t).toMatchObject({ outcome: TraceOutcome.UNAVAILABLE, status: 503 });
     expect(t.explanation).toMatch(/readiness probe \(httpGet\) of container "api" targets port 80, but the container listens on 8080/);
@@ -387,7 +394,7 @@ describe('ingress gateways', () => {
     deployment('shop', 'web', { serviceAccount: 'web', containerPort: 8080 }),
     service('shop', 'api', '[{ name: http, port: 8080 }]'),
     deployment('shop', 'api', { serviceAccount: 'api', containerPort: 8080 }),
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: gateway, namespace: shop }\nspec: { template: { metadata: { labels: { istio: gateway, sidecar.istio.io/inject: "true" }, annotations: { inject.istio.io/templates: gateway } }, spec: { serviceAccountName: gateway, containers: [{ name: istio-proxy, image: auto, ports: [{ containerPort: 8080 }, { containerPort: 8443 }] }] } } }\n',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { matchLabels: { istio: gateway } }, template: { metadata: { labels: { istio: gateway, sidecar.istio.io/inject: "true" }, annotations: { inject.istio.io/templates: gateway } }, spec: { serviceAccountName: gateway, containers: [{ name: istio-proxy, image: auto, ports: [{ containerPort: 8080 }, { containerPort: 8443 }] }] } } }\n',
     service('shop', 'gateway', '[{ name: http, port: 80, targetPort: 8080 }, { name: https, port: 443, targetPort: 8443 }]', '{ istio: gateway }'),
   );
   const gw = (servers: string) => `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { istio: gateway }, servers: ${servers} }\n`;
@@ -416,7 +423,11 @@ describe('ingress gateways', () => {
     expect(enter(https, '/', { port: 443, tls: false }).outcome).toBe(TraceOutcome.CONNECTION_RESET);
     expect(enter(https, '/a', { port: 80 })).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
     const noCert = docs(SHOP, gw('[{ port: { number: 8443, name: https, protocol: HTTPS }, hosts: [shop.example.com], tls: { mode: SIMPLE } }]'), routes('[{ route: [{ destination: { host: web } }] }]'));
-    expect(enter(noCert, '/', { port: 443 }).outcome).toBe(TraceOutcome.CONNECTION_RESET);
+    // Istio's webhook refuses the Gateway (SIMPLE TLS needs a credential), so it never exists in a cluster; applied
+    // anyway (istioctl's file semantics, analyzeRefusedObjects), the listener has no certificate to offer.
+    expect(() => enter(noCert, '/', { port: 443 })).toThrow(/No Istio Gateway "shop\/gateway" in the manifests/);
+    const applied = new MeshSimulator(MeshAnalysis.parseYaml(noCert), { analyzeRefusedObjects: true });
+    expect(applied.trace({ gateway: 'shop/gateway', host: 'shop.example.com', path: '/', port: 443 }).outcome).toBe(TraceOutcome.CONNECTION_RESET);
   });
 
   test('a Gateway of another namespace selecting the same pods is merged into the same Envoy, and the trace says so', () => {

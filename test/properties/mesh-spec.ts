@@ -40,6 +40,8 @@ export interface EdgeSpec {
   readonly caller: number;
   readonly callee: number;
   readonly methods?: HttpMethod[];
+  /** Authorization paths (`/api/*` a prefix, else exact), for HTTP callees. */
+  readonly paths?: string[];
 }
 
 export interface MeshSpec {
@@ -119,8 +121,9 @@ export function meshSpec(maxServices = 30): fc.Arbitrary<MeshSpec> {
       const possible = [...Array(n).keys()].flatMap((caller) => [...Array(n).keys()]
         .filter((callee) => callee !== caller && !plaintext(callee)).map((callee) => ({ caller, callee })));
       const methods = fc.option(fc.subarray([HttpMethod.GET, HttpMethod.POST], { minLength: 1 }), { nil: undefined });
+      const paths = fc.option(fc.constantFrom(['/api/*'], ['/v1/orders'], ['/healthz', '/items/*']), { nil: undefined });
       const edges = fc.subarray(possible, { maxLength: Math.min(3 * n, possible.length) })
-        .chain((chosen) => fc.tuple(...chosen.map((e) => methods.map((m): EdgeSpec => ({ ...e, methods: m })))));
+        .chain((chosen) => fc.tuple(...chosen.map((e) => fc.tuple(methods, paths).map(([m, p]): EdgeSpec => ({ ...e, methods: m, paths: p })))));
       return fc.record({
         services: fc.constant(services.map((s, i) => (plaintext(i) ? { ...s, exposed: false } : s))),
         edges,
@@ -167,7 +170,7 @@ export function buildMesh(spec: MeshSpec): BuiltMesh {
 
   for (const edge of spec.edges) {
     const http = spec.services[edge.callee].protocol !== 'tcp';
-    services[edge.callee].allowFrom(services[edge.caller], http && edge.methods ? { methods: edge.methods } : {});
+    services[edge.callee].allowFrom(services[edge.caller], http ? { methods: edge.methods, paths: edge.paths } : {});
   }
   spec.externals.forEach((e, i) => {
     const external = new ExternalService(chart, `external-${i}`, {
