@@ -31,9 +31,10 @@ export interface WeightedDestination {
 export interface TrafficSplitOptions {
   /**
    * Where requests go, with weights summing to 100. Exactly one of `destinations`, `redirect`
-   * and `directResponse` is required.
+   * and `directResponse` is required, except for a service with one version: a route that only
+   * sets a timeout, retries, a fault or a mirror forwards to it.
    *
-   * @default - none
+   * @default - the service's only version (an error when it has several)
    */
   readonly destinations?: WeightedDestination[];
 
@@ -185,8 +186,11 @@ export class TrafficSplit extends Construct {
 
   public constructor(scope: Construct, id: string, props: TrafficSplitProps) {
     super(scope, id);
-    const { service, ...options } = props;
+    const { service, ...given } = props;
     this.service = service;
+    // A route of a one-version service that only tunes forwarding (timeout, retries, fault, mirror) forwards to it.
+    const forwardsImplicitly = !given.destinations?.length && !given.redirect && !given.directResponse && service.versions.length === 1;
+    const options: TrafficSplitOptions = forwardsImplicitly ? { ...given, destinations: [{ version: service.defaultVersion }] } : given;
     this._options = options;
     const matches = options.matches ?? [];
     this.isCatchAll = matches.length === 0;
@@ -231,7 +235,8 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
     options.redirect ? 'redirect' : undefined, options.directResponse ? 'directResponse' : undefined].filter((a) => a);
   if (actions.length !== 1) {
     throw meshError(scope, 'CM214', actions.length ? `the route sets ${actions.join(' and ')}` : 'the route has no destinations, redirect or directResponse',
-      'give exactly one of destinations (forward), redirect or directResponse');
+      actions.length ? 'give exactly one of destinations (forward), redirect or directResponse'
+        : `give destinations (the service has ${scope.service.versions.length} versions: which receive the requests?), a redirect or a directResponse`);
   }
   if (!options.destinations?.length) {
     const forwardingOnly = { rewrite: options.rewrite, fault: options.fault, mirror: options.mirror, retry: options.retry, timeout: options.timeout };

@@ -431,11 +431,22 @@ describe('TrafficSplit', () => {
 
     test('CM214: no action, or two', () => {
       const { api } = setup();
-      expect(() => api.routeTraffic({ matches: [{ path: PathMatch.exact('/x') }] })).toThrow(/CM214 .*no destinations, redirect or directResponse/);
+      expect(() => api.routeTraffic({ matches: [{ path: PathMatch.exact('/x') }] }))
+        .toThrow(/CM214 .*no destinations, redirect or directResponse\. Fix: give destinations \(the service has 2 versions: which receive the requests\?\), a redirect or a directResponse/);
       const s = setup();
       expect(() => s.api.routeTraffic({ destinations: [{ version: s.v1 }], redirect: { uri: '/y' } })).toThrow(/CM214 .*sets destinations and redirect/);
       const t = setup();
       expect(() => t.api.routeTraffic({ redirect: { uri: '/y' }, timeout: Duration.seconds(1) })).toThrow(/CM214 .*timeout has no effect on a route that answers with a redirect/);
+    });
+
+    test('a one-version service: a route that only sets a timeout and retries forwards to its version', () => {
+      const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+      const cart = new MeshService(chart, 'cart', { mesh: new Mesh(chart, 'mesh'), image: 'cart:1', port: 8080 });
+      cart.routeTraffic({ timeout: Duration.seconds(3), retry: { attempts: 2, retryOn: [RetryOn.CONNECT_FAILURE] } });
+      expect(httpRoutes(chart, 'cart')).toEqual([expect.objectContaining({
+        route: [{ destination: { host: 'cart.shop.svc.cluster.local', subset: 'v1' } }],
+        timeout: '3s',
+      })]);
     });
 
     test('CM215: retrying POST on conditions where the upstream may have processed it', () => {
