@@ -36,6 +36,11 @@ export interface SizeResult {
   readonly analysis_over_library: number;
   /** The synth-time validation's share (breakdown `validation` / the rest of that synthesis); target ≤ 0.2 at N = 1,000. */
   readonly validation_over_synthesis: number;
+  /**
+   * Every synth-time check together (breakdown `analysis` + `validation` + `promises`) over the synthesis without them;
+   * target ≤ 0.35 at N = 1,000 (issue 14).
+   */
+  readonly checks_over_synthesis: number;
   /** Peak resident set size of the process so far (sizes run smallest first). */
   readonly peak_rss_mib: number;
   /** Declared caller → callee edges. */
@@ -166,6 +171,7 @@ export function runBench(options: BenchOptions): BenchResult {
       declared_calls_ms: ms.declared_calls,
       declared_calls_over_library: round(ms.declared_calls / ms.library, 3),
       validation_over_synthesis: round(libraryPhases.validation / (libraryPhases.total - libraryPhases.validation), 3),
+      checks_over_synthesis: round(checks(libraryPhases) / (libraryPhases.total - checks(libraryPhases)), 3),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0),
       edges,
       fanout: { ...fanout, expected, matches: fanout.scoped === expected },
@@ -261,4 +267,9 @@ if (require.main === module) {
   if (result.access_matrix) console.log(JSON.stringify({ access_matrix: result.access_matrix }));
   fs.writeFileSync(options.out, `${JSON.stringify(result, undefined, 2)}\n`);
   console.error(`wrote ${path.relative(process.cwd(), options.out)} (nproc ${result.machine.nproc}, ${result.reps} repetitions, medians)`);
+}
+
+/** The synth-time checks of a breakdown: the analysis, the validation and the promises. */
+function checks(phases: { analysis: number; validation: number; promises: number }): number {
+  return phases.analysis + phases.validation + phases.promises;
 }
