@@ -30,14 +30,18 @@ export interface BenchMesh {
  * requests to a Zipkin collector and logs failed requests. Sidecars are scoped (the default),
  * the namespace is default-deny (the default), and the synth-time analysis is on (the default).
  */
-export function buildBenchMesh(n: number, options: { analyzeOnSynth?: boolean } = {}): BenchMesh {
-  // `analyzeOnSynth: false` turns every synth-time check off: the analysis and the declarations' promises.
+export function buildBenchMesh(n: number, options: { analyzeOnSynth?: boolean; checkDeclarations?: boolean; validateOnSynth?: boolean } = {}): BenchMesh {
+  // `analyzeOnSynth: false` turns the analysis and the declarations' promises off (unless checkDeclarations says otherwise).
   if (n <= CALLER_OFFSETS.length) throw new Error(`the benchmark mesh needs more than ${CALLER_OFFSETS.length} services, got ${n}`);
   const app = new App();
   const chart = new Chart(app, 'bench', { namespace: BENCH_NAMESPACE });
   const jaeger = TelemetryProvider.zipkin({ name: 'jaeger', service: 'zipkin.istio-system.svc.cluster.local', port: 9411 });
   const mesh = new Mesh(chart, 'mesh', {
-    namespaceName: BENCH_NAMESPACE, telemetryProviders: [jaeger], analyzeOnSynth: options.analyzeOnSynth, checkDeclarations: options.analyzeOnSynth,
+    namespaceName: BENCH_NAMESPACE,
+    telemetryProviders: [jaeger],
+    analyzeOnSynth: options.analyzeOnSynth,
+    checkDeclarations: options.checkDeclarations ?? options.analyzeOnSynth,
+    validateOnSynth: options.validateOnSynth,
   });
 
   const services: MeshService[] = [];

@@ -15,7 +15,7 @@ import { validateOncePerSynthesis } from '../internal/synthesis';
 import { ServiceObjective, ServiceObjectiveOptions } from '../observability/objective';
 import { HostRouting } from '../render/host-routing';
 import { renderScopedSidecar } from '../render/sidecar';
-import { allowFrom } from '../security/allow-from';
+import { allowFrom, allowFromPeersOf } from '../security/allow-from';
 import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization-policy';
 import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
@@ -363,7 +363,8 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
    * not let out, that no rule admits, or that finds no ready pod fails in production (502, 403 or 503).
    */
   private validateDeclaredCalls(): string[] {
-    const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService);
+    // A callee that named this service in allowFrom proves the call itself, request by declared request (CM332).
+    const callees = this._dependencies.filter((d): d is MeshService => d instanceof MeshService && !allowFromPeersOf(d).includes(this));
     if (callees.length === 0 || !this.mesh.checkDeclarations) return [];
     const sim = synthesisSimulator(this.mesh);
     const errors: string[] = [];

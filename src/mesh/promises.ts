@@ -82,8 +82,8 @@ export const _proofs = { prove };
 
 /** What usually mends a trace that broke at a step of this kind. */
 const HINTS: Partial<Record<TraceStepKind, string>> = {
-  [TraceStepKind.EGRESS]: 'the caller must declare the call (caller.callsTo(callee), or callee.allowFrom(caller))',
-  [TraceStepKind.AUTHORIZATION]: 'the callee must admit it (callee.allowFrom(caller, ...))',
+  [TraceStepKind.EGRESS]: 'the caller must declare the call: caller.callsTo(callee), or callee.allowFrom(caller)',
+  [TraceStepKind.AUTHORIZATION]: 'the callee must admit it: callee.allowFrom(caller, ...)',
   [TraceStepKind.DESTINATION]: 'the destination needs pods that become Ready on the port',
   [TraceStepKind.MTLS]: 'the two sides must agree on mutual TLS',
   [TraceStepKind.AUTHENTICATION]: 'the token must be one the RequestAuthentication accepts',

@@ -104,17 +104,20 @@ function indexOf(mesh: Mesh, snapshot: AppSnapshot): { index: MeshIndex; key: st
 export function synthesisSimulator(mesh: Mesh): MeshSimulator {
   const snapshot = snapshotOf(mesh);
   const { index, key } = indexOf(mesh, snapshot);
-  const written = new Set(snapshot.manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata?.name));
-  const adopted = snapshot.meshes.filter((m) => !written.has(m.namespaceName));
-  if (adopted.length === 0) return MeshSimulator._of(index);
+  // Asked once per declaring construct: the simulator is built once per synthesis (and index).
   const memo = currentSynthesis(mesh)?.memo;
   let sim = memo?.get(`simulator|${key}`) as MeshSimulator | undefined;
-  if (!sim) {
+  if (sim) return sim;
+  const written = new Set(snapshot.manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata?.name));
+  const adopted = snapshot.meshes.filter((m) => !written.has(m.namespaceName));
+  if (adopted.length === 0) {
+    sim = MeshSimulator._of(index);
+  } else {
     const namespaces = adopted.map((m) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: m.namespaceName, labels: m.namespaceLabels } }));
     // The stand-in namespaces are added to a copy of the manifests: the validation at synth already checked the rest.
     sim = MeshSimulator._of(new MeshIndex([...namespaces, ...snapshot.manifests], index.options, snapshotValidationCache(snapshot.manifests)));
-    memo?.set(`simulator|${key}`, sim);
   }
+  memo?.set(`simulator|${key}`, sim);
   return sim;
 }
 

@@ -56,6 +56,11 @@ export function allowFrom(service: MeshService, peer: IPeer, options: AllowFromO
   return policy;
 }
 
+/** The peers `service.allowFrom(...)` named (their calls are proven by the allowFrom promise, CM332). */
+export function allowFromPeersOf(service: MeshService): IPeer[] {
+  return (RECORDS.get(service) ?? []).map((r) => r.peer);
+}
+
 /**
  * Lets a gateway call `service` for what it exposes: one rule for the gateway in `<service>-allow`, with an operation
  * per exposure (its hosts and paths), unless the user declared `service.allowFrom(gateway, ...)` themselves; then

@@ -51,7 +51,7 @@ export function allowFromDeclaration(service: MeshService, policy: Authorization
       const paths = http ? (record.paths ?? ['/']).map(examplePath) : ['/'];
       for (const method of methods) {
         for (const path of paths) {
-          out.push({ request: { ...base, method, path }, promise: 'is admitted', expect: admittedUnlessDenied });
+          out.push({ request: { ...base, method, path }, promise: 'gets through and is admitted', expect: getsThroughUnlessDenied });
         }
       }
       // Negatives: once per peer (its first allowFrom), for the union of what all its allowFrom calls give it.
@@ -139,10 +139,13 @@ function tokenFor(sim: MeshSimulator, destination: string, named: JwtToken | und
   return same ? { ...same, subject: named.subject === 'caller' ? same.subject : named.subject } : named;
 }
 
-/** The authorization steps of a trace that refused it without a matching DENY or CUSTOM rule (no ALLOW rule admits it). */
-const admittedUnlessDenied: Expectation = (t) => {
+/**
+ * Every step of the trace passes (the caller's proxy lets it out, a route takes it, a pod is Ready, mTLS agrees, a rule
+ * admits it), except a refusal by a DENY or CUSTOM rule (declared too) or a declared fault.
+ */
+const getsThroughUnlessDenied: Expectation = (t) => {
   const steps = [...t.steps, ...t.destinations.flatMap((d) => d.steps)];
-  const refused = steps.find((s) => s.kind === TraceStepKind.AUTHORIZATION && !s.passed && s.field === undefined);
+  const refused = steps.find((s) => !s.passed && !(s.kind === TraceStepKind.AUTHORIZATION && s.field !== undefined));
   return refused ? brokeAt(t) : undefined;
 };
 

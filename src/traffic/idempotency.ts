@@ -70,13 +70,30 @@ interface Admission {
  * of any ALLOW policy of the workload; DENY policies are not subtracted (a superset is safe).
  */
 function admittedMethods(service: MeshService): Admission | undefined {
+  // Every route of the service asks, at render and at validation: once per service and synthesis.
+  const memo = currentSynthesis(service)?.memo;
+  let known = memo?.get(ADMITTED) as Map<MeshService, Admission | undefined> | undefined;
+  if (!known) {
+    known = new Map();
+    memo?.set(ADMITTED, known);
+  }
+  if (known.has(service)) return known.get(service);
+  const admission = computeAdmittedMethods(service);
+  known.set(service, admission);
+  return admission;
+}
+
+/** The memo key of {@link admittedMethods}. */
+const ADMITTED = 'idempotency|admitted';
+
+function computeAdmittedMethods(service: MeshService): Admission | undefined {
   const mesh = service.mesh;
   const pods = service.versions.map(podLabelsOf);
   const byNamespace = policiesByNamespace(service);
   const candidates = new Set([
-    ...byNamespace.get(mesh.namespaceName) ?? [],
+    ...policiesFor(byNamespace.get(mesh.namespaceName), service.name),
     // A policy without a selector in the root namespace applies to the whole mesh.
-    ...(byNamespace.get(mesh.rootNamespace) ?? []).filter((p) => p.target === undefined),
+    ...(byNamespace.get(mesh.rootNamespace)?.any ?? []).filter((p) => p.target === undefined),
   ]);
   const applicable = [...candidates].filter((p) => p.action === AuthorizationAction.ALLOW && !p.dryRun
     && (p.target === undefined || pods.some((labels) => selects(p.target!.toWorkloadSelector().matchLabels, labels))));
@@ -88,20 +105,37 @@ function admittedMethods(service: MeshService): Admission | undefined {
 /** The memo key of {@link policiesByNamespace}. */
 const POLICIES = 'idempotency|policies';
 
+/** The policies of one namespace: those that select by `app` (indexed by its value), and the others. */
+interface NamespacePolicies {
+  readonly byApp: Map<string, AuthorizationPolicy[]>;
+  readonly any: AuthorizationPolicy[];
+}
+
+/** The policies of a namespace that may select the pods of service `app` (the others select other `app` labels). */
+function policiesFor(policies: NamespacePolicies | undefined, app: string): AuthorizationPolicy[] {
+  if (!policies) return [];
+  return [...policies.any, ...policies.byApp.get(app) ?? []];
+}
+
 /**
- * The AuthorizationPolicy constructs of the tree `scope` belongs to, by namespace: found with one
- * walk of the tree per synthesis (every route of every service asks).
+ * The AuthorizationPolicy constructs of the tree `scope` belongs to, by namespace and `app` selector: found with one
+ * walk of the tree per synthesis (every route of every service asks, so a scan per route would be quadratic).
  */
-function policiesByNamespace(scope: IConstruct): Map<string, AuthorizationPolicy[]> {
+function policiesByNamespace(scope: IConstruct): Map<string, NamespacePolicies> {
   const memo = currentSynthesis(scope)?.memo;
-  const cached = memo?.get(POLICIES) as Map<string, AuthorizationPolicy[]> | undefined;
+  const cached = memo?.get(POLICIES) as Map<string, NamespacePolicies> | undefined;
   if (cached) return cached;
-  const byNamespace = new Map<string, AuthorizationPolicy[]>();
+  const byNamespace = new Map<string, NamespacePolicies>();
   for (const construct of scope.node.root.node.findAll()) {
     if (!(construct instanceof AuthorizationPolicy)) continue;
-    const list = byNamespace.get(construct.namespaceName);
-    if (list) list.push(construct);
-    else byNamespace.set(construct.namespaceName, [construct]);
+    let entry = byNamespace.get(construct.namespaceName);
+    if (!entry) {
+      entry = { byApp: new Map(), any: [] };
+      byNamespace.set(construct.namespaceName, entry);
+    }
+    const app = construct.target?.toWorkloadSelector().matchLabels.app;
+    if (app === undefined) entry.any.push(construct);
+    else entry.byApp.set(app, [...entry.byApp.get(app) ?? [], construct]);
   }
   memo?.set(POLICIES, byNamespace);
   return byNamespace;

@@ -42,7 +42,14 @@ describe('declarations are proven on the synthesized output', () => {
     const { chart, api, web } = shop();
     const policy = api.allowFrom(web, { methods: [HttpMethod.GET] });
     patch(policy.apiObject, JsonPatch.replace('/spec/rules/0/from/0/source/principals/0', 'cluster.local/ns/shop/sa/someone-else'));
-    expect(synth(chart)).toThrow(/\[test\/api\/AllowFrom\] CM332 Permission not kept by the output: api\.allowFrom\(web, \{ methods: GET \}\) promises that GET \/ from shop\/web to shop\/api is admitted, but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION/);
+    expect(synth(chart)).toThrow(/\[test\/api\/AllowFrom\] CM332 Permission not kept by the output: api\.allowFrom\(web, \{ methods: GET \}\) promises that GET \/ from shop\/web to shop\/api gets through and is admitted, but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION/);
+  });
+
+  test("allowFrom (CM332): the call gets through the caller's proxy too (what CM240 checks for callsTo alone)", () => {
+    const { chart, api, web } = shop();
+    api.allowFrom(web, { methods: [HttpMethod.GET] });
+    patch(web.sidecar, JsonPatch.replace('/spec/egress/0/hosts', ['istio-system/*']));
+    expect(synth(chart)).toThrow(/\[test\/api\/AllowFrom\] CM332 Permission not kept by the output: api\.allowFrom\(web, \{ methods: GET \}\) promises that GET \/ from shop\/web to shop\/api gets through and is admitted, but traced, it ends BAD_GATEWAY \(502\) at step EGRESS: sidecar of Deployment shop\/web-v1/);
   });
 
   test('JwtAuth.protect (CM333): a valid token of the issuer is not refused by the requirement', () => {
