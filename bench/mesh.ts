@@ -22,6 +22,13 @@ export interface BenchMesh {
   readonly edges: number;
 }
 
+/** Which synth-time checks the benchmark mesh runs (all, by default). */
+export interface BenchChecks {
+  readonly analyzeOnSynth?: boolean;
+  readonly checkDeclarations?: boolean;
+  readonly validateOnSynth?: boolean;
+}
+
 /**
  * One namespace of `n` services. Each service has two versions, a 90/10 weighted split, a
  * header-matched route to v2 with retries and a timeout, a circuit breaker, and is callable by
@@ -30,7 +37,7 @@ export interface BenchMesh {
  * requests to a Zipkin collector and logs failed requests. Sidecars are scoped (the default),
  * the namespace is default-deny (the default), and the synth-time analysis is on (the default).
  */
-export function buildBenchMesh(n: number, options: { analyzeOnSynth?: boolean; checkDeclarations?: boolean; validateOnSynth?: boolean } = {}): BenchMesh {
+export function buildBenchMesh(n: number, options: BenchChecks = {}): BenchMesh {
   // `analyzeOnSynth: false` turns the analysis and the declarations' promises off (unless checkDeclarations says otherwise).
   if (n <= CALLER_OFFSETS.length) throw new Error(`the benchmark mesh needs more than ${CALLER_OFFSETS.length} services, got ${n}`);
   const app = new App();
