@@ -121,7 +121,7 @@ export function meshSpec(maxServices = 30): fc.Arbitrary<MeshSpec> {
       const possible = [...Array(n).keys()].flatMap((caller) => [...Array(n).keys()]
         .filter((callee) => callee !== caller && !plaintext(callee)).map((callee) => ({ caller, callee })));
       const methods = fc.option(fc.subarray([HttpMethod.GET, HttpMethod.POST], { minLength: 1 }), { nil: undefined });
-      const paths = fc.option(fc.constantFrom(['/api/*'], ['/v1/orders'], ['/healthz', '/items/*']), { nil: undefined });
+      const paths = fc.option(fc.constantFrom<string[]>(['/api/*'], ['/v1/orders'], ['/healthz', '/items/*']), { nil: undefined });
       const edges = fc.subarray(possible, { maxLength: Math.min(3 * n, possible.length) })
         .chain((chosen) => fc.tuple(...chosen.map((e) => fc.tuple(methods, paths).map(([m, p]): EdgeSpec => ({ ...e, methods: m, paths: p })))));
       return fc.record({
