@@ -269,8 +269,15 @@ function walkObject(value: Record<string, unknown>, schema: Schema, path: string
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const child = value[key];
-    // JSON has no undefined: a JavaScript object's undefined field is not written (JSON.stringify, cdk8s drop it).
-    if (child === undefined) continue;
+    // JSON has no undefined: a JavaScript object's undefined field is not written (JSON.stringify, cdk8s drop it), so
+    // the admitted object has no such key either (a reader asking `key in object` sees what the cluster would store).
+    if (child === undefined) {
+      if (!out) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j]] = value[keys[j]];
+      }
+      continue;
+    }
     const propertySchema = properties?.[key];
     let v: unknown;
     if (propertySchema) {

@@ -64,6 +64,18 @@ describe('CEL rules of the CRDs', () => {
 });
 
 describe('API server semantics', () => {
+  test('a JavaScript field that is undefined is absent, as in the JSON the API server receives (found by the namespace-renaming property)', () => {
+    const policy = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'p', namespace: 'foo' },
+      spec: { rules: [{ from: [{ source: { principals: ['cluster.local/ns/foo/sa/a'], requestPrincipals: undefined } }] }] },
+    };
+    const result = validateObject(policy);
+    expect(result.violations).toEqual([]);
+    expect(Object.keys(result.admitted.spec.rules[0].from[0].source)).toEqual(['principals']);
+  });
+
   test('defaults are applied before the rules: a Gateway API backendRef defaults to kind Service, which needs a port', () => {
     const route = (backendRef: any) => ({
       apiVersion: 'gateway.networking.k8s.io/v1',
