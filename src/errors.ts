@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   CM226: 'Invalid mirror',
   CM227: 'Two routes take the same requests',
   CM228: 'Route not kept by the output',
+  CM229: 'Invalid CORS policy',
   CM230: 'Invalid connection pool setting',
   CM231: 'Invalid outlier detection setting',
   CM232: 'Two circuit breakers for one scope',

@@ -23,6 +23,8 @@ import { allowFromGateway } from '../security/allow-from';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { Operation } from '../security/operation';
 import { IPeer, PeerConfig } from '../security/peer';
+import { CorsPolicy } from '../traffic/cors';
+import { checkCorsPolicy, renderCorsPolicy } from '../traffic/cors-rules';
 import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
@@ -327,6 +329,14 @@ export interface ExposeViaGatewayOptions {
   readonly retry?: RetryPolicy;
 
   /**
+   * Cross-Origin Resource Sharing for browsers calling the service through the gateway: the
+   * gateway answers preflights from allowed origins itself.
+   *
+   * @default - no CORS policy
+   */
+  readonly corsPolicy?: CorsPolicy;
+
+  /**
    * Versions that receive the gateway's requests.
    *
    * @default - the same split as the service's own catch-all route, so ingress traffic honours the mesh's subsets
@@ -457,6 +467,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
     checkDuration(this, 'timeout', options.timeout);
     if (options.retry) checkRetryPolicy(this, options.retry);
+    checkCorsPolicy(this, options.corsPolicy);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
       else checkPath(this, 'path', path.value);
@@ -577,6 +588,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
             timeout: options.timeout && istioDuration(options.timeout),
             retries: renderRetries(options.retry, safeOnly, false),
             rewrite: renderRewrite(options.rewrite),
+            corsPolicy: renderCorsPolicy(options.corsPolicy),
           },
         });
       }

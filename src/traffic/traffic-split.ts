@@ -1,6 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { formatMessage, meshError, meshWarning } from '../errors';
+import { CorsPolicy } from './cors';
+import { checkCorsPolicy } from './cors-rules';
 import { NON_IDEMPOTENT_METHODS, mayBeNonIdempotent, routeMethods } from './idempotency';
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
@@ -114,6 +116,14 @@ export interface TrafficSplitOptions {
    * @default - none
    */
   readonly directResponse?: DirectResponse;
+
+  /**
+   * Cross-Origin Resource Sharing: which browser origins may call the route. The proxy that routes
+   * the request answers preflights from allowed origins itself.
+   *
+   * @default - no CORS policy: preflights go to the service like any request
+   */
+  readonly corsPolicy?: CorsPolicy;
 
   /**
    * Changes to request headers.
@@ -234,7 +244,15 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
       'give exactly one of destinations (forward), redirect or directResponse');
   }
   if (!options.destinations?.length) {
-    const forwardingOnly = { rewrite: options.rewrite, fault: options.fault, mirror: options.mirror, retry: options.retry, timeout: options.timeout };
+    // Envoy's CORS filter is bypassed on a route that redirects or answers directly.
+    const forwardingOnly = {
+      rewrite: options.rewrite,
+      fault: options.fault,
+      mirror: options.mirror,
+      retry: options.retry,
+      timeout: options.timeout,
+      corsPolicy: options.corsPolicy,
+    };
     for (const [field, value] of Object.entries(forwardingOnly)) {
       if (value !== undefined) {
         throw meshError(scope, 'CM214', `${field} has no effect on a route that answers with a ${options.redirect ? 'redirect' : 'direct response'}`, `remove ${field}, or forward the request with destinations`);
@@ -253,6 +271,7 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
   }
   checkHeaderOperations(scope, 'requestHeaders', options.requestHeaders, true);
   checkHeaderOperations(scope, 'responseHeaders', options.responseHeaders, false);
+  checkCorsPolicy(scope, options.corsPolicy);
 }
 
 /** TCP and TLS services are routed by connection, not request: only weighted destinations apply. */

@@ -445,3 +445,71 @@ describe('ingress gateways', () => {
     expect(authzStep(post)!.proxy).toBe('sidecar of Deployment shop/web');
   });
 });
+
+// Envoy's CORS filter (envoyproxy.io docs/envoy/latest/configuration/http/http_filters/cors_filter: "Any legal OPTIONS
+// requests will be responded directly by the filter and will not be passed to the next filter in the filter chain";
+// "this filter will be bypassed if a direct response or route redirect is configured for the route"), its CorsPolicy
+// `forward_not_matching_preflights` (default true; Istio's `unmatchedPreflights: IGNORE` sets it false), and Istio's
+// VirtualService CorsPolicy reference (istio.io docs/reference/config/networking/virtual-service/#CorsPolicy).
+describe('CORS: the routing proxy answers preflights (Envoy CORS filter)', () => {
+  const SHOP = docs(
+    namespace('shop'),
+    service('shop', 'api', '[{ name: http, port: 8080 }]'),
+    deployment('shop', 'api', { serviceAccount: 'api', containerPort: 8080 }),
+    service('shop', 'web'),
+    deployment('shop', 'web', { serviceAccount: 'web' }),
+    policy('shop', 'allow-nothing', '{}'),
+  );
+  const cors = '{ allowOrigins: [{ exact: "https://app.example.com" }, { regex: "https://[a-z]+\\\\.example\\\\.org" }], allowMethods: [GET, POST], allowHeaders: [content-type], maxAge: 24h, allowCredentials: true }';
+  const vs = (extra = '') => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: api, namespace: shop }\nspec: { hosts: [api], http: [{ route: [{ destination: { host: api } }], corsPolicy: ${cors.slice(0, -2)}${extra} } }] }\n`;
+  const preflight = (origin: string, extra: TraceRequest = {}): TraceRequest => ({
+    source: 'shop/web',
+    host: 'api:8080',
+    method: 'OPTIONS',
+    path: '/orders',
+    headers: { 'Origin': origin, 'Access-Control-Request-Method': 'POST' },
+    ...extra,
+  });
+
+  test('a preflight from an allowed origin is answered 200 by the caller\'s sidecar with the Access-Control-Allow-* headers; the service (deny-all) never sees it', () => {
+    const t = sim(docs(SHOP, vs())).trace(preflight('https://app.example.com'));
+    expect(t).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200, destinations: [] });
+    expect(t.route!.corsPolicy).toMatchObject({
+      preflight: true,
+      originAllowed: true,
+      allowCredentials: true,
+      unmatchedPreflights: 'FORWARD',
+      allowOrigins: ['exact:https://app.example.com', 'regex:https://[a-z]+\\.example\\.org'],
+      preflightResponseHeaders: {
+        'access-control-allow-origin': 'https://app.example.com',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'GET,POST',
+        'access-control-allow-headers': 'content-type',
+        'access-control-max-age': '86400',
+      },
+    });
+    expect(t.steps.find((s) => s.kind === TraceStepKind.ROUTING)!.summary).toMatch(/preflight from allowed origin https:\/\/app\.example\.com, answered 200 by Envoy's CORS filter/);
+    // A regex origin: the whole origin must match.
+    expect(sim(docs(SHOP, vs())).trace(preflight('https://shop.example.org')).outcome).toBe(TraceOutcome.PREFLIGHT_ANSWERED);
+  });
+
+  test('a preflight from another origin goes on to the service (FORWARD, Envoy\'s default), or is answered without CORS headers (IGNORE)', () => {
+    const forwarded = sim(docs(SHOP, vs())).trace(preflight('https://evil.example'));
+    expect(forwarded.outcome).toBe(TraceOutcome.FORBIDDEN); // the service's allow-nothing decides
+    expect(forwarded.route!.corsPolicy).toMatchObject({ preflight: true, originAllowed: false, preflightResponseHeaders: {} });
+    const ignored = sim(docs(SHOP, vs(', unmatchedPreflights: IGNORE'))).trace(preflight('https://evil.example'));
+    expect(ignored).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200 });
+    expect(ignored.route!.corsPolicy!.preflightResponseHeaders).toEqual({ 'access-control-allow-credentials': 'true', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' });
+  });
+
+  test('not a preflight: OPTIONS without Access-Control-Request-Method, or the actual request, is routed; `*` allows any origin; a redirect bypasses the filter', () => {
+    expect(sim(docs(SHOP, vs())).trace(preflight('https://app.example.com', { headers: { origin: 'https://app.example.com' } })).outcome).toBe(TraceOutcome.FORBIDDEN);
+    const actual = sim(docs(SHOP, vs())).trace(preflight('https://app.example.com', { method: 'POST' }));
+    expect(actual.outcome).toBe(TraceOutcome.FORBIDDEN);
+    expect(actual.route!.corsPolicy).toMatchObject({ preflight: false, originAllowed: true, origin: 'https://app.example.com' });
+    const any = vs().replace(cors, '{ allowOrigins: [{ exact: "*" }] }');
+    expect(sim(docs(SHOP, any)).trace(preflight('https://whoever.example')).route!.corsPolicy!.preflightResponseHeaders).toEqual({ 'access-control-allow-origin': 'https://whoever.example' });
+    const redirect = vs().replace('route: [{ destination: { host: api } }]', 'redirect: { uri: /v2 }');
+    expect(sim(docs(SHOP, redirect)).trace(preflight('https://app.example.com'))).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
+  });
+});
