@@ -3,9 +3,11 @@ import { IConstruct } from 'constructs';
 import { CorsOrigin, CorsPolicy } from './cors';
 import { StringMatchKind } from './match';
 import { checkDuration, checkHeaderName, checkRegex } from './validation';
+import { TraceOutcome, TraceRequest } from '../analysis/simulator/types';
 import { meshError } from '../errors';
 import { VirtualServiceSpecHttpCorsPolicy, VirtualServiceSpecHttpCorsPolicyUnmatchedPreflights } from '../imports/networking.istio.io';
 import { HttpMethod } from '../mesh/http-method';
+import { brokeAt, RequestPromise } from '../mesh/promises';
 
 const METHODS = Object.values(HttpMethod) as string[];
 
@@ -98,4 +100,27 @@ export function exampleOrigin(cors: CorsPolicy): string | undefined {
   const prefix = cors.allowOrigins.find((o) => o.kind === StringMatchKind.PREFIX);
   if (!prefix) return undefined;
   return /:\/\/$/.test(prefix.value) || /\.$/.test(prefix.value) ? `${prefix.value}example.com` : prefix.value;
+}
+
+/**
+ * The preflight a route's CORS policy promises to answer: `request` (a request the route takes) sent as a browser's
+ * preflight from an allowed origin must be answered 200 by the routing proxy's CORS filter, with that origin in
+ * Access-Control-Allow-Origin. Undefined when no single origin stands for the policy (regexes only).
+ */
+export function preflightPromise(cors: CorsPolicy | undefined, request: TraceRequest): RequestPromise | undefined {
+  const origin = cors && exampleOrigin(cors);
+  if (!cors || !origin) return undefined;
+  const method = cors.allowMethods?.find((m) => m !== HttpMethod.OPTIONS) ?? request.method ?? HttpMethod.GET;
+  return {
+    request: { ...request, method: 'OPTIONS', headers: { ...request.headers, 'origin': origin, 'access-control-request-method': method } },
+    promise: 'is answered 200 by the routing proxy\'s CORS filter (a preflight from an allowed origin)',
+    expect: (t) => {
+      if (t.outcome !== TraceOutcome.PREFLIGHT_ANSWERED) {
+        const policy = t.route?.corsPolicy;
+        return policy ? brokeAt(t) : `traced, ${t.route?.object ? `rule ${t.route.field} of VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the route'} takes the preflight (OPTIONS) and has no corsPolicy${t.route?.field ? '' : ` (${brokeAt(t)})`}`;
+      }
+      const allowed = t.route?.corsPolicy?.preflightResponseHeaders['access-control-allow-origin'];
+      return allowed === origin ? undefined : `traced, the preflight is answered without Access-Control-Allow-Origin ${origin}`;
+    },
+  };
 }
