@@ -67,6 +67,9 @@ export const ERROR_CATALOGUE = {
   CM238: 'Invalid consistent hash',
   CM240: 'Declared call does not get through',
   CM241: 'Invalid dependency',
+  CM242: 'Invalid rate limit',
+  CM243: 'Rate limit no proxy would apply',
+  CM244: 'Two rate limits for one workload',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

@@ -17,6 +17,7 @@ export * from './traffic/circuit-breaker';
 export * from './traffic/cors';
 export * from './traffic/load-balancing';
 export * from './traffic/match';
+export * from './traffic/rate-limit';
 export * from './traffic/resilience';
 export * from './traffic/route-actions';
 export * from './traffic/traffic-split';

@@ -27,6 +27,7 @@ import { CorsPolicy } from '../traffic/cors';
 import { checkCorsPolicy, renderCorsPolicy } from '../traffic/cors-rules';
 import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
+import { LocalRateLimit, RateLimitOptions } from '../traffic/rate-limit';
 import { RetryPolicy } from '../traffic/resilience';
 import { UriRewrite } from '../traffic/route-actions';
 import { WeightedDestination } from '../traffic/traffic-split';
@@ -448,6 +449,16 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
         rules: [{ operations: [Operation.of({ ports: this.listeners.map((l) => l.port) })] }],
       });
     }
+  }
+
+  /**
+   * Limits the requests each gateway pod admits (local rate limiting, context GATEWAY); the rest
+   * are answered 429. Same as `new LocalRateLimit(scope, id, { gateway, ... })`.
+   */
+  public addRateLimit(options: RateLimitOptions): LocalRateLimit {
+    let n = 1;
+    while (this.node.tryFindChild(`RateLimit${n}`)) n++;
+    return new LocalRateLimit(this, `RateLimit${n}`, { ...options, gateway: this });
   }
 
   /** As a caller: the gateway pods' mesh identity. */
