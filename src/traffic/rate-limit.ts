@@ -122,13 +122,13 @@ export class LocalRateLimit extends Construct {
     requireDnsSubdomain(this, 'EnvoyFilter name', name);
     const limits = RATE_LIMITS.get(this.node.root) ?? new Map<string, Construct>();
     RATE_LIMITS.set(this.node.root, limits);
-    const key = `${selector.namespaceName}/${JSON.stringify(selector.matchLabels)}`;
-    const owner = limits.get(key);
+    const podsKey = `${selector.namespaceName}/${JSON.stringify(selector.matchLabels)}`;
+    const owner = limits.get(podsKey);
     if (owner) {
       throw meshError(this, 'CM244', `${props.service ? `service "${target.name}"` : `gateway "${target.name}"`} already has a local rate limit (${owner.node.path}); two would each take a token from their own bucket, in an order Envoy does not promise`,
         'keep one rate limit per service or gateway');
     }
-    limits.set(key, this);
+    limits.set(podsKey, this);
     const context = props.gateway ? EnvoyFilterSpecConfigPatchesMatchContext.GATEWAY : EnvoyFilterSpecConfigPatchesMatchContext.SIDECAR_INBOUND;
     const percent = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: 'HUNDRED' } });
     const headers = Object.entries(props.responseHeaders ?? {});
