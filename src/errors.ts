@@ -70,6 +70,7 @@ export const ERROR_CATALOGUE = {
   CM242: 'Invalid rate limit',
   CM243: 'Rate limit no proxy would apply',
   CM244: 'Two rate limits for one workload',
+  CM245: 'gRPC retry conditions on an HTTP/1.1 service',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

@@ -477,7 +477,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
    */
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
     checkDuration(this, 'timeout', options.timeout);
-    if (options.retry) checkRetryPolicy(this, options.retry);
+    if (options.retry) checkRetryPolicy(this, options.retry, service.protocol);
     checkCorsPolicy(this, options.corsPolicy);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);

@@ -320,7 +320,7 @@ function checkMatch(scope: IConstruct, where: string, match: HttpMatch): void {
 function checkRetry(scope: TrafficSplit, options: TrafficSplitOptions, nonIdempotentOnly: boolean): void {
   const retry = options.retry;
   if (!retry) return;
-  checkRetryPolicy(scope, retry);
+  checkRetryPolicy(scope, retry, scope.service.protocol);
   if (nonIdempotentOnly && !options.allowNonIdempotentRetries) {
     const unsafe = unsafeRetryConditions(retry);
     if (unsafe.length > 0) {
