@@ -34,7 +34,8 @@ export function checkRetryPolicy(scope: IConstruct, retry: RetryPolicy, protocol
   checkWholeNumber(scope, 'CM209', 'retry.attempts', retry.attempts, 0);
   // Envoy's gRPC conditions read the grpc-status of the response, which only a gRPC server sends (over HTTP/2).
   const conditions = retry.retryOn ?? [];
-  if (protocol === Protocol.HTTP && conditions.length > 0 && !retry.retryOnStatusCodes?.length && conditions.every((c) => GRPC_RETRY_ON.includes(c))) {
+  const grpcOnly = conditions.length > 0 && !retry.retryOnStatusCodes?.length && conditions.every((c) => GRPC_RETRY_ON.includes(c));
+  if (protocol === Protocol.HTTP && grpcOnly) {
     throw meshError(scope, 'CM245', `retry.retryOn is ${conditions.join(', ')}: gRPC status conditions, which read the grpc-status a gRPC server sends, but the service speaks HTTP/1.1, so the route would never retry`,
       'declare the service with protocol Protocol.GRPC if it serves gRPC, or retry on HTTP conditions (RetryOn.CONNECT_FAILURE, RetryOn.GATEWAY_ERROR, retryOnStatusCodes)');
   }
@@ -61,7 +62,9 @@ export function checkWholeNumber(scope: IConstruct, code: ErrorCode, what: strin
 }
 
 /** Envoy's retry conditions on gRPC status codes (x-envoy-retry-grpc-on). */
-const GRPC_RETRY_ON: readonly RetryOn[] = [RetryOn.CANCELLED, RetryOn.DEADLINE_EXCEEDED, RetryOn.INTERNAL, RetryOn.RESOURCE_EXHAUSTED, RetryOn.UNAVAILABLE];
+const GRPC_RETRY_ON: readonly RetryOn[] = [
+  RetryOn.CANCELLED, RetryOn.DEADLINE_EXCEEDED, RetryOn.INTERNAL, RetryOn.RESOURCE_EXHAUSTED, RetryOn.UNAVAILABLE,
+];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const PSEUDO_HEADERS = [':authority', ':method', ':scheme', ':path'];
