@@ -117,7 +117,9 @@ export function preflightPromise(cors: CorsPolicy | undefined, request: TraceReq
     expect: (t) => {
       if (t.outcome !== TraceOutcome.PREFLIGHT_ANSWERED) {
         const policy = t.route?.corsPolicy;
-        return policy ? brokeAt(t) : `traced, ${t.route?.object ? `rule ${t.route.field} of VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the route'} takes the preflight (OPTIONS) and has no corsPolicy${t.route?.field ? '' : ` (${brokeAt(t)})`}`;
+        if (policy) return brokeAt(t);
+        const where = t.route?.object ? `rule ${t.route.field} of VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the route';
+        return `traced, ${where} takes the preflight (OPTIONS) and has no corsPolicy${t.route?.field ? '' : ` (${brokeAt(t)})`}; a browser's preflight is an OPTIONS request, so the matches of the route with the corsPolicy must admit OPTIONS`;
       }
       const allowed = t.route?.corsPolicy?.preflightResponseHeaders['access-control-allow-origin'];
       return allowed === origin ? undefined : `traced, the preflight is answered without Access-Control-Allow-Origin ${origin}`;

@@ -512,4 +512,24 @@ describe('CORS: the routing proxy answers preflights (Envoy CORS filter)', () =>
     const redirect = vs().replace('route: [{ destination: { host: api } }]', 'redirect: { uri: /v2 }');
     expect(sim(docs(SHOP, redirect)).trace(preflight('https://app.example.com'))).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
   });
+
+  // Istio puts the CORS filter after authentication and authorization (istio/istio#55318: "the request still goes
+  // through the rbac filter"; #45716): a gateway policy requiring a token refuses the browser's preflight, which
+  // carries none, before the CORS filter could answer it.
+  test('at a gateway, its AuthorizationPolicy decides before the CORS filter: a policy requiring a token refuses the preflight (403)', () => {
+    const GW = docs(
+      SHOP,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { matchLabels: { istio: gateway } }, template: { metadata: { labels: { istio: gateway, sidecar.istio.io/inject: "true" }, annotations: { inject.istio.io/templates: gateway } }, spec: { serviceAccountName: gateway, containers: [{ name: istio-proxy, image: auto, ports: [{ containerPort: 8080 }] }] } } }\n',
+      service('shop', 'gateway', '[{ name: http, port: 80, targetPort: 8080 }]', '{ istio: gateway }'),
+      'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { istio: gateway }, servers: [{ port: { number: 8080, name: http, protocol: HTTP }, hosts: [api.example.com] }] }\n',
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: edge, namespace: shop }\nspec: { hosts: [api.example.com], gateways: [gateway], http: [{ route: [{ destination: { host: api } }], corsPolicy: ${cors} }] }\n`,
+    );
+    const viaGateway = { gateway: 'shop/gateway', host: 'api.example.com', method: 'OPTIONS', path: '/orders', headers: { 'origin': 'https://app.example.com', 'access-control-request-method': 'POST' } };
+    const allowGateway = policy('shop', 'gateway', '{ selector: { matchLabels: { istio: gateway } }, action: ALLOW, rules: [{}] }');
+    const answered = sim(docs(GW, allowGateway)).trace(viaGateway);
+    expect(answered).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200 });
+    expect(answered.steps.find((s) => s.kind === TraceStepKind.ROUTING)!.proxy).toBe('gateway shop/gateway');
+    const tokenOnly = policy('shop', 'gateway', '{ selector: { matchLabels: { istio: gateway } }, action: ALLOW, rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] }');
+    expect(sim(docs(GW, tokenOnly)).trace(viaGateway)).toMatchObject({ outcome: TraceOutcome.FORBIDDEN, status: 403 });
+  });
 });

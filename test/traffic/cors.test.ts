@@ -71,7 +71,7 @@ describe('corsPolicy on routeTraffic', () => {
   test('a route matching only GET cannot take the preflight (OPTIONS), so its corsPolicy would never answer it: the promise says where the preflight goes', () => {
     const { chart, api } = shop();
     api.routeTraffic({ matches: [{ path: PathMatch.prefix('/orders'), method: HttpMethod.GET }], destinations: [{ version: api.defaultVersion }], corsPolicy: { allowOrigins: [CorsOrigin.exact(APP)] } });
-    expect(() => Testing.synth(chart)).toThrow(/\[shop\/api\/Route1\] CM228 Route not kept by the output: route 1 of service "api" promises that OPTIONS \/orders .*\(headers origin: https:\/\/app\.example\.com, access-control-request-method: GET\) is answered 200 by the routing proxy's CORS filter \(a preflight from an allowed origin\), but traced, rule spec\.http\[1\] of VirtualService shop\/api takes the preflight \(OPTIONS\) and has no corsPolicy/);
+    expect(() => Testing.synth(chart)).toThrow(/\[shop\/api\/Route1\] CM228 Route not kept by the output: route 1 of service "api" promises that OPTIONS \/orders .*\(headers origin: https:\/\/app\.example\.com, access-control-request-method: GET\) is answered 200 by the routing proxy's CORS filter \(a preflight from an allowed origin\), but traced, rule spec\.http\[1\] of VirtualService shop\/api takes the preflight \(OPTIONS\) and has no corsPolicy; a browser's preflight is an OPTIONS request, so the matches of the route with the corsPolicy must admit OPTIONS/);
   });
 });
 
