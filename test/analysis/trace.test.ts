@@ -2,6 +2,7 @@
 // protobuf rule) it follows; outcomes are the ones the task pages state (200, 401, 403, a closed connection).
 import { deployment, docs, namespace, service } from './fixtures';
 import { MeshAnalysis, MeshSimulator, TraceOutcome, TraceRequest, TraceStepKind } from '../../src/analysis';
+import { formatTrace } from '../../src/analysis/trace-format';
 
 const sim = (yaml: string, options?: { meshConfig?: any }) => new MeshSimulator(MeshAnalysis.parseYaml(yaml), options);
 const policy = (ns: string, name: string, spec: string, annotations = '') =>
@@ -489,6 +490,7 @@ describe('CORS: the routing proxy answers preflights (Envoy CORS filter)', () =>
       },
     });
     expect(t.steps.find((s) => s.kind === TraceStepKind.ROUTING)!.summary).toMatch(/preflight from allowed origin https:\/\/app\.example\.com, answered 200 by Envoy's CORS filter/);
+    expect(formatTrace(t)).toMatch(/^PREFLIGHT_ANSWERED \(200\) — not delivered\n[\s\S]*route: .*cors: origins exact:https:\/\/app\.example\.com, regex:https:\/\/\[a-z\]\+\\\.example\\\.org with credentials/);
     // A regex origin: the whole origin must match.
     expect(sim(docs(SHOP, vs())).trace(preflight('https://shop.example.org')).outcome).toBe(TraceOutcome.PREFLIGHT_ANSWERED);
   });
