@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   CM226: 'Invalid mirror',
   CM227: 'Two routes take the same requests',
   CM228: 'Route not kept by the output',
+  CM229: 'Invalid CORS policy',
   CM230: 'Invalid connection pool setting',
   CM231: 'Invalid outlier detection setting',
   CM232: 'Two circuit breakers for one scope',
@@ -66,6 +67,10 @@ export const ERROR_CATALOGUE = {
   CM238: 'Invalid consistent hash',
   CM240: 'Declared call does not get through',
   CM241: 'Invalid dependency',
+  CM242: 'Invalid rate limit',
+  CM243: 'Rate limit no proxy would apply',
+  CM244: 'Two rate limits for one workload',
+  CM245: 'gRPC retry conditions on an HTTP/1.1 service',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

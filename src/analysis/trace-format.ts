@@ -18,6 +18,7 @@ export function formatTrace(trace: RequestTrace): string {
       r.fault ? `fault: ${r.fault}` : undefined,
       r.mirrors.length ? `mirror to ${r.mirrors.join(', ')}` : undefined,
       r.rewrite ? `rewrite ${r.rewrite}` : undefined,
+      r.corsPolicy ? `cors: origins ${r.corsPolicy.allowOrigins.join(', ')}${r.corsPolicy.allowCredentials ? ' with credentials' : ''}` : undefined,
     ].filter((x) => x);
     lines.push(`  route: ${parts.join('; ')}`);
   }

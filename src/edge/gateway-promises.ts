@@ -7,6 +7,7 @@ import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.
 import type { MeshService } from '../mesh/mesh-service';
 import { brokeAt, type Declaration, type RequestPromise } from '../mesh/promises';
 import { renderMatch } from '../render/http-route';
+import { preflightPromise } from '../traffic/cors-rules';
 import { PathMatch } from '../traffic/match';
 
 /** One `exposeViaGateway` call, as the gateway recorded it. */
@@ -53,11 +54,10 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
           const example = requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match)));
           if (!example) continue;
           const headers = Object.keys(example.headers).length ? example.headers : undefined;
-          out.push({
-            request: { ...base, host, method: example.method ?? 'GET', path: example.path, headers },
-            promise: `reaches service "${service.name}"`,
-            expect,
-          });
+          const request: TraceRequest = { ...base, host, method: example.method ?? 'GET', path: example.path, headers };
+          out.push({ request, promise: `reaches service "${service.name}"`, expect });
+          const preflight = preflightPromise(options.corsPolicy, request);
+          if (preflight) out.push(preflight);
         }
       }
       return out;

@@ -23,8 +23,11 @@ import { allowFromGateway } from '../security/allow-from';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
 import { Operation } from '../security/operation';
 import { IPeer, PeerConfig } from '../security/peer';
+import { CorsPolicy } from '../traffic/cors';
+import { checkCorsPolicy, renderCorsPolicy } from '../traffic/cors-rules';
 import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HttpMatch, PathMatch, StringMatchKind } from '../traffic/match';
+import { LocalRateLimit, RateLimitOptions } from '../traffic/rate-limit';
 import { RetryPolicy } from '../traffic/resilience';
 import { UriRewrite } from '../traffic/route-actions';
 import { WeightedDestination } from '../traffic/traffic-split';
@@ -327,6 +330,14 @@ export interface ExposeViaGatewayOptions {
   readonly retry?: RetryPolicy;
 
   /**
+   * Cross-Origin Resource Sharing for browsers calling the service through the gateway: the
+   * gateway answers preflights from allowed origins itself.
+   *
+   * @default - no CORS policy
+   */
+  readonly corsPolicy?: CorsPolicy;
+
+  /**
    * Versions that receive the gateway's requests.
    *
    * @default - the same split as the service's own catch-all route, so ingress traffic honours the mesh's subsets
@@ -440,6 +451,16 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     }
   }
 
+  /**
+   * Limits the requests each gateway pod admits (local rate limiting, context GATEWAY); the rest
+   * are answered 429. Same as `new LocalRateLimit(scope, id, { gateway, ... })`.
+   */
+  public addRateLimit(options: RateLimitOptions): LocalRateLimit {
+    let n = 1;
+    while (this.node.tryFindChild(`RateLimit${n}`)) n++;
+    return new LocalRateLimit(this, `RateLimit${n}`, { ...options, gateway: this });
+  }
+
   /** As a caller: the gateway pods' mesh identity. */
   public toPeerConfig(): PeerConfig {
     return { principals: [this.principal] };
@@ -456,7 +477,8 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
    */
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
     checkDuration(this, 'timeout', options.timeout);
-    if (options.retry) checkRetryPolicy(this, options.retry);
+    if (options.retry) checkRetryPolicy(this, options.retry, service.protocol);
+    checkCorsPolicy(this, options.corsPolicy);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
       else checkPath(this, 'path', path.value);
@@ -577,6 +599,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
             timeout: options.timeout && istioDuration(options.timeout),
             retries: renderRetries(options.retry, safeOnly, false),
             rewrite: renderRewrite(options.rewrite),
+            corsPolicy: renderCorsPolicy(options.corsPolicy),
           },
         });
       }

@@ -20,6 +20,7 @@ import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization
 import { IPeer, PeerConfig } from '../security/peer';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
+import { LocalRateLimit, RateLimitOptions } from '../traffic/rate-limit';
 import { TrafficSplit, TrafficSplitOptions } from '../traffic/traffic-split';
 
 /** Options of a {@link MeshService}. */
@@ -248,6 +249,16 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
    */
   public addCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
     return new CircuitBreaker(this, this.nextId('CircuitBreaker'), { ...options, service: this });
+  }
+
+  /**
+   * Limits the requests each pod's sidecar admits (local rate limiting: an EnvoyFilter with
+   * Envoy's local rate limit filter); the rest are answered 429. Same as `new LocalRateLimit(...)`.
+   *
+   * @example api.addRateLimit({ requests: 100, per: Duration.seconds(1), burst: 200 });
+   */
+  public addRateLimit(options: RateLimitOptions): LocalRateLimit {
+    return new LocalRateLimit(this, this.nextId('RateLimit'), { ...options, service: this });
   }
 
   /**

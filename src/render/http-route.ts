@@ -5,6 +5,7 @@ import {
 import { istioDuration } from '../internal/duration';
 import type { MeshService } from '../mesh/mesh-service';
 import type { ServiceVersion } from '../mesh/service-version';
+import { renderCorsPolicy } from '../traffic/cors-rules';
 import { mayBeNonIdempotent, routeMethods } from '../traffic/idempotency';
 import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
 import { RetryPolicy } from '../traffic/resilience';
@@ -61,6 +62,7 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
       : { host: o.mirror.host!, port: o.mirror.port === undefined ? undefined : { number: o.mirror.port } }),
     mirrorPercentage: o.mirrorPercent === undefined ? undefined : { value: o.mirrorPercent },
     rewrite: renderRewrite(o.rewrite),
+    corsPolicy: renderCorsPolicy(o.corsPolicy),
     headers: (o.requestHeaders || o.responseHeaders)
       ? { request: headerOps(o.requestHeaders), response: headerOps(o.responseHeaders) }
       : undefined,

@@ -1,4 +1,5 @@
 // Internal: what a route promises (routeTraffic / TrafficSplit), proven at synth with the request simulator.
+import { preflightPromise } from './cors-rules';
 import type { TrafficSplit } from './traffic-split';
 import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
 import { RequestTrace, TraceOutcome, TraceRequest } from '../analysis/simulator/types';
@@ -38,6 +39,8 @@ export function routeDeclaration(route: TrafficSplit, index: number): Declaratio
           tcp: !http,
         };
         out.push({ request, promise: promiseText(route), expect: (t) => kept(route, t) });
+        const preflight = http ? preflightPromise(o.corsPolicy, request) : undefined;
+        if (preflight) out.push(preflight);
       }
       return out;
     },

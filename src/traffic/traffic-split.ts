@@ -1,6 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { formatMessage, meshError, meshWarning } from '../errors';
+import { CorsPolicy } from './cors';
+import { checkCorsPolicy } from './cors-rules';
 import { NON_IDEMPOTENT_METHODS, mayBeNonIdempotent, routeMethods } from './idempotency';
 import { HttpMatch, StringMatchKind } from './match';
 import { Acknowledgement, Fault, RetryOn, RetryPolicy } from './resilience';
@@ -115,6 +117,14 @@ export interface TrafficSplitOptions {
    * @default - none
    */
   readonly directResponse?: DirectResponse;
+
+  /**
+   * Cross-Origin Resource Sharing: which browser origins may call the route. The proxy that routes
+   * the request answers preflights from allowed origins itself.
+   *
+   * @default - no CORS policy: preflights go to the service like any request
+   */
+  readonly corsPolicy?: CorsPolicy;
 
   /**
    * Changes to request headers.
@@ -239,7 +249,15 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
         : `give destinations (the service has ${scope.service.versions.length} versions: which receive the requests?), a redirect or a directResponse`);
   }
   if (!options.destinations?.length) {
-    const forwardingOnly = { rewrite: options.rewrite, fault: options.fault, mirror: options.mirror, retry: options.retry, timeout: options.timeout };
+    // Envoy's CORS filter is bypassed on a route that redirects or answers directly.
+    const forwardingOnly = {
+      rewrite: options.rewrite,
+      fault: options.fault,
+      mirror: options.mirror,
+      retry: options.retry,
+      timeout: options.timeout,
+      corsPolicy: options.corsPolicy,
+    };
     for (const [field, value] of Object.entries(forwardingOnly)) {
       if (value !== undefined) {
         throw meshError(scope, 'CM214', `${field} has no effect on a route that answers with a ${options.redirect ? 'redirect' : 'direct response'}`, `remove ${field}, or forward the request with destinations`);
@@ -258,6 +276,7 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
   }
   checkHeaderOperations(scope, 'requestHeaders', options.requestHeaders, true);
   checkHeaderOperations(scope, 'responseHeaders', options.responseHeaders, false);
+  checkCorsPolicy(scope, options.corsPolicy);
 }
 
 /** TCP and TLS services are routed by connection, not request: only weighted destinations apply. */
@@ -306,7 +325,7 @@ function checkMatch(scope: IConstruct, where: string, match: HttpMatch): void {
 function checkRetry(scope: TrafficSplit, options: TrafficSplitOptions, nonIdempotentOnly: boolean): void {
   const retry = options.retry;
   if (!retry) return;
-  checkRetryPolicy(scope, retry);
+  checkRetryPolicy(scope, retry, scope.service.protocol);
   if (nonIdempotentOnly && !options.allowNonIdempotentRetries) {
     const unsafe = unsafeRetryConditions(retry);
     if (unsafe.length > 0) {

@@ -1,8 +1,9 @@
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { ErrorCode, meshError } from '../errors';
-import { RetryPolicy } from './resilience';
+import { RetryOn, RetryPolicy } from './resilience';
 import { durationProblem } from '../internal/duration';
+import { Protocol } from '../mesh/protocol';
 
 // Checks shared by the traffic constructs. Each throws a CM2xx error naming the construct at
 // fault; the value types (PathMatch, Fault, …) carry no scope, so they are checked here, when a
@@ -29,8 +30,15 @@ export function checkPercent(scope: IConstruct, what: string, value: number | un
  * Throws unless Istio accepts the retry policy: attempts ≥ 0 (CM209), durations (CM211), HTTP
  * status codes (CM221), and no retry settings when retries are off (CM210).
  */
-export function checkRetryPolicy(scope: IConstruct, retry: RetryPolicy): void {
+export function checkRetryPolicy(scope: IConstruct, retry: RetryPolicy, protocol?: Protocol): void {
   checkWholeNumber(scope, 'CM209', 'retry.attempts', retry.attempts, 0);
+  // Envoy's gRPC conditions read the grpc-status of the response, which only a gRPC server sends (over HTTP/2).
+  const conditions = retry.retryOn ?? [];
+  const grpcOnly = conditions.length > 0 && !retry.retryOnStatusCodes?.length && conditions.every((c) => GRPC_RETRY_ON.includes(c));
+  if (protocol === Protocol.HTTP && grpcOnly) {
+    throw meshError(scope, 'CM245', `retry.retryOn is ${conditions.join(', ')}: gRPC status conditions, which read the grpc-status a gRPC server sends, but the service speaks HTTP/1.1, so the route would never retry`,
+      'declare the service with protocol Protocol.GRPC if it serves gRPC, or retry on HTTP conditions (RetryOn.CONNECT_FAILURE, RetryOn.GATEWAY_ERROR, retryOnStatusCodes)');
+  }
   checkDuration(scope, 'retry.perTryTimeout', retry.perTryTimeout);
   checkDuration(scope, 'retry.backoff', retry.backoff);
   for (const code of retry.retryOnStatusCodes ?? []) checkWholeNumber(scope, 'CM221', 'retry.retryOnStatusCodes entry', code, 100, 599);
@@ -52,6 +60,11 @@ export function checkWholeNumber(scope: IConstruct, code: ErrorCode, what: strin
     throw meshError(scope, code, `${what} is ${value}`, `use ${range}`);
   }
 }
+
+/** Envoy's retry conditions on gRPC status codes (x-envoy-retry-grpc-on). */
+const GRPC_RETRY_ON: readonly RetryOn[] = [
+  RetryOn.CANCELLED, RetryOn.DEADLINE_EXCEEDED, RetryOn.INTERNAL, RetryOn.RESOURCE_EXHAUSTED, RetryOn.UNAVAILABLE,
+];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const PSEUDO_HEADERS = [':authority', ':method', ':scheme', ':path'];

@@ -2,6 +2,7 @@
 // protobuf rule) it follows; outcomes are the ones the task pages state (200, 401, 403, a closed connection).
 import { deployment, docs, namespace, service } from './fixtures';
 import { MeshAnalysis, MeshSimulator, TraceOutcome, TraceRequest, TraceStepKind } from '../../src/analysis';
+import { formatTrace } from '../../src/analysis/trace-format';
 
 const sim = (yaml: string, options?: { meshConfig?: any }) => new MeshSimulator(MeshAnalysis.parseYaml(yaml), options);
 const policy = (ns: string, name: string, spec: string, annotations = '') =>
@@ -443,5 +444,94 @@ describe('ingress gateways', () => {
     const post = enter(yaml, '/', { method: 'POST' });
     expect(post).toMatchObject({ outcome: TraceOutcome.FORBIDDEN, status: 403 });
     expect(authzStep(post)!.proxy).toBe('sidecar of Deployment shop/web');
+  });
+});
+
+// Envoy's CORS filter (envoyproxy.io docs/envoy/latest/configuration/http/http_filters/cors_filter: "Any legal OPTIONS
+// requests will be responded directly by the filter and will not be passed to the next filter in the filter chain";
+// "this filter will be bypassed if a direct response or route redirect is configured for the route"), its CorsPolicy
+// `forward_not_matching_preflights` (default true; Istio's `unmatchedPreflights: IGNORE` sets it false), and Istio's
+// VirtualService CorsPolicy reference (istio.io docs/reference/config/networking/virtual-service/#CorsPolicy).
+describe('CORS: the routing proxy answers preflights (Envoy CORS filter)', () => {
+  const SHOP = docs(
+    namespace('shop'),
+    service('shop', 'api', '[{ name: http, port: 8080 }]'),
+    deployment('shop', 'api', { serviceAccount: 'api', containerPort: 8080 }),
+    service('shop', 'web'),
+    deployment('shop', 'web', { serviceAccount: 'web' }),
+    policy('shop', 'allow-nothing', '{}'),
+  );
+  const cors = '{ allowOrigins: [{ exact: "https://app.example.com" }, { regex: "https://[a-z]+\\\\.example\\\\.org" }], allowMethods: [GET, POST], allowHeaders: [content-type], maxAge: 24h, allowCredentials: true }';
+  const vs = (extra = '') => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: api, namespace: shop }\nspec: { hosts: [api], http: [{ route: [{ destination: { host: api } }], corsPolicy: ${cors.slice(0, -2)}${extra} } }] }\n`;
+  const preflight = (origin: string, extra: TraceRequest = {}): TraceRequest => ({
+    source: 'shop/web',
+    host: 'api:8080',
+    method: 'OPTIONS',
+    path: '/orders',
+    headers: { 'Origin': origin, 'Access-Control-Request-Method': 'POST' },
+    ...extra,
+  });
+
+  test('a preflight from an allowed origin is answered 200 by the caller\'s sidecar with the Access-Control-Allow-* headers; the service (deny-all) never sees it', () => {
+    const t = sim(docs(SHOP, vs())).trace(preflight('https://app.example.com'));
+    expect(t).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200, destinations: [] });
+    expect(t.route!.corsPolicy).toMatchObject({
+      preflight: true,
+      originAllowed: true,
+      allowCredentials: true,
+      unmatchedPreflights: 'FORWARD',
+      allowOrigins: ['exact:https://app.example.com', 'regex:https://[a-z]+\\.example\\.org'],
+      preflightResponseHeaders: {
+        'access-control-allow-origin': 'https://app.example.com',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'GET,POST',
+        'access-control-allow-headers': 'content-type',
+        'access-control-max-age': '86400',
+      },
+    });
+    expect(t.steps.find((s) => s.kind === TraceStepKind.ROUTING)!.summary).toMatch(/preflight from allowed origin https:\/\/app\.example\.com, answered 200 by Envoy's CORS filter/);
+    expect(formatTrace(t)).toMatch(/^PREFLIGHT_ANSWERED \(200\) — not delivered\n[\s\S]*route: .*cors: origins exact:https:\/\/app\.example\.com, regex:https:\/\/\[a-z\]\+\\\.example\\\.org with credentials/);
+    // A regex origin: the whole origin must match.
+    expect(sim(docs(SHOP, vs())).trace(preflight('https://shop.example.org')).outcome).toBe(TraceOutcome.PREFLIGHT_ANSWERED);
+  });
+
+  test('a preflight from another origin goes on to the service (FORWARD, Envoy\'s default), or is answered without CORS headers (IGNORE)', () => {
+    const forwarded = sim(docs(SHOP, vs())).trace(preflight('https://evil.example'));
+    expect(forwarded.outcome).toBe(TraceOutcome.FORBIDDEN); // the service's allow-nothing decides
+    expect(forwarded.route!.corsPolicy).toMatchObject({ preflight: true, originAllowed: false, preflightResponseHeaders: {} });
+    const ignored = sim(docs(SHOP, vs(', unmatchedPreflights: IGNORE'))).trace(preflight('https://evil.example'));
+    expect(ignored).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200 });
+    expect(ignored.route!.corsPolicy!.preflightResponseHeaders).toEqual({ 'access-control-allow-credentials': 'true', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' });
+  });
+
+  test('not a preflight: OPTIONS without Access-Control-Request-Method, or the actual request, is routed; `*` allows any origin; a redirect bypasses the filter', () => {
+    expect(sim(docs(SHOP, vs())).trace(preflight('https://app.example.com', { headers: { origin: 'https://app.example.com' } })).outcome).toBe(TraceOutcome.FORBIDDEN);
+    const actual = sim(docs(SHOP, vs())).trace(preflight('https://app.example.com', { method: 'POST' }));
+    expect(actual.outcome).toBe(TraceOutcome.FORBIDDEN);
+    expect(actual.route!.corsPolicy).toMatchObject({ preflight: false, originAllowed: true, origin: 'https://app.example.com' });
+    const any = vs().replace(cors, '{ allowOrigins: [{ exact: "*" }] }');
+    expect(sim(docs(SHOP, any)).trace(preflight('https://whoever.example')).route!.corsPolicy!.preflightResponseHeaders).toEqual({ 'access-control-allow-origin': 'https://whoever.example' });
+    const redirect = vs().replace('route: [{ destination: { host: api } }]', 'redirect: { uri: /v2 }');
+    expect(sim(docs(SHOP, redirect)).trace(preflight('https://app.example.com'))).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
+  });
+
+  // Istio puts the CORS filter after authentication and authorization (istio/istio#55318: "the request still goes
+  // through the rbac filter"; #45716): a gateway policy requiring a token refuses the browser's preflight, which
+  // carries none, before the CORS filter could answer it.
+  test('at a gateway, its AuthorizationPolicy decides before the CORS filter: a policy requiring a token refuses the preflight (403)', () => {
+    const GW = docs(
+      SHOP,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { matchLabels: { istio: gateway } }, template: { metadata: { labels: { istio: gateway, sidecar.istio.io/inject: "true" }, annotations: { inject.istio.io/templates: gateway } }, spec: { serviceAccountName: gateway, containers: [{ name: istio-proxy, image: auto, ports: [{ containerPort: 8080 }] }] } } }\n',
+      service('shop', 'gateway', '[{ name: http, port: 80, targetPort: 8080 }]', '{ istio: gateway }'),
+      'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: gateway, namespace: shop }\nspec: { selector: { istio: gateway }, servers: [{ port: { number: 8080, name: http, protocol: HTTP }, hosts: [api.example.com] }] }\n',
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: edge, namespace: shop }\nspec: { hosts: [api.example.com], gateways: [gateway], http: [{ route: [{ destination: { host: api } }], corsPolicy: ${cors} }] }\n`,
+    );
+    const viaGateway = { gateway: 'shop/gateway', host: 'api.example.com', method: 'OPTIONS', path: '/orders', headers: { 'origin': 'https://app.example.com', 'access-control-request-method': 'POST' } };
+    const allowGateway = policy('shop', 'gateway', '{ selector: { matchLabels: { istio: gateway } }, action: ALLOW, rules: [{}] }');
+    const answered = sim(docs(GW, allowGateway)).trace(viaGateway);
+    expect(answered).toMatchObject({ outcome: TraceOutcome.PREFLIGHT_ANSWERED, status: 200 });
+    expect(answered.steps.find((s) => s.kind === TraceStepKind.ROUTING)!.proxy).toBe('gateway shop/gateway');
+    const tokenOnly = policy('shop', 'gateway', '{ selector: { matchLabels: { istio: gateway } }, action: ALLOW, rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] }');
+    expect(sim(docs(GW, tokenOnly)).trace(viaGateway)).toMatchObject({ outcome: TraceOutcome.FORBIDDEN, status: 403 });
   });
 });

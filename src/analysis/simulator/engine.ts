@@ -3,6 +3,7 @@
 // "where does this request go, and is it admitted" asks this engine.
 import { authenticate, AuthenticationResult } from './authentication';
 import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, RequestAttributes } from './authorization';
+import { corsEffect, CorsEffect, corsText } from './cors';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
 import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
@@ -80,6 +81,7 @@ export interface RouteSummary {
   readonly fault?: string;
   readonly mirrors: string[];
   readonly rewrite?: string;
+  readonly cors?: CorsEffect;
 }
 
 export interface BranchResult {
@@ -363,7 +365,7 @@ export class SimulatorEngine {
     const routeStepText = () => {
       if (vss.length === 0) return `no VirtualService defines ${fqdn} for this proxy: the default route sends it to ${entry.res.kind} ${fullName(entry.res)} port ${port}, balanced over all its pods`;
       const where = `${describeRes(routeObject!)} ${decision.field}`;
-      return [`${where} takes it`, ...decision.notes].join('; ');
+      return [`${where} takes it`, ...decision.notes, ...(route?.cors ? [corsText(route.cors)] : [])].join('; ');
     };
     if (decision.action === 'none') {
       const vsName = decision.vs ? describeRes(decision.vs) : 'the VirtualService';
@@ -383,6 +385,11 @@ export class SimulatorEngine {
     if (decision.action === 'direct') {
       const status = Number(rule.directResponse.status);
       return { steps, route, branches: [], undecided, end: ending(TraceOutcome.DIRECT_RESPONSE, status, () => `${describeRes(routeObject!)} ${decision.field} answers ${status} itself (directResponse)`) };
+    }
+    // Envoy's CORS filter runs before the fault and router filters: it answers a preflight itself.
+    const cors = route?.cors;
+    if (cors?.answered) {
+      return { steps, route, branches: [], undecided, end: ending(TraceOutcome.PREFLIGHT_ANSWERED, 200, () => `${proxy} answers the preflight itself (200, Envoy's CORS filter)${cors.originAllowed ? ` with Access-Control-Allow-Origin ${cors.origin}` : ' without CORS headers'}; the service never sees it`) };
     }
     const fault = protocol === 'http' ? faultOf(rule) : {};
     if (fault.abortAll !== undefined) {
@@ -887,6 +894,8 @@ function routeSummary(rule: any, protocol: string, vs: Res | undefined, field: s
     fault: faultOf(rule).text,
     mirrors: mirrorsOf(rule, vsNs),
     rewrite: rw.text,
+    // Envoy bypasses the CORS filter on a route that redirects or answers directly.
+    cors: rule?.redirect || rule?.directResponse ? undefined : corsEffect(rule, req),
   };
 }
 

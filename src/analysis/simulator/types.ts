@@ -114,6 +114,11 @@ export enum TraceOutcome {
   REDIRECTED = 'REDIRECTED',
   /** A route answers itself (`directResponse`). */
   DIRECT_RESPONSE = 'DIRECT_RESPONSE',
+  /**
+   * Envoy's CORS filter on the routing proxy answers a preflight (OPTIONS with Origin and
+   * Access-Control-Request-Method) itself, 200: the service never sees it.
+   */
+  PREFLIGHT_ANSWERED = 'PREFLIGHT_ANSWERED',
   /** Fault injection aborts every request of the route. */
   ABORTED = 'ABORTED',
   /** 400: a request Istio refuses to parse (method not in upper case, `%00` in the path). */
@@ -179,6 +184,31 @@ export interface RetriesInEffect {
   readonly isDefault: boolean;
 }
 
+/** The CORS policy of the route in effect, and what Envoy's CORS filter does with the request. */
+export interface CorsInEffect {
+  /** The allowed origins as written, e.g. `exact:https://app.example.com`. */
+  readonly allowOrigins: string[];
+  /** `Access-Control-Allow-Methods` as Envoy sends it. */
+  readonly allowMethods?: string;
+  /** `Access-Control-Allow-Headers`. */
+  readonly allowHeaders?: string;
+  /** `Access-Control-Expose-Headers`. */
+  readonly exposeHeaders?: string;
+  /** `Access-Control-Max-Age`, in seconds. */
+  readonly maxAge?: string;
+  readonly allowCredentials: boolean;
+  /** `FORWARD` (Envoy's default) or `IGNORE`. */
+  readonly unmatchedPreflights: string;
+  /** The request's Origin header, when it is a CORS request. */
+  readonly origin?: string;
+  /** Whether an allowed origin matches it. */
+  readonly originAllowed: boolean;
+  /** True for a preflight: OPTIONS with Origin and Access-Control-Request-Method. */
+  readonly preflight: boolean;
+  /** The headers of the filter's own answer to a preflight (lower-case names); empty when it forwards the request. */
+  readonly preflightResponseHeaders: { [name: string]: string };
+}
+
 /** The route a request takes, with what it does besides choosing the destination. */
 export interface RouteInEffect {
   /** The VirtualService (or HTTPRoute); none for the default route to a Service. */
@@ -195,6 +225,8 @@ export interface RouteInEffect {
   readonly mirrors: string[];
   /** The rewritten path and/or authority, in words. */
   readonly rewrite?: string;
+  /** The route's CORS policy, when it has one. */
+  readonly corsPolicy?: CorsInEffect;
 }
 
 /** Where a request (or one weighted share of it) goes. */
