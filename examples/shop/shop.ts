@@ -3,7 +3,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  ApplicationSource, ArgoCdApplication, ArgoCdProject, CircuitBreaker, ExternalPort, ExternalService, GatewayListener, GatewayTls,
+  ApplicationSource, ArgoCdApplication, ArgoCdProject, CircuitBreaker, CorsOrigin, ExternalPort, ExternalService, GatewayListener, GatewayTls,
   HeaderMatch, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshDashboard, MeshService, PathMatch, PrometheusScraping, RetryOn,
   Telemetry, TelemetryProvider,
 } from '../../src';
@@ -55,7 +55,20 @@ export class ShopApp {
       listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-example-com-tls') }), GatewayListener.http({ httpsRedirect: true })],
     });
     this.web.exposeViaGateway(this.gateway, { paths: [PathMatch.prefix('/')] });
-    this.api.exposeViaGateway(this.gateway, { paths: [PathMatch.prefix('/api')], timeout: Duration.seconds(10) });
+    // The API is also called from the shop's partner sites, in the browser: CORS for them, answered by the gateway.
+    this.api.exposeViaGateway(this.gateway, {
+      paths: [PathMatch.prefix('/api')],
+      timeout: Duration.seconds(10),
+      corsPolicy: {
+        allowOrigins: [CorsOrigin.exact('https://partners.example.com'), CorsOrigin.regex('https://[a-z0-9-]+\\.partners\\.example\\.com')],
+        allowMethods: [HttpMethod.GET, HttpMethod.POST],
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+        allowCredentials: true,
+      },
+    });
+    // Each gateway pod admits at most 200 requests a second (bursts of 400); the rest are answered 429.
+    this.gateway.addRateLimit({ requests: 200, per: Duration.seconds(1), burst: 400 });
 
     // ---- traffic -------------------------------------------------------------------------------
     // catalog: testers (header x-shop-tester: true) on v2; everyone else on v1 with a 10% canary of v2.

@@ -47,6 +47,21 @@ describe('examples/shop: user journeys', () => {
     expect(viaGateway({ path: '/', port: 80, tls: false })).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
   });
 
+  test("a partner site's preflight for the API is answered at the gateway (CORS); another origin's is not", () => {
+    const preflight = (origin: string) => viaGateway({ path: '/api/orders', method: 'OPTIONS', headers: { 'origin': origin, 'access-control-request-method': 'POST' } });
+    const partner = preflight('https://eu.partners.example.com');
+    expect(partner.outcome).toBe(TraceOutcome.PREFLIGHT_ANSWERED);
+    expect(partner.status).toBe(200);
+    expect(preflight('https://evil.example.org').outcome).not.toBe(TraceOutcome.PREFLIGHT_ANSWERED);
+  });
+
+  test('the gateway pods limit requests locally: 200 a second, bursts of 400 (an EnvoyFilter before the router)', () => {
+    const filter = manifests.find((m: any) => m.kind === 'EnvoyFilter' && m.metadata.namespace === 'storefront');
+    expect(filter.spec.workloadSelector.labels).toEqual(expect.objectContaining({ 'gateway.cdk8s-mesh.dev/name': 'gateway' }));
+    expect(JSON.stringify(filter.spec)).toContain('"max_tokens":400');
+    expect(JSON.stringify(filter.spec)).toContain('"tokens_per_fill":200');
+  });
+
   test('api → catalog: 90% v1 and a 10% canary of v2; testers on v2', () => {
     const t = sim.trace({ source: 'storefront/api', host: 'catalog.backend', port: 9090, path: '/items' });
     expect(t.outcome).toBe(TraceOutcome.REACHED);
