@@ -66,6 +66,8 @@ export const ERROR_CATALOGUE = {
   CM238: 'Invalid consistent hash',
   CM240: 'Declared call does not get through',
   CM241: 'Invalid dependency',
+  CM242: 'Route the Gateway API cannot express',
+  CM243: 'Version Service name taken',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

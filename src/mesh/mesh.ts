@@ -5,6 +5,7 @@ import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
 import { declare } from './promises';
+import { RoutingApi } from './routing-api';
 import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
 import { validateOnSynth } from './synth-validation';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
@@ -48,6 +49,16 @@ export interface MeshProps {
    * @default Dataplane.sidecar()
    */
   readonly dataplane?: Dataplane;
+
+  /**
+   * How the routes of the mesh's services are written: VirtualServices, or Kubernetes Gateway API mesh routes
+   * (HTTPRoute/TCPRoute attached to each Service, a Service per version where a route needs one). A route the chosen
+   * API cannot express fails at construction (CM242) with the reason, never silently changed.
+   *
+   * @default - RoutingApi.GATEWAY_API in ambient mode (a waypoint is configured with the Gateway API);
+   * RoutingApi.ISTIO with sidecars
+   */
+  readonly routingApi?: RoutingApi;
 
   /**
    * The namespace-wide mutual TLS mode, written as the PeerAuthentication `default` of the
@@ -207,6 +218,8 @@ export class Mesh extends Construct implements IPeer {
   public readonly dataplane: Dataplane;
   /** The namespace-wide mutual TLS mode. */
   public readonly mtlsMode: MtlsMode;
+  /** How the routes of the mesh's services are written. */
+  public readonly routingApi: RoutingApi;
   /** The Namespace object, unless an existing namespace was adopted. */
   public readonly namespaceObject?: kplus.Namespace;
   /** The namespace-wide PeerAuthentication `default`, unless the mode is UNSET. */
@@ -260,6 +273,7 @@ export class Mesh extends Construct implements IPeer {
     }
     this.dataplane = props.dataplane ?? Dataplane.sidecar();
     this.mtlsMode = props.mtlsMode ?? MtlsMode.STRICT;
+    this.routingApi = props.routingApi ?? (this.dataplane.isAmbient ? RoutingApi.GATEWAY_API : RoutingApi.ISTIO);
     if (this.dataplane.isAmbient && this.mtlsMode === MtlsMode.DISABLE) {
       throw meshError(this, 'CM301', 'mTLS mode DISABLE is not supported in ambient mode',
         'use PERMISSIVE to accept plaintext clients, or the sidecar dataplane');

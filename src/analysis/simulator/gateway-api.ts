@@ -152,7 +152,10 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
         const pct = typeof m.percent === 'number' ? m.percent
           : m.fraction ? (Number(m.fraction.numerator) / Number(m.fraction.denominator ?? 100)) * 100 : 100;
         out.mirrors = [...asList(out.mirrors), {
-          destination: { host: backendHost(m.backendRef, route.ns), port: m.backendRef?.port !== undefined ? { number: m.backendRef.port } : undefined },
+          destination: {
+            host: backendHost(m.backendRef, route.ns),
+            port: m.backendRef?.port !== undefined ? { number: m.backendRef.port } : undefined,
+          },
           percentage: { value: pct },
         }];
         break;
@@ -187,12 +190,16 @@ export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
       const matches = asList(rule?.matches);
       const ruleField = `spec.rules[${i}]`;
       // A rule without matches matches every request: PathPrefix "/".
-      if (matches.length === 0) entries.push({ rule: convertHttpRule(route, rule, undefined), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
+      if (matches.length === 0) {
+        entries.push({ rule: convertHttpRule(route, rule, undefined), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
+      }
       matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
     });
   });
   // A stable sort: route order (age, name), then list order break the ties the spec leaves.
-  const sorted = entries.map((e, k) => ({ e, k })).sort((x, y) => compareHttpRouteMatches(x.e.match, y.e.match) || x.e.order - y.e.order || x.k - y.k).map((x) => x.e);
+  const sorted = entries.map((e, k) => ({ e, k }))
+    .sort((x, y) => compareHttpRouteMatches(x.e.match, y.e.match) || x.e.order - y.e.order || x.k - y.k)
+    .map((x) => x.e);
   const first = routes[0];
   return {
     vs: { ...first, spec: { http: sorted.map((e) => e.rule) } },
