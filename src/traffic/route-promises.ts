@@ -1,7 +1,7 @@
 // Internal: what a route promises (routeTraffic / TrafficSplit), proven at synth with the request simulator.
 import type { TrafficSplit } from './traffic-split';
 import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
-import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest } from '../analysis/simulator/types';
+import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { brokeAt, declaredCallersOf, Declaration, RequestPromise } from '../mesh/promises';
@@ -79,6 +79,7 @@ function kept(route: TrafficSplit, t: RequestTrace): string | undefined {
   if (o.directResponse) return t.outcome === TraceOutcome.DIRECT_RESPONSE && t.status === o.directResponse.status ? undefined : brokeAt(t);
   const abortAll = o.fault?._spec.httpStatus !== undefined && (o.fault._spec.abortPercent ?? 100) >= 100;
   if (abortAll) return t.outcome === TraceOutcome.ABORTED ? undefined : brokeAt(t);
+  if (!t.route && refusedAtWaypoint(t)) return undefined;
   if (!t.route) return brokeAt(t);
   if (t.route.object?.name !== vsName || t.route.object?.kind !== kind) {
     return `traced, ${t.route.object ? `${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the default route'} routes it (${t.route.field ?? 'no rule'}), not the service's ${kind} ${vsName}`;
@@ -91,11 +92,22 @@ function kept(route: TrafficSplit, t: RequestTrace): string | undefined {
   if (declared.join() !== got.join()) {
     return `traced, rule ${t.route.field} of ${kind} ${vsName} sends it to ${got.join(', ') || 'nothing'} instead of ${declared.join(', ')}`;
   }
-  if (o.timeout && durationMillis(t.route.timeout) !== o.timeout.toMilliseconds({ integral: false })) return `traced, the route in effect has timeout ${t.route.timeout ?? 'none'}`;
+  if (o.timeout && Math.abs((durationMillis(t.route.timeout) ?? -1) - o.timeout.toMilliseconds({ integral: false })) > 0.001) return `traced, the route in effect has timeout ${t.route.timeout ?? 'none'}`;
   if (o.retry && t.route.retries?.attempts !== o.retry.attempts) return `traced, the route in effect retries ${t.route.retries?.attempts ?? 0} times`;
   if (o.fault && !t.route.fault) return 'traced, the route in effect injects no fault';
   if (o.mirror && t.route.mirrors.length === 0) return 'traced, the route in effect mirrors nothing';
   return undefined;
+}
+
+/**
+ * True when a waypoint refused the request before routing it (authentication or authorization of an ambient
+ * namespace come before the waypoint's routes): who may call is the promise of allowFrom and JwtAuth, proven on its
+ * own; a sidecar routes first, so there the route is traced for any caller.
+ */
+function refusedAtWaypoint(t: RequestTrace): boolean {
+  const failed = t.steps.find((s) => !s.passed);
+  return failed !== undefined && /^waypoint /.test(failed.proxy)
+    && (failed.kind === TraceStepKind.AUTHORIZATION || failed.kind === TraceStepKind.AUTHENTICATION);
 }
 
 /**
