@@ -91,10 +91,10 @@ function expressible(spec: MeshSpec): MeshSpec {
  */
 function expectSameBehaviour(result: { sidecar: Record<string, string>; ambient: Record<string, string> }): void {
   const ambient = { ...result.ambient };
-  for (const [key, outcome] of Object.entries(result.sidecar)) {
-    if (outcome === 'BAD_GATEWAY 502' && /^REACHED /.test(ambient[key])) ambient[key] = outcome;
+  for (const [key, expected] of Object.entries(result.sidecar)) {
+    if (expected === 'BAD_GATEWAY 502' && /^REACHED /.test(ambient[key])) ambient[key] = expected;
     // ztunnel refuses a connection that skips the waypoint at L4: it closes it where a sidecar answers 403.
-    if (outcome === 'FORBIDDEN 403' && ambient[key] === 'FORBIDDEN') ambient[key] = outcome;
+    if (expected === 'FORBIDDEN 403' && ambient[key] === 'FORBIDDEN') ambient[key] = expected;
   }
   expect(ambient).toEqual(result.sidecar);
 }
