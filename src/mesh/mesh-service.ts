@@ -75,8 +75,8 @@ export interface MeshServiceOptions extends WorkloadOptions {
   readonly version?: string;
 
   /**
-   * Name of the host's VirtualService, e.g. to keep the name of an existing object when
-   * migrating hand-written YAML.
+   * Name of the host's VirtualService (or, with RoutingApi.GATEWAY_API, of its HTTPRoute or
+   * TCPRoute), e.g. to keep the name of an existing object when migrating hand-written YAML.
    *
    * @default - the service name
    */
