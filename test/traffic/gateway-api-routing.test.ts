@@ -6,6 +6,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import {
   Dataplane, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, Mirror, PathMatch, Protocol, RetryOn, RoutingApi, ServiceVersion,
 } from '../../src';
+import { MeshSimulator } from '../../src/analysis';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
 
 interface Bookinfo {
@@ -117,6 +118,21 @@ describe('routes as HTTPRoute rules', () => {
       { backendRefs: [{ name: 'reviews-v1', port: 9080, weight: 80 }, { name: 'reviews-v2', port: 9080, weight: 20 }] },
     ]);
     expect(b.reviews.gatewayRoute?.kind).toBe('HTTPRoute');
+  });
+
+  test('virtualServiceName names the HTTPRoute, which the simulator traces as the route in effect', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh', { dataplane: Dataplane.ambient({ waypoint: true }) });
+    const api = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 8080, virtualServiceName: 'api-routes' });
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080 });
+    // A declared, admitted caller: the route promise (CM228) is traced from it through the waypoint at synth.
+    api.allowFrom(web);
+    web.callsTo(api);
+    api.routeTraffic({ destinations: [{ version: api.defaultVersion, weight: 50 }, { version: api.addVersion('v2', { image: 'api:2' }), weight: 50 }] });
+    const out = Testing.synth(chart) as Manifest[];
+    expect(one(out, 'HTTPRoute', 'api-routes').spec.parentRefs[0].name).toBe('api');
+    const trace = new MeshSimulator(out).trace({ source: 'shop/web-v1', host: 'api.shop.svc.cluster.local:8080' });
+    expect(trace.route?.object).toMatchObject({ kind: 'HTTPRoute', name: 'api-routes' });
   });
 
   test('a TCP service: a TCPRoute with weighted backends', () => {
