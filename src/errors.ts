@@ -71,6 +71,8 @@ export const ERROR_CATALOGUE = {
   CM243: 'Rate limit no proxy would apply',
   CM244: 'Two rate limits for one workload',
   CM245: 'gRPC retry conditions on an HTTP/1.1 service',
+  CM246: 'Route the Gateway API cannot express',
+  CM247: 'Version Service name taken',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

@@ -1,5 +1,6 @@
 export * as istio from './istio';
 export * from './mesh/dataplane';
+export * from './mesh/routing-api';
 export * from './mesh/mesh';
 export * from './mesh/mesh-service';
 export * from './mesh/protocol';

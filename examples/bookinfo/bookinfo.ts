@@ -5,14 +5,18 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer, Mesh,
-  MeshDashboard, MeshService, MeshServiceOptions, PathMatch, PrometheusScraping, RetryOn, Telemetry, TelemetryProvider,
+  Dataplane, ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer, Mesh,
+  MeshDashboard, MeshService, MeshServiceOptions, PathMatch, PrometheusScraping, RetryOn, RoutingApi, Telemetry, TelemetryProvider,
 } from '../../src';
 
 /** Properties of the bookinfo chart. */
 export interface BookinfoProps extends ChartProps {
   /** @default 'bookinfo' */
   readonly namespaceName?: string;
+  /** @default Dataplane.sidecar() */
+  readonly dataplane?: Dataplane;
+  /** @default - the Mesh's default for the dataplane */
+  readonly routingApi?: RoutingApi;
 }
 
 /**
@@ -34,7 +38,7 @@ export class BookinfoChart extends Chart {
     const namespaceName = props.namespaceName ?? 'bookinfo';
     super(scope, id, { ...props, namespace: namespaceName });
 
-    this.mesh = new Mesh(this, 'mesh', { namespaceName });
+    this.mesh = new Mesh(this, 'mesh', { namespaceName, dataplane: props.dataplane, routingApi: props.routingApi });
     const service = (name: string, options: Partial<MeshServiceOptions> = {}) =>
       new MeshService(this, name, {
         mesh: this.mesh,

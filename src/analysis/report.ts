@@ -63,6 +63,10 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA123: Severity.ERROR,
   CMA124: Severity.ERROR,
   CMA125: Severity.WARNING,
+  CMA126: Severity.WARNING,
+  CMA127: Severity.WARNING,
+  CMA128: Severity.WARNING,
+  CMA129: Severity.WARNING,
   CMA150: Severity.WARNING,
 };
 

@@ -5,6 +5,7 @@ import { deprecatedFields } from './checks/deprecation';
 import { caCertificates, subsetsSelectPods } from './checks/destination-rule';
 import { envoyFilterPatches } from './checks/envoy-filter';
 import { conflictingGateways, duplicateCertificates } from './checks/gateway';
+import { GATEWAY_API_CHECKS } from './checks/gateway-api';
 import { namespaceInjection } from './checks/namespace';
 import { REFERENCE_CHECKS } from './checks/references';
 import { retriesAndFaults } from './checks/resilience';
@@ -29,6 +30,7 @@ export const ALL_CHECKS: Check[] = [
   lightstepProvider, sidecarDefaultSelector, namespaceInjection, blockedCidrs,
   unenforcedJwt, tlsConflicts, retriesAndFaults, unknownPrincipals, uncallableServices, ambientL7Policies, sidecarEgress,
   ...REFERENCE_CHECKS,
+  ...GATEWAY_API_CHECKS,
 ];
 
 export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {

@@ -110,9 +110,12 @@ export class MeshSimulator {
   public _declaredCall(source: string, destination: string): RequestTrace | undefined {
     const [dns, name] = split(destination, this.index.options.defaultNamespace);
     const svc = this.index.get('Service', dns, name);
-    const policies = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.authorizationPoliciesFor(w)))] : [];
+    // In ambient mode with a waypoint, the L7 policies are the waypoint's (targetRefs), not the pods'.
+    const waypoint = svc ? this.engine.waypointFor(svc) : undefined;
+    const atWaypoint = (kind: string) => (svc && waypoint ? this.engine.waypointPoliciesFor(kind, svc, waypoint) : []);
+    const policies = svc ? [...new Set([...this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.authorizationPoliciesFor(w)), ...atWaypoint('AuthorizationPolicy')])] : [];
     const requests = svc ? exampleRequests(policies, svc) : [{ method: 'GET', path: '/' }];
-    const ras = svc ? [...new Set(this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.requestAuthenticationsFor(w)))] : [];
+    const ras = svc ? [...new Set([...this.engine.serviceWorkloads(svc).flatMap((w) => this.engine.requestAuthenticationsFor(w)), ...atWaypoint('RequestAuthentication')])] : [];
     const tokens = [undefined, ...exampleTokens(ras, policies)];
     // Traced without putting them into words (only the trace returned is), once per distinct caller.
     const callers = this.engine.distinctCallers(this.callers({ source }));

@@ -23,8 +23,36 @@ export interface ExposedRoute {
  * at the gateway's listener (HTTPS with TLS, with a token where the service's RequestAuthentication accepts one),
  * reaches a pod of the service. One request per host and match; a regex path no single request stands for is skipped.
  */
+/** The gateways each service is exposed through, recorded as the exposures are declared. */
+const EXPOSURES = new WeakMap<MeshService, Array<{ gateway: IngressGateway; route: ExposedRoute; ownPods: boolean }>>();
+
+/**
+ * Where a request to `service` enters each gateway that exposes it (HTTP listeners only): the gateway, the listener
+ * port and TLS, and a host of the route; the caller adds the method, path and token. For the promises of other
+ * declarations (a JWT requirement must hold for ingress traffic too).
+ */
+export function gatewayEntriesFor(service: MeshService): Array<{ request: TraceRequest; paths: string[] }> {
+  return (EXPOSURES.get(service) ?? [])
+    .filter(({ route }) => route.listener.protocol !== GatewayProtocol.TCP && route.listener.protocol !== GatewayProtocol.TLS)
+    .map(({ gateway, route, ownPods }) => ({
+      request: {
+        gateway: `${gateway.mesh.namespaceName}/${gateway.name}`,
+        port: ownPods ? route.listener.servicePort : route.listener.port,
+        tls: route.listener.protocol === GatewayProtocol.HTTPS,
+        host: exampleHost(route.hosts[0]),
+      },
+      // A path of each declared match the gateway routes to the service.
+      paths: (route.options.matches ?? (route.options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path })))
+        .map((m) => requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, m)))?.path)
+        .filter((p): p is string => p !== undefined),
+    }));
+}
+
 export function gatewayExposureDeclaration(gateway: IngressGateway, route: ExposedRoute, ownPods: boolean): Declaration {
   const { service, options, listener } = route;
+  const exposures = EXPOSURES.get(service) ?? [];
+  EXPOSURES.set(service, exposures);
+  exposures.push({ gateway, route, ownPods });
   return {
     code: 'CM506',
     what: `${service.name}.exposeViaGateway(${gateway.name})`,

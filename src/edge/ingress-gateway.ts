@@ -476,6 +476,8 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
    * subsets). Same as `service.exposeViaGateway(gateway, options)`.
    */
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
+    // An ingress gateway calls the pods directly, not through the namespace's waypoint.
+    service.mesh._addWaypointBypass(this.principal);
     checkDuration(this, 'timeout', options.timeout);
     if (options.retry) checkRetryPolicy(this, options.retry, service.protocol);
     checkCorsPolicy(this, options.corsPolicy);

@@ -93,12 +93,18 @@ export class IgnoreDifference {
         namespaceName,
         jqPathExpressions: ['.spec.subsets[].labels["rollouts-pod-template-hash"]'],
       },
-      {
+      service.virtualService ? {
         group: 'networking.istio.io',
         kind: 'VirtualService',
         name: service.virtualService.name,
         namespaceName,
         jqPathExpressions: ['.spec.http[].route[].weight'],
+      } : {
+        group: 'gateway.networking.k8s.io',
+        kind: service.gatewayRoute?.kind ?? 'HTTPRoute',
+        name: service.gatewayRoute?.name ?? service.name,
+        namespaceName,
+        jqPathExpressions: ['.spec.rules[].backendRefs[].weight'],
       },
     ]);
   }

@@ -76,8 +76,8 @@ export interface MeshServiceOptions extends WorkloadOptions {
   readonly version?: string;
 
   /**
-   * Name of the host's VirtualService, e.g. to keep the name of an existing object when
-   * migrating hand-written YAML.
+   * Name of the host's VirtualService (or, with RoutingApi.GATEWAY_API, of its HTTPRoute or
+   * TCPRoute), e.g. to keep the name of an existing object when migrating hand-written YAML.
    *
    * @default - the service name
    */
@@ -141,8 +141,8 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   public readonly defaultVersion: ServiceVersion;
   /** The host's one DestinationRule (a subset per version, traffic policies). */
   public readonly destinationRule: ApiObject;
-  /** The host's one VirtualService (the routes of all traffic constructs). */
-  public readonly virtualService: ApiObject;
+  /** The host's one VirtualService (the routes of all traffic constructs), with RoutingApi.ISTIO. */
+  public readonly virtualService?: ApiObject;
   /** The Sidecar scoping this service's proxies to its dependencies (with `Mesh.scopeSidecars`). */
   public readonly sidecar?: ApiObject;
 
@@ -216,6 +216,19 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     this.destinationRule = objects.destinationRule;
     this.virtualService = objects.virtualService;
     if (mesh.scopeSidecars) this.sidecar = renderScopedSidecar(this);
+  }
+
+  /**
+   * The host's one Gateway API mesh route (an HTTPRoute, or a TCPRoute for TCP), with RoutingApi.GATEWAY_API, once a
+   * route or a second version needs one (until then, requests go to the Service's pods, all of the one version).
+   */
+  public get gatewayRoute(): ApiObject | undefined {
+    return this._routing.gatewayRoute;
+  }
+
+  /** The Services `<service>-<version>` that Gateway API routes send a version's requests to (Istio's bookinfo-versions.yaml). */
+  public get versionServices(): ApiObject[] {
+    return this._routing.versionServices;
   }
 
   /** Every version, in the order they were added; the first is the default version. */
@@ -345,6 +358,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   public _registerVersion(version: ServiceVersion): void {
     this.checkNewVersion(version, version.name);
     this._versions.set(version.name, version);
+    this._routing.versionAdded(version);
     for (const [key, value] of Object.entries(this._extraPodAnnotations)) this.annotatePods(version, key, value);
   }
 

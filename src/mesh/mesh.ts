@@ -1,14 +1,17 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { Dataplane } from './dataplane';
 import type { MeshService } from './mesh-service';
 import { declare } from './promises';
+import { RoutingApi } from './routing-api';
 import { analyzeOnSynth, writeTopologyOnSynth } from './synth-analysis';
 import { validateOnSynth } from './synth-validation';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
-import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
+import {
+  AuthorizationPolicy as AuthorizationPolicyL1, AuthorizationPolicySpec, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
+} from '../imports/security.istio.io';
 import { isDnsSubdomain, requireDnsLabel } from '../internal/names';
 import { trackSynthesis } from '../internal/synthesis';
 import { MeshTelemetryConfig } from '../observability/mesh-telemetry';
@@ -48,6 +51,16 @@ export interface MeshProps {
    * @default Dataplane.sidecar()
    */
   readonly dataplane?: Dataplane;
+
+  /**
+   * How the routes of the mesh's services are written: VirtualServices, or Kubernetes Gateway API mesh routes
+   * (HTTPRoute/TCPRoute attached to each Service, a Service per version where a route needs one). A route the chosen
+   * API cannot express fails at construction (CM246) with the reason, never silently changed.
+   *
+   * @default - RoutingApi.GATEWAY_API in ambient mode (a waypoint is configured with the Gateway API);
+   * RoutingApi.ISTIO with sidecars
+   */
+  readonly routingApi?: RoutingApi;
 
   /**
    * The namespace-wide mutual TLS mode, written as the PeerAuthentication `default` of the
@@ -207,6 +220,8 @@ export class Mesh extends Construct implements IPeer {
   public readonly dataplane: Dataplane;
   /** The namespace-wide mutual TLS mode. */
   public readonly mtlsMode: MtlsMode;
+  /** How the routes of the mesh's services are written. */
+  public readonly routingApi: RoutingApi;
   /** The Namespace object, unless an existing namespace was adopted. */
   public readonly namespaceObject?: kplus.Namespace;
   /** The namespace-wide PeerAuthentication `default`, unless the mode is UNSET. */
@@ -225,6 +240,12 @@ export class Mesh extends Construct implements IPeer {
   public readonly checkDeclarations: boolean;
   /** The namespace's `allow-nothing` AuthorizationPolicy, with AuthorizationMode.DEFAULT_DENY. */
   public readonly defaultDenyPolicy?: AuthorizationPolicy;
+  /**
+   * With a waypoint and AuthorizationMode.DEFAULT_DENY: the ztunnel policy `allow-waypoint` that makes every pod of
+   * the namespace accept connections only from the waypoint (and the ingress gateways that expose its services, which
+   * do not go through the waypoint), so no client skips the waypoint's policies by calling a pod directly.
+   */
+  public readonly waypointOnlyPolicy?: ApiObject;
   /** The labels of the prometheus-operator objects (monitors and rules) written for the mesh. */
   public readonly prometheusLabels: { [key: string]: string };
 
@@ -235,6 +256,7 @@ export class Mesh extends Construct implements IPeer {
   public readonly _telemetry: MeshTelemetryConfig;
 
   private readonly _services = new Map<string, MeshService>();
+  private readonly _waypointBypass = new Set<string>();
   private readonly _serviceListeners: ((service: MeshService) => void)[] = [];
 
   public constructor(scope: Construct, id: string, props: MeshProps = {}) {
@@ -260,6 +282,7 @@ export class Mesh extends Construct implements IPeer {
     }
     this.dataplane = props.dataplane ?? Dataplane.sidecar();
     this.mtlsMode = props.mtlsMode ?? MtlsMode.STRICT;
+    this.routingApi = props.routingApi ?? (this.dataplane.isAmbient ? RoutingApi.GATEWAY_API : RoutingApi.ISTIO);
     if (this.dataplane.isAmbient && this.mtlsMode === MtlsMode.DISABLE) {
       throw meshError(this, 'CM301', 'mTLS mode DISABLE is not supported in ambient mode',
         'use PERMISSIVE to accept plaintext clients, or the sidecar dataplane');
@@ -328,6 +351,7 @@ export class Mesh extends Construct implements IPeer {
     this.authorization = props.authorization ?? AuthorizationMode.DEFAULT_DENY;
     if (this.authorization === AuthorizationMode.DEFAULT_DENY) {
       this.defaultDenyPolicy = AuthorizationPolicy.allowNothing(this, 'AllowNothing', { mesh: this, name: 'allow-nothing' });
+      if (this.waypoint) this.waypointOnlyPolicy = this.renderWaypointOnly(namespaceName);
     }
   }
 
@@ -397,6 +421,31 @@ export class Mesh extends Construct implements IPeer {
   public _onService(listener: (service: MeshService) => void): void {
     for (const service of this._services.values()) listener(service);
     this._serviceListeners.push(listener);
+  }
+
+  /**
+   * A caller that reaches the mesh's pods without the waypoint (an ingress gateway exposing one of its services): the
+   * ztunnel policy `allow-waypoint` admits it too.
+   * @internal
+   */
+  public _addWaypointBypass(principal: string): void {
+    this._waypointBypass.add(principal);
+  }
+
+  /**
+   * "Traffic arriving at the destination ztunnel will be coming from the waypoint's identity" (istio.io ambient, Use
+   * Layer 4 security policy): an L4 ALLOW policy for ztunnel (no selector, no targetRefs) admitting the waypoint.
+   */
+  private renderWaypointOnly(namespaceName: string): ApiObject {
+    return new AuthorizationPolicyL1(this, 'AllowWaypoint', {
+      metadata: { name: 'allow-waypoint', namespace: namespaceName },
+      spec: Lazy.any({
+        produce: () => ({
+          action: 'ALLOW',
+          rules: [{ from: [{ source: { principals: [`${this.trustDomain}/ns/${namespaceName}/sa/${this.waypoint!.name}`, ...[...this._waypointBypass].sort()] } }] }],
+        }),
+      }) as AuthorizationPolicySpec,
+    });
   }
 
   private registerNamespace(namespaceName: string): void {

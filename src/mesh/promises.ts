@@ -35,6 +35,17 @@ export interface Declaration {
 }
 
 const DECLARATIONS = new WeakMap<IConstruct, { mesh: Mesh; list: Declaration[] }>();
+/** Every declaration of a construct tree, in declaration order, for the migration proof. */
+const BY_ROOT = new WeakMap<IConstruct, Array<{ declaredBy: IConstruct; declaration: Declaration }>>();
+
+/**
+ * Every declaration of the construct tree `scope` belongs to, with the construct that declared it, in declaration
+ * order: what the tests trace on two outputs of one program (sidecar and ambient) to prove they behave alike.
+ * @internal
+ */
+export function _declarationsOf(scope: IConstruct): Array<{ declaredBy: IConstruct; declaration: Declaration }> {
+  return [...(BY_ROOT.get(scope.node.root) ?? [])];
+}
 
 /**
  * Registers what `declaredBy` promises. The first declaration of a construct adds one validation to it that, once
@@ -51,6 +62,9 @@ export function declare(declaredBy: IConstruct, mesh: Mesh, declaration: Declara
     declaredBy.node.addValidation(validateOncePerSynthesis(declaredBy, validate));
   }
   entry.list.push(declaration);
+  const all = BY_ROOT.get(declaredBy.node.root) ?? [];
+  BY_ROOT.set(declaredBy.node.root, all);
+  all.push({ declaredBy, declaration });
 }
 
 /** The broken promises of some declarations, as error messages. */

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { backendName, GATEWAY_API_VERSION, gatewayApiGap, orderGatewayRules, renderGatewayRule, serviceParentRef } from './gateway-route';
 import { renderDestinations, renderHttpRoute } from './http-route';
 import { orderRoutes } from './route-order';
 import {
@@ -12,9 +13,10 @@ import {
   VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp,
 } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
-import { requireDnsSubdomain } from '../internal/names';
+import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import { RoutingApi } from '../mesh/routing-api';
 import type { ServiceVersion } from '../mesh/service-version';
 import { _clientTlsMode, _effectiveMtls } from '../security/effective-mtls';
 import { MtlsMode } from '../security/mtls-mode';
@@ -38,23 +40,49 @@ export class HostRouting {
   private readonly routes: TrafficSplit[] = [];
   private readonly breakers = new Map<ServiceVersion | undefined, CircuitBreaker>();
   private readonly balancers = new Map<ServiceVersion | undefined, LoadBalancing>();
+  private readonly targets = new Set<ServiceVersion>();
+  private readonly _versionServices = new Map<ServiceVersion, ApiObject>();
+  private _gatewayRoute?: ApiObject;
+  private scope?: Construct;
+  private routeName?: string;
 
   public constructor(private readonly service: MeshService) {}
 
-  /** Creates the host's VirtualService and DestinationRule, rendered lazily at synth. */
-  public createObjects(scope: Construct, names: HostObjectNames): { virtualService: ApiObject; destinationRule: ApiObject } {
+  /**
+   * Creates the host's DestinationRule and, with RoutingApi.ISTIO, its VirtualService, rendered lazily at synth. With
+   * RoutingApi.GATEWAY_API the HTTPRoute (or TCPRoute) is created once a route or a second version needs it.
+   */
+  public createObjects(scope: Construct, names: HostObjectNames): { virtualService?: ApiObject; destinationRule: ApiObject } {
     const namespace = this.service.mesh.namespaceName;
     requireDnsSubdomain(scope, 'VirtualService name', names.virtualServiceName);
     requireDnsSubdomain(scope, 'DestinationRule name', names.destinationRuleName);
+    this.scope = scope;
+    this.routeName = names.virtualServiceName;
     const destinationRule = new DestinationRule(scope, 'DestinationRule', {
       metadata: { name: names.destinationRuleName, namespace },
       spec: Lazy.any({ produce: () => this.renderDestinationRule() }) as DestinationRuleSpec,
     });
+    if (this.usesGatewayApi) return { destinationRule };
     const virtualService = new VirtualService(scope, 'VirtualService', {
       metadata: { name: names.virtualServiceName, namespace },
       spec: Lazy.any({ produce: () => this.renderVirtualService() }) as VirtualServiceSpec,
     });
     return { virtualService, destinationRule };
+  }
+
+  /** True when the mesh routes with the Gateway API. */
+  public get usesGatewayApi(): boolean {
+    return this.service.mesh.routingApi === RoutingApi.GATEWAY_API;
+  }
+
+  /** The host's HTTPRoute or TCPRoute, once a route or a second version made it necessary. */
+  public get gatewayRoute(): ApiObject | undefined {
+    return this._gatewayRoute;
+  }
+
+  /** The Services `<service>-<version>` created for routes, by version. */
+  public get versionServices(): ApiObject[] {
+    return [...this._versionServices.values()];
   }
 
   /** Adds a route; a service has at most one catch-all route (it replaces the default route). */
@@ -64,7 +92,43 @@ export class HostRouting {
       throw meshError(route, 'CM206', `service "${this.service.name}" already has a catch-all route (${catchAll.node.path}), and a second one could never be reached`,
         'give this route matches, or change the existing catch-all route instead of adding another');
     }
+    if (this.usesGatewayApi) {
+      const gap = gatewayApiGap(this.service, route._options);
+      if (gap) {
+        throw meshError(route, 'CM246', `the mesh routes with the Gateway API (RoutingApi.GATEWAY_API${this.service.mesh.dataplane.isAmbient ? ', the default in ambient mode' : ''}), and ${gap.what}`, gap.fix);
+      }
+    }
     this.routes.push(route);
+    if (!this.usesGatewayApi) return;
+    this.ensureGatewayRoute();
+    for (const d of route._options.destinations ?? []) this.noteTarget(d.version);
+    const mirror = route._options.mirror?.version;
+    if (mirror) mirror.service._routing.noteTarget(mirror);
+  }
+
+  /**
+   * A version was added. With the Gateway API, a service with more than one version routes by version Services: its
+   * default version (the default route's target) and every version a route names get one.
+   */
+  public versionAdded(version: ServiceVersion): void {
+    if (!this.usesGatewayApi || this.service.versions.length < 2) return;
+    if (isTlsProtocol(this.service.protocol)) {
+      throw meshError(version, 'CM246', `the mesh routes with the Gateway API, and service "${this.service.name}" speaks ${this.service.protocol}: `
+        + 'its default route sends every connection to the default version, which needs a TLSRoute the library does not write yet',
+      'route the mesh with VirtualServices (new Mesh(..., { routingApi: RoutingApi.ISTIO })), or give the service one version');
+    }
+    this.ensureGatewayRoute();
+    this.noteTarget(this.service.defaultVersion);
+    for (const v of [...this.targets]) this.ensureVersionService(v);
+  }
+
+  /**
+   * `version` is named by a route: it needs a Service of its own once its service has more than one version.
+   * @internal
+   */
+  public noteTarget(version: ServiceVersion): void {
+    this.targets.add(version);
+    if (this.service.versions.length > 1) this.ensureVersionService(version);
   }
 
   /** How many routes were added so far. */
@@ -114,6 +178,51 @@ export class HostRouting {
       if (!mirror) return [];
       return [mirror.version ? `${mirror.version.service.mesh.namespaceName}/${mirror.version.service.host}` : `*/${mirror.host}`];
     });
+  }
+
+  private ensureGatewayRoute(): void {
+    if (this._gatewayRoute || !this.scope) return;
+    const service = this.service;
+    const kind = gatewayRouteKind(service);
+    this._gatewayRoute = new ApiObject(this.scope, kind, {
+      apiVersion: GATEWAY_API_VERSION,
+      kind,
+      metadata: { name: this.routeName ?? service.name, namespace: service.mesh.namespaceName },
+      spec: Lazy.any({ produce: () => this.renderGatewayRoute() }),
+    });
+  }
+
+  /** The Service `<service>-<version>` selecting one version's pods (Istio's bookinfo-versions.yaml). */
+  private ensureVersionService(version: ServiceVersion): void {
+    if (this._versionServices.has(version)) return;
+    const service = this.service;
+    const name = `${service.name}-${version.name}`;
+    const taken = service.mesh.services.find((s) => s.name === name);
+    if (taken) {
+      throw meshError(version, 'CM247', `routing by version with the Gateway API needs a Service "${name}" for version "${version.name}" of service "${service.name}", and service ${taken.node.path} has that name`,
+        'rename one of the services or the version');
+    }
+    requireDnsLabel(version, 'version Service name', name, true);
+    const port: any = { name: service.portName, port: service.port, targetPort: service.targetPort, appProtocol: service.protocol };
+    this._versionServices.set(version, new ApiObject(version, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: service.mesh.namespaceName, labels: { app: service.name, version: version.name, service: name } },
+      spec: { ports: [port], selector: { app: service.name, version: version.name } },
+    }));
+  }
+
+  private renderGatewayRoute(): any {
+    const service = this.service;
+    const parentRefs = [serviceParentRef(service)];
+    if (!isHttpProtocol(service.protocol)) {
+      const split = this.catchAllDestinations();
+      const backendRefs = split.map((d) => ({ name: backendName(d.version), port: service.port, weight: split.length > 1 ? d.weight : undefined }));
+      return { parentRefs, rules: [{ backendRefs }] };
+    }
+    const rules = orderRoutes(service, this.routes).map((r) => renderGatewayRule(r._options));
+    if (!this.routes.some((r) => r.isCatchAll)) rules.push(renderGatewayRule({ destinations: [{ version: service.defaultVersion }] }));
+    return { parentRefs, rules: orderGatewayRules(rules) };
   }
 
   private renderDestinationRule(): DestinationRuleSpec {
@@ -217,6 +326,10 @@ export class HostRouting {
     }
     return { hosts, tcp: [{ route }] };
   }
+}
+
+function gatewayRouteKind(service: MeshService): 'HTTPRoute' | 'TCPRoute' {
+  return isHttpProtocol(service.protocol) ? 'HTTPRoute' : 'TCPRoute';
 }
 
 function scopeName(service: MeshService, version: ServiceVersion | undefined): string {

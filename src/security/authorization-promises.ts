@@ -6,6 +6,7 @@ import { decisionOf } from '../analysis/simulator';
 import { examplePath } from '../analysis/simulator/examples';
 import { pathMatches } from '../analysis/simulator/string-match';
 import { JwtToken, RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
+import { gatewayEntriesFor } from '../edge/gateway-promises';
 import { MeshService } from '../mesh/mesh-service';
 import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, RequestPromise } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
@@ -98,6 +99,21 @@ export function jwtProtectDeclaration(issuers: string[], target: IWorkloadTarget
       const notByThis = notRefusedBy(policy.name, policy.namespaceName);
       if (protectedPath !== undefined) {
         out.push({ request: { ...base, path: protectedPath }, promise: 'is refused (no token)', expect: (t) => (t.allowed ? `traced, it is admitted: ${t.explanation}` : undefined) });
+        // Ingress traffic too: in ambient mode a gateway sends to the pods, not through the waypoint.
+        const ambient = service.mesh.dataplane.waypoint;
+        for (const entry of target instanceof MeshService ? gatewayEntriesFor(service) : []) {
+          // A path the gateway routes to the service and the requirement covers.
+          const path = entry.paths.find((p) => (options.paths ?? ['*']).some((pattern) => pathMatches(pattern, p))
+            && !(options.exceptPaths ?? []).some((e) => pathMatches(e, p)));
+          if (path === undefined) continue;
+          out.push({
+            request: { ...entry.request, path },
+            promise: 'is refused (no token)',
+            expect: (t) => (t.allowed ? `traced, it is admitted: ${ambient
+              ? 'in ambient mode the gateway sends it to the pods directly, not through the waypoint, where the requirement is enforced (validate the token at the gateway, or keep this namespace on sidecars)'
+              : t.explanation}` : undefined),
+          });
+        }
         if (token) {
           out.push({ request: { ...base, path: protectedPath, token: { ...token, valid: false } }, promise: 'is answered 401', expect: (t) => (t.status === 401 ? undefined : brokeAt(t)) });
           out.push({ request: { ...base, path: protectedPath, token }, promise: 'is not refused by the requirement', expect: notByThis });

@@ -2,7 +2,7 @@
 import { preflightPromise } from './cors-rules';
 import type { TrafficSplit } from './traffic-split';
 import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
-import { RequestTrace, TraceOutcome, TraceRequest } from '../analysis/simulator/types';
+import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { brokeAt, declaredCallersOf, Declaration, RequestPromise } from '../mesh/promises';
@@ -74,28 +74,64 @@ function promiseText(route: TrafficSplit): string {
 function kept(route: TrafficSplit, t: RequestTrace): string | undefined {
   const o = route._options;
   const service = route.service;
-  const vsName = service.virtualService.name;
+  // The host's one route object: its VirtualService, or its HTTPRoute/TCPRoute with the Gateway API.
+  const routeObject = service.virtualService ?? service.gatewayRoute;
+  const vsName = routeObject?.name;
+  const kind = routeObject?.kind ?? 'VirtualService';
   if (o.redirect) return t.outcome === TraceOutcome.REDIRECTED && t.status === (o.redirect.redirectCode ?? 301) ? undefined : brokeAt(t);
   if (o.directResponse) return t.outcome === TraceOutcome.DIRECT_RESPONSE && t.status === o.directResponse.status ? undefined : brokeAt(t);
   const abortAll = o.fault?._spec.httpStatus !== undefined && (o.fault._spec.abortPercent ?? 100) >= 100;
   if (abortAll) return t.outcome === TraceOutcome.ABORTED ? undefined : brokeAt(t);
+  if (!t.route && refusedAtWaypoint(t)) return undefined;
   if (!t.route) return brokeAt(t);
-  if (t.route.object?.name !== vsName) {
-    return `traced, ${t.route.object ? `VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the default route'} routes it (${t.route.field ?? 'no rule'}), not the service's VirtualService ${vsName}`;
+  if (t.route.object?.name !== vsName || t.route.object?.kind !== kind) {
+    return `traced, ${t.route.object ? `${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the default route'} routes it (${t.route.field ?? 'no rule'}), not the service's ${kind} ${vsName}`;
   }
   // A 0% destination receives nothing, whether or not the output lists it.
   const all = o.destinations ?? [];
   const declared = all.filter((d) => all.length === 1 || (d.weight ?? 0) > 0).map((d) => `${d.version.name}:${all.length > 1 ? d.weight : 100}`).sort();
   const got = t.destinations.filter((d) => d.destination.weightPercent > 0)
-    .map((d) => `${d.destination.subset ?? '(no subset)'}:${Math.round(d.destination.weightPercent)}`).sort();
+    .map((d) => `${versionOf(route, d.destination) ?? '(no subset)'}:${Math.round(d.destination.weightPercent)}`).sort();
   if (declared.join() !== got.join()) {
-    return `traced, rule ${t.route.field} of VirtualService ${vsName} sends it to ${got.join(', ') || 'nothing'} instead of ${declared.join(', ')}`;
+    return `traced, rule ${t.route.field} of ${kind} ${vsName} sends it to ${got.join(', ') || 'nothing'} instead of ${declared.join(', ')}`;
   }
-  if (o.timeout && t.route.timeout !== istioDuration(o.timeout)) return `traced, the route in effect has timeout ${t.route.timeout ?? 'none'}`;
+  if (o.timeout && Math.abs((durationMillis(t.route.timeout) ?? -1) - o.timeout.toMilliseconds({ integral: false })) > 0.001) return `traced, the route in effect has timeout ${t.route.timeout ?? 'none'}`;
   if (o.retry && t.route.retries?.attempts !== o.retry.attempts) return `traced, the route in effect retries ${t.route.retries?.attempts ?? 0} times`;
   if (o.fault && !t.route.fault) return 'traced, the route in effect injects no fault';
   if (o.mirror && t.route.mirrors.length === 0) return 'traced, the route in effect mirrors nothing';
   return undefined;
+}
+
+/**
+ * True when a waypoint refused the request before routing it (authentication or authorization of an ambient
+ * namespace come before the waypoint's routes): who may call is the promise of allowFrom and JwtAuth, proven on its
+ * own; a sidecar routes first, so there the route is traced for any caller.
+ */
+function refusedAtWaypoint(t: RequestTrace): boolean {
+  const failed = t.steps.find((s) => !s.passed);
+  return failed !== undefined && /^waypoint /.test(failed.proxy)
+    && (failed.kind === TraceStepKind.AUTHORIZATION || failed.kind === TraceStepKind.AUTHENTICATION);
+}
+
+/**
+ * The version a traced destination reaches: its DestinationRule subset, or (Gateway API routes) the version whose
+ * Service `<service>-<version>` it is, or the one version of a service routed by its own Service.
+ */
+function versionOf(route: TrafficSplit, d: TraceDestination): string | undefined {
+  if (d.subset !== undefined) return d.subset;
+  const service = route.service;
+  const name = d.host.split('.')[0];
+  if (d.host === service.host && service.versions.length === 1) return service.defaultVersion.name;
+  return service.versions.find((v) => name === `${service.name}-${v.name}` && d.host === `${name}.${service.mesh.namespaceName}.svc.cluster.local`)?.name;
+}
+
+/** Milliseconds of an Istio (`0.5s`) or Gateway API (`1m30s`, `500ms`) duration. */
+function durationMillis(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const units: { [u: string]: number } = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let total = 0;
+  for (const [, n, u] of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(n) * units[u];
+  return total;
 }
 
 export { exampleHost };

@@ -72,8 +72,8 @@ describe('MeshService', () => {
     expect(svc.serviceAccount.name).toBe('api');
     expect(svc.defaultVersion.deployment.name).toBe('api-v1');
     expect(svc.destinationRule.kind).toBe('DestinationRule');
-    expect(svc.virtualService.kind).toBe('VirtualService');
-    svc.virtualService.metadata.addAnnotation('team', 'payments');
+    expect(svc.virtualService!.kind).toBe('VirtualService');
+    svc.virtualService!.metadata.addAnnotation('team', 'payments');
     expect(one(synth(chart), 'VirtualService', 'api').metadata.annotations).toEqual({ team: 'payments' });
   });
 

@@ -51,7 +51,7 @@ describe('validation at synth (Mesh validateOnSynth)', () => {
 
   test('the typed Istio classes drop what they do not know: a JSON patch with a typo is not written', () => {
     const { chart, reviews } = setup();
-    ApiObject.of(reviews.virtualService).addJsonPatch(JsonPatch.add('/spec/http/0/route/0/wieght', 100));
+    ApiObject.of(reviews.virtualService!).addJsonPatch(JsonPatch.add('/spec/http/0/route/0/wieght', 100));
     const vs = synth(chart).find((m: any) => m.kind === 'VirtualService');
     expect(vs.spec.http[0].route[0]).not.toHaveProperty('wieght');
   });

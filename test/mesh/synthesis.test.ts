@@ -58,8 +58,8 @@ describe('synthesis', () => {
     const app = Testing.app();
     const { web } = shop(app, 'shop');
     expect(app.synthYaml()).not.toContain('changed-after-synth');
-    ApiObject.of(web.virtualService).addJsonPatch(JsonPatch.add('/metadata/labels', { note: 'changed-after-synth' }));
-    expect(web.virtualService.toJson().metadata.labels).toEqual({ note: 'changed-after-synth' });
+    ApiObject.of(web.virtualService!).addJsonPatch(JsonPatch.add('/metadata/labels', { note: 'changed-after-synth' }));
+    expect(web.virtualService!.toJson().metadata.labels).toEqual({ note: 'changed-after-synth' });
     expect(app.synthYaml()).toContain('changed-after-synth');
   });
 

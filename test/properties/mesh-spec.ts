@@ -1,7 +1,7 @@
 import { App, Chart, Duration } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
-  CircuitBreaker, ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer,
+  CircuitBreaker, Dataplane, ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer,
   LoadBalancerAlgorithm, Mesh, MeshService, MtlsMode, MtlsPolicy, PathMatch, Protocol, RetryOn, Telemetry, TelemetryProvider,
 } from '../../src';
 
@@ -152,12 +152,18 @@ export interface BuiltMesh {
   readonly services: MeshService[];
 }
 
+/** How {@link buildMesh} builds the mesh, besides the spec. */
+export interface BuildOptions {
+  /** @default - the Mesh's default (sidecars) */
+  readonly dataplane?: Dataplane;
+}
+
 /** Builds the mesh `spec` describes, in namespace `shop`, with the library. */
-export function buildMesh(spec: MeshSpec): BuiltMesh {
+export function buildMesh(spec: MeshSpec, options: BuildOptions = {}): BuiltMesh {
   const all: MeshService[] = [];
   const app = new App({ outdir: '/tmp/cdk8s-mesh-properties' });
   const chart = new Chart(app, 'shop', { namespace: 'shop' });
-  const mesh = new Mesh(chart, 'mesh');
+  const mesh = new Mesh(chart, 'mesh', { dataplane: options.dataplane });
   const services = spec.services.map((s, i) => {
     const protocol = s.protocol === 'tcp' ? Protocol.TCP : s.protocol === 'grpc' ? Protocol.GRPC : Protocol.HTTP;
     // The construct id is not the name, so a duplicate name reaches the library's own check.

@@ -6,6 +6,7 @@ import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, R
 import { corsEffect, CorsEffect, corsText } from './cors';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
 import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
+import { ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, gammaRoutes, originalField } from './gateway-api';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
 import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
@@ -144,6 +145,7 @@ export class SimulatorEngine {
   private readonly scopeByWorkload = new Map<Workload | string, SidecarScope>();
   private readonly peerModes = new Map<Workload, Map<number, PeerModeResult>>();
   private readonly workloadsByService = new Map<Res, Workload[]>();
+  private readonly gammaCache = new Map<Res, Map<string, ConvertedRoutes | undefined>>();
 
   constructor(readonly index: MeshIndex) {
     const root = index.options.rootNamespace;
@@ -199,6 +201,20 @@ export class SimulatorEngine {
     let mode = byPort.get(port);
     if (!mode) byPort.set(port, (mode = peerMode(this.peerAuthn, w, port)));
     return mode;
+  }
+
+  /** The Gateway API mesh routes (HTTPRoute, TCPRoute with a Service parentRef) of a registry entry, converted; undefined when none. */
+  gammaRoutesFor(entry: RegistryEntry, port: number, protocol: 'http' | 'tcp' | 'tls', callerNs: string): ConvertedRoutes | undefined {
+    if (entry.res.kind !== 'Service' || protocol === 'tls') return undefined;
+    const key = `${protocol}/${callerNs}/${port}`;
+    let byKey = this.gammaCache.get(entry.res);
+    if (!byKey) this.gammaCache.set(entry.res, (byKey = new Map()));
+    if (!byKey.has(key)) {
+      const kind = protocol === 'http' ? 'HTTPRoute.gateway.networking.k8s.io' : 'TCPRoute.gateway.networking.k8s.io';
+      const routes = gammaRoutes(this.index.of(kind), entry.res, port, callerNs);
+      byKey.set(key, protocol === 'http' ? convertHttpRoutes(routes) : convertTcpRoutes(routes));
+    }
+    return byKey.get(key);
   }
 
   /** The waypoint (a Kubernetes Gateway) a Service's traffic goes through: `istio.io/use-waypoint` on the Service or its namespace. */
@@ -338,7 +354,13 @@ export class SimulatorEngine {
     const scope = gateway === 'mesh' && caller.dataplane === 'sidecar' ? this.scopeOf(caller).sidecar : undefined;
     // A Sidecar imports the VirtualServices of the namespaces (and hosts) its egress hosts name.
     const imported = (vs: Res) => !scope || importedBy(scope, fqdn, vs.ns, port) !== undefined;
-    const vss = gatewayVss ?? applicableVirtualServices(this.vsIndex, fqdn, ctx, caller.ns, imported);
+    const istioVss = gatewayVss ?? applicableVirtualServices(this.vsIndex, fqdn, ctx, caller.ns, imported);
+    // Mesh routes of the Gateway API (GAMMA) attached to the Service, played as Istio converts them.
+    const gamma = gateway === 'mesh' && !gatewayVss ? this.gammaRoutesFor(entry, port, protocol, sourceCaller.ns) : undefined;
+    if (gamma && istioVss.length > 0) {
+      undecided.push(`${gamma.routes.map(describeRes).join(', ')} and ${istioVss.map(describeRes).join(', ')} both route ${fqdn}: mixing HTTPRoute and VirtualService for one workload is undefined in Istio; the trace uses the Gateway API route`);
+    }
+    const vss = gamma ? [gamma.vs] : istioVss;
     const withNs = (vs: Res): MatchContext => ({ ...ctx, vsNamespace: vs.ns });
     let decision: RouteDecision;
     if (vss.length === 0) {
@@ -351,6 +373,16 @@ export class SimulatorEngine {
     } else {
       decision = routeL4Ns(vss, protocol, withNs);
     }
+    if (gamma) {
+      // Name the HTTPRoute's own fields (`spec.rules[i].matches[j]`), not those of Istio's internal form.
+      decision = {
+        ...decision,
+        vs: gamma.origins[Number(/^spec\.(?:http|tcp)\[(\d+)\]/.exec(decision.field ?? '')?.[1] ?? 0)]?.route ?? gamma.routes[0],
+        field: originalField(decision.field, gamma.origins),
+        destinations: decision.destinations.map((d) => ({ ...d, field: originalField(d.field, gamma.origins) ?? d.field })),
+        rule: decision.rule,
+      };
+    }
     if (decision.conflicting.length > 0) {
       const all = [decision.vs!, ...decision.conflicting].map(fullName).join(', ');
       undecided.push(gateway === 'mesh'
@@ -358,7 +390,8 @@ export class SimulatorEngine {
         : `VirtualServices ${all} all serve ${hostOnly(host)} on gateway ${gateway}: Istio merges their routes in creation order, which the manifests cannot tell; the trace uses the order ${all}`);
     }
     const rule = decision.rule;
-    const matchIndex = decision.field ? Number(/match\[(\d+)\]$/.exec(decision.field)?.[1] ?? -1) : -1;
+    // A converted Gateway API rule has one match (or none).
+    const matchIndex = gamma ? (rule?.match ? 0 : -1) : decision.field ? Number(/match\[(\d+)\]$/.exec(decision.field)?.[1] ?? -1) : -1;
     const routeObject = decision.delegate ?? decision.vs;
     const route: RouteSummary | undefined = vss.length === 0 ? { mirrors: [], retries: protocol === 'http' ? { attempts: 2, retryOn: `${DEFAULT_RETRY_ON}`, isDefault: true } : undefined }
       : decision.action === 'none' ? undefined : routeSummary(rule, protocol, routeObject, decision.field, routeObject?.ns ?? caller.ns, matchIndex, req);

@@ -195,7 +195,12 @@ export function rewritten(rule: any, matchIndex: number | undefined, path: strin
   if (!rw || typeof rw !== 'object') return { path, host };
   let p = path;
   const m = matchIndex !== undefined && matchIndex >= 0 ? asList(rule.match)[matchIndex] : undefined;
-  if (typeof rw.uri === 'string') {
+  if (typeof rw.uri === 'string' && rw.replacesPrefix === true) {
+    // A Gateway API ReplacePrefixMatch: the matched path elements are replaced (a PathPrefix `/` matches none).
+    const prefix = typeof m?.uri?.segmentPrefix === 'string' ? m.uri.segmentPrefix : '';
+    const rest = path.startsWith(prefix) ? path.slice(prefix.length) : path;
+    p = rw.uri.endsWith('/') && rest.startsWith('/') ? rw.uri + rest.slice(1) : rw.uri + rest;
+  } else if (typeof rw.uri === 'string') {
     const prefix = m?.uri?.prefix;
     p = typeof prefix === 'string' && path.startsWith(prefix) ? rw.uri + path.slice(prefix.length) : rw.uri;
   } else if (rw.uriRegexRewrite?.match) {

@@ -21,20 +21,29 @@ export function fullRegex(pattern: string, ignoreCase = false): RegExp | null {
   return re;
 }
 
-/** A VirtualService StringMatch (`{exact}`, `{prefix}`, `{regex}`; `{}` matches any value that is present). */
+/**
+ * A VirtualService StringMatch (`{exact}`, `{prefix}`, `{regex}`; `{}` matches any value that is present), plus the
+ * internal `{segmentPrefix}` of converted Gateway API routes: Envoy's `path_separated_prefix`, which Istio uses for a
+ * PathPrefix match ("matches full path elements": `/api` matches `/api` and `/api/x`, not `/apis`).
+ */
 export function stringMatchApplies(m: any, value: string | undefined, ignoreCase = false): boolean {
   if (value === undefined) return false;
   if (!m || typeof m !== 'object') return true;
   if (typeof m.exact === 'string') return ignoreCase ? value.toLowerCase() === m.exact.toLowerCase() : value === m.exact;
   if (typeof m.prefix === 'string') return ignoreCase ? value.toLowerCase().startsWith(m.prefix.toLowerCase()) : value.startsWith(m.prefix);
   if (typeof m.regex === 'string') return fullRegex(m.regex, ignoreCase)?.test(value) ?? false;
+  if (typeof m.segmentPrefix === 'string') {
+    const v = ignoreCase ? value.toLowerCase() : value;
+    const p = ignoreCase ? m.segmentPrefix.toLowerCase() : m.segmentPrefix;
+    return v === p || v.startsWith(`${p}/`);
+  }
   return true;
 }
 
 /** The kind and value of a StringMatch, or undefined for `{}` (presence). */
-export function stringMatchOf(m: any): { kind: 'exact' | 'prefix' | 'regex'; value: string } | undefined {
+export function stringMatchOf(m: any): { kind: 'exact' | 'prefix' | 'regex' | 'segmentPrefix'; value: string } | undefined {
   if (!m || typeof m !== 'object') return undefined;
-  for (const kind of ['exact', 'prefix', 'regex'] as const) if (typeof m[kind] === 'string') return { kind, value: m[kind] };
+  for (const kind of ['exact', 'prefix', 'regex', 'segmentPrefix'] as const) if (typeof m[kind] === 'string') return { kind, value: m[kind] };
   return undefined;
 }
 
@@ -49,6 +58,7 @@ export function stringMatchCovers(a: any, b: any, ignoreCase = false): boolean {
   const y = stringMatchOf(b);
   if (!y) return false;
   const norm = (s: string) => (ignoreCase ? s.toLowerCase() : s);
+  if (x.kind === 'segmentPrefix' || y.kind === 'segmentPrefix') return segmentCovers(x, y, norm);
   if (x.kind === 'exact') return y.kind === 'exact' && norm(y.value) === norm(x.value);
   if (x.kind === 'prefix') return (y.kind === 'exact' || y.kind === 'prefix') && norm(y.value).startsWith(norm(x.value));
   if (y.kind === 'regex') return y.value === x.value;
@@ -61,6 +71,16 @@ export function stringMatchCovers(a: any, b: any, ignoreCase = false): boolean {
     return norm(y.value).startsWith(norm(literal));
   }
   return false;
+}
+
+function segmentCovers(x: { kind: string; value: string }, y: { kind: string; value: string }, norm: (s: string) => string): boolean {
+  const inSegments = (p: string, v: string) => v === p || v.startsWith(`${p}/`);
+  if (x.kind === 'segmentPrefix') {
+    return (y.kind === 'exact' || y.kind === 'segmentPrefix' || y.kind === 'prefix') && inSegments(norm(x.value), norm(y.value))
+      && !(y.kind === 'prefix' && norm(y.value) === norm(x.value)); // `/api` (string prefix) also takes `/apis`
+  }
+  // `y` is a segment prefix: a string prefix of it covers it; an exact match or a regex is not decided here.
+  return x.kind === 'prefix' && norm(y.value).startsWith(norm(x.value));
 }
 
 /** Istio's authorization value match: `*` is any non-empty value, `abc*` a prefix, `*abc` a suffix, otherwise exact. */
