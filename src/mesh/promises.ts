@@ -103,13 +103,19 @@ const HINTS: Partial<Record<TraceStepKind, string>> = {
   [TraceStepKind.AUTHENTICATION]: 'the token must be one the RequestAuthentication accepts',
 };
 
+/** The hint for a failed step: a refusal by a rule (DENY, CUSTOM: the step names its field) is not mended by an ALLOW. */
+function hintFor(step: { kind: TraceStepKind; field?: string }): string | undefined {
+  if (step.kind === TraceStepKind.AUTHORIZATION && step.field !== undefined) return 'a DENY or CUSTOM rule refuses it: the request must not match it';
+  return HINTS[step.kind];
+}
+
 /** Where a trace broke: its outcome and the first step that did not pass (with what usually mends it). */
 export function brokeAt(trace: RequestTrace): string {
   const steps = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)];
   const failed = steps.find((s) => !s.passed);
   const outcome = `${trace.outcome}${trace.status !== undefined ? ` (${trace.status})` : ''}`;
   return failed
-    ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}${HINTS[failed.kind] ? ` (${HINTS[failed.kind]})` : ''}`
+    ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}${hintFor(failed) ? ` (${hintFor(failed)})` : ''}`
     : `traced, it ends ${outcome}: ${trace.explanation}`;
 }
 

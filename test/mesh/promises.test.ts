@@ -60,7 +60,7 @@ describe('declarations are proven on the synthesized output', () => {
     expect(synth(chart)).not.toThrow();
     // The DENY now refuses every token but another issuer's.
     patch(policy.apiObject, JsonPatch.replace('/spec/rules/0/from/0/source/notRequestPrincipals', ['https://other.example.com/*']));
-    expect(synth(chart)).toThrow(/\[test\/jwt\/api-require-jwt\] CM333 Token requirement not kept by the output: the JWT requirement api-require-jwt promises that GET \/ from shop\/web to shop\/api with a token of https:\/\/id\.example\.com is not refused by the requirement, but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION: sidecar of Deployment shop\/api-v1: denied by rule 0 of AuthorizationPolicy shop\/api-require-jwt/);
+    expect(synth(chart)).toThrow(/\[test\/jwt\/api-require-jwt\] CM333 Token requirement not kept by the output: the JWT requirement api-require-jwt promises that GET \/ from shop\/web to shop\/api with a token of https:\/\/id\.example\.com is not refused by the requirement, but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION: sidecar of Deployment shop\/api-v1: denied by rule 0 of AuthorizationPolicy shop\/api-require-jwt \(DENY\) \(a DENY or CUSTOM rule refuses it: the request must not match it\)/);
   });
 
   test('JwtAuth.protect (CM333): an open path stays open', () => {
