@@ -275,7 +275,7 @@ export function materialize(t: EngineTrace): RequestTrace {
     fault: t.route.fault,
     mirrors: t.route.mirrors,
     rewrite: t.route.rewrite,
-    corsPolicy: t.route.cors && (({ responseHeaders, answered, ...rest }) => ({ ...rest, preflightResponseHeaders: responseHeaders }))(t.route.cors),
+    corsPolicy: t.route.cors && (({ answered, ...rest }) => rest)(t.route.cors),
   };
   const story = [...steps.map((s) => s.summary)];
   if (t.end) story.push(t.end.explanation());

@@ -8,7 +8,7 @@ import { pathMatches } from '../analysis/simulator/string-match';
 import { JwtToken, RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { gatewayEntriesFor } from '../edge/gateway-promises';
 import { MeshService } from '../mesh/mesh-service';
-import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, RequestPromise } from '../mesh/promises';
+import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, refused, RequestPromise } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
 import { ServiceVersion } from '../mesh/service-version';
 import type { IWorkloadTarget } from '../mesh/workload-target';
@@ -98,7 +98,7 @@ export function jwtProtectDeclaration(issuers: string[], target: IWorkloadTarget
       const out: RequestPromise[] = [];
       const notByThis = notRefusedBy(policy.name, policy.namespaceName);
       if (protectedPath !== undefined) {
-        out.push({ request: { ...base, path: protectedPath }, promise: 'is refused (no token)', expect: (t) => (t.allowed ? `traced, it is admitted: ${t.explanation}` : undefined) });
+        out.push({ request: { ...base, path: protectedPath }, promise: 'is refused (no token)', expect: refused });
         // Ingress traffic too: in ambient mode a gateway sends to the pods, not through the waypoint.
         const ambient = service.mesh.dataplane.waypoint;
         for (const entry of target instanceof MeshService ? gatewayEntriesFor(service) : []) {
@@ -161,8 +161,8 @@ function tokenFor(sim: MeshSimulator, destination: string, named: JwtToken | und
  */
 const getsThroughUnlessDenied: Expectation = (t) => {
   const steps = [...t.steps, ...t.destinations.flatMap((d) => d.steps)];
-  const refused = steps.find((s) => !s.passed && !(s.kind === TraceStepKind.AUTHORIZATION && s.field !== undefined));
-  return refused ? brokeAt(t) : undefined;
+  const failed = steps.find((s) => !s.passed && !(s.kind === TraceStepKind.AUTHORIZATION && s.field !== undefined));
+  return failed ? brokeAt(t) : undefined;
 };
 
 /** Refused, or admitted by a rule that is not one of `own` in policy `name` (a rule declared for another peer, or another policy). */

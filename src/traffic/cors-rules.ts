@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { CorsOrigin, CorsPolicy } from './cors';
 import { StringMatchKind } from './match';
 import { checkDuration, checkHeaderName, checkRegex } from './validation';
+import { stringMatchApplies } from '../analysis/simulator/string-match';
 import { TraceOutcome, TraceRequest } from '../analysis/simulator/types';
 import { meshError } from '../errors';
 import { VirtualServiceSpecHttpCorsPolicy, VirtualServiceSpecHttpCorsPolicyUnmatchedPreflights } from '../imports/networking.istio.io';
@@ -65,15 +66,14 @@ export function checkCorsPolicy(scope: IConstruct, cors: CorsPolicy | undefined)
   }
 }
 
-/** True when the origin matcher matches every origin: Envoy's CORS filter allows every origin when a matcher matches `*`. */
+/**
+ * True when the origin matcher matches every origin: Envoy's CORS filter allows every origin when a matcher matches
+ * `*`, and a matcher that admits an unrelated site admits any. Decided by the simulator's StringMatch semantics.
+ */
 function originMatchesAnySite(o: CorsOrigin): boolean {
-  if (o.kind === StringMatchKind.EXACT) return o.value === '*';
-  if (o.kind === StringMatchKind.PREFIX) return o.value === '' || o.value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '') === '';
-  try {
-    return new RegExp(`^(?:${o.value})$`).test('*') || new RegExp(`^(?:${o.value})$`).test('https://evil.example');
-  } catch {
-    return false;
-  }
+  if (o.kind === StringMatchKind.PREFIX && o.value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '') === '') return true;
+  const matcher = { [o.kind]: o.value };
+  return stringMatchApplies(matcher, '*') || stringMatchApplies(matcher, 'https://evil.example');
 }
 
 /** The VirtualService `corsPolicy` of a route. */

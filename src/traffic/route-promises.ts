@@ -1,7 +1,7 @@
 // Internal: what a route promises (routeTraffic / TrafficSplit), proven at synth with the request simulator.
 import { preflightPromise } from './cors-rules';
 import type { TrafficSplit } from './traffic-split';
-import { exampleHost, requestForMatch } from '../analysis/simulator/examples';
+import { requestForMatch } from '../analysis/simulator/examples';
 import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
@@ -134,4 +134,3 @@ function durationMillis(text: string | undefined): number | undefined {
   return total;
 }
 
-export { exampleHost };

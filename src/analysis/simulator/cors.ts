@@ -10,29 +10,12 @@
 // the fault and router filters, after authentication and authorization.
 import { HttpRequest } from './http-request';
 import { stringMatchApplies, stringMatchOf } from './string-match';
+import type { CorsInEffect } from './types';
 
-/** The corsPolicy of the rule in effect, and what it does with this request. */
-export interface CorsEffect {
-  /** The allowed origins as written, e.g. `exact:https://app.example.com`. */
-  readonly allowOrigins: string[];
-  readonly allowMethods?: string;
-  readonly allowHeaders?: string;
-  readonly exposeHeaders?: string;
-  /** Seconds, as Envoy sends `Access-Control-Max-Age`. */
-  readonly maxAge?: string;
-  readonly allowCredentials: boolean;
-  /** `FORWARD` (Envoy's default) or `IGNORE`. */
-  readonly unmatchedPreflights: string;
-  /** The request's Origin, when it has one (a CORS request). */
-  readonly origin?: string;
-  /** Whether an allowOrigins entry admits the Origin. */
-  readonly originAllowed: boolean;
-  /** OPTIONS with Origin and Access-Control-Request-Method. */
-  readonly preflight: boolean;
+/** The corsPolicy of the rule in effect (its public form), and whether the filter answers the request itself. */
+export interface CorsEffect extends CorsInEffect {
   /** The filter answers the preflight itself (status 200) instead of forwarding it. */
   readonly answered: boolean;
-  /** The headers of that answer (lower-case names). */
-  readonly responseHeaders: Record<string, string>;
 }
 
 const asList = (v: unknown): any[] => (Array.isArray(v) ? v : []);
@@ -75,7 +58,7 @@ export function corsEffect(rule: any, req: HttpRequest): CorsEffect | undefined 
     if (effect.allowHeaders) responseHeaders['access-control-allow-headers'] = effect.allowHeaders;
     if (maxAge) responseHeaders['access-control-max-age'] = maxAge;
   }
-  return { ...effect, answered, responseHeaders };
+  return { ...effect, answered, preflightResponseHeaders: responseHeaders };
 }
 
 /** The whole seconds of an Istio duration string (`86400s`, `24h`, `1.5m`), as Envoy writes max_age. */
