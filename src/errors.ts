@@ -73,6 +73,7 @@ export const ERROR_CATALOGUE = {
   CM245: 'gRPC retry conditions on an HTTP/1.1 service',
   CM246: 'Route the Gateway API cannot express',
   CM247: 'Version Service name taken',
+  CM248: 'Version split at a gateway in a waypoint mesh',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

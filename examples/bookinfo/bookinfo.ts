@@ -79,6 +79,11 @@ export class BookinfoChart extends Chart {
       timeout: Duration.seconds(15),
     });
 
+    // Two things the Gateway API routes (the default in ambient mode) cannot express in v1.6.1: a
+    // retry policy (HTTPRoute `retry` reached the standard channel in v1.7) and fault injection.
+    // Declared where the routes are VirtualServices; refused with CM246 elsewhere, never dropped.
+    const virtualServices = this.mesh.routingApi === RoutingApi.ISTIO;
+
     // reviews: testers (end-user jason) see v2; everyone else is on v1 with a 10% canary of v3.
     const [reviewsV1, reviewsV2, reviewsV3] = this.reviews.versions;
     this.reviews.routeTraffic({
@@ -88,7 +93,9 @@ export class BookinfoChart extends Chart {
     this.reviews.routeTraffic({
       destinations: [{ version: reviewsV1, weight: 90 }, { version: reviewsV3, weight: 10 }],
       timeout: Duration.seconds(2),
-      retry: { attempts: 2, perTryTimeout: Duration.millis(500), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.GATEWAY_ERROR] },
+      ...(virtualServices && {
+        retry: { attempts: 2, perTryTimeout: Duration.millis(500), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.GATEWAY_ERROR] },
+      }),
     });
 
     // ratings: fail fast and eject failing pods; stay in the caller's region unless it fails.
@@ -102,11 +109,13 @@ export class BookinfoChart extends Chart {
     });
     // Chaos testing of reviews' timeout handling (Istio's fault-injection task): a 7s delay,
     // only for requests carrying the test header.
-    this.ratings.routeTraffic({
-      matches: [{ headers: [HeaderMatch.exact('x-bookinfo-chaos', 'ratings-delay')] }],
-      destinations: [{ version: this.ratings.defaultVersion }],
-      fault: Fault.delay(Duration.seconds(7), 100),
-    });
+    if (virtualServices) {
+      this.ratings.routeTraffic({
+        matches: [{ headers: [HeaderMatch.exact('x-bookinfo-chaos', 'ratings-delay')] }],
+        destinations: [{ version: this.ratings.defaultVersion }],
+        fault: Fault.delay(Duration.seconds(7), 100),
+      });
+    }
 
     // details v2 fetches book data from Google's API (egress-rule-google-apis.yaml): the app
     // calls port 80 and the sidecar originates TLS, so the call can be timed out and retried.

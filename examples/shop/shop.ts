@@ -3,15 +3,21 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  ApplicationSource, ArgoCdApplication, ArgoCdProject, CircuitBreaker, CorsOrigin, ExternalPort, ExternalService, GatewayListener, GatewayTls,
+  ApplicationSource, ArgoCdApplication, ArgoCdProject, CircuitBreaker, CorsOrigin, Dataplane, ExternalPort, ExternalService, GatewayListener, GatewayTls,
   HeaderMatch, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshDashboard, MeshService, PathMatch, PrometheusScraping, RetryOn,
-  Telemetry, TelemetryProvider,
+  RoutingApi, Telemetry, TelemetryProvider,
 } from '../../src';
 
 /** Where the rendered YAML of the shop lives, for Argo CD. */
 export const REPO_URL = 'https://github.com/example/shop-gitops.git';
 /** The identity provider whose tokens the shop's API accepts. */
 export const ISSUER = 'https://id.example.com';
+
+/** Properties of the shop. */
+export interface ShopProps {
+  /** The dataplane of both namespaces. @default Dataplane.sidecar() */
+  readonly dataplane?: Dataplane;
+}
 
 /**
  * storefront: `web` (the pages, `/`) and `api` (the JSON API, `/api`, JWT required) behind an HTTPS ingress gateway;
@@ -34,11 +40,11 @@ export class ShopApp {
   public readonly jwt: JwtAuth;
   public readonly application: ArgoCdApplication;
 
-  public constructor(scope: Construct) {
+  public constructor(scope: Construct, props: ShopProps = {}) {
     this.storefront = new Chart(scope, 'storefront', { namespace: 'storefront' });
     this.backend = new Chart(scope, 'backend', { namespace: 'backend' });
-    this.storefrontMesh = new Mesh(this.storefront, 'mesh', { namespaceName: 'storefront' });
-    this.backendMesh = new Mesh(this.backend, 'mesh', { namespaceName: 'backend' });
+    this.storefrontMesh = new Mesh(this.storefront, 'mesh', { namespaceName: 'storefront', dataplane: props.dataplane });
+    this.backendMesh = new Mesh(this.backend, 'mesh', { namespaceName: 'backend', dataplane: props.dataplane });
 
     // ---- services ------------------------------------------------------------------------------
     this.web = new MeshService(this.storefront, 'web', { mesh: this.storefrontMesh, image: 'registry.example.com/shop/web:1.4.0', port: 8080 });
@@ -76,9 +82,12 @@ export class ShopApp {
     this.catalog.routeTraffic({ destinations: [{ version: this.catalog.defaultVersion, weight: 90 }, { version: catalogV2, weight: 10 }] });
     // cart: a 3 s budget, retried only where the request cannot have reached cart (it admits POST: adding an item
     // twice is what retrying on gateway errors could do, CM215).
+    // (The Gateway API routes of ambient mode have no retry policy in v1.6.1: there, Istio's default retries apply.)
     this.cart.routeTraffic({
       timeout: Duration.seconds(3),
-      retry: { attempts: 2, perTryTimeout: Duration.seconds(1), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM] },
+      ...(this.backendMesh.routingApi === RoutingApi.ISTIO && {
+        retry: { attempts: 2, perTryTimeout: Duration.seconds(1), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM] },
+      }),
     });
     // payments: shed load and eject failing pods.
     new CircuitBreaker(this.backend, 'payments-breaker', {

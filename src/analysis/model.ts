@@ -56,6 +56,20 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
   return true;
 }
 
+/**
+ * The ServiceAccount of the pods Istio's automated deployment runs for a Kubernetes Gateway: named after the
+ * Gateway and its class (`<name>-<gatewayClassName>`, e.g. `bookinfo-gateway-istio`), except a waypoint (class
+ * `istio-waypoint`), which keeps the Gateway's name; the annotation `gateway.istio.io/service-account` overrides it
+ * (Istio release note "Gateway naming scheme updated", pilot/pkg/config/kube/gateway deploymentcontroller
+ * `getDefaultName`; istio.io "Configure waypoint proxies": a waypoint runs as `sa/waypoint`).
+ */
+export function automatedGatewayServiceAccount(gw: Res): string {
+  const override = gw.annotations['gateway.istio.io/service-account'];
+  if (override) return override;
+  const klass = String(gw.spec?.gatewayClassName ?? '');
+  return klass === 'istio-waypoint' || klass === '' ? gw.name : `${gw.name}-${klass}`;
+}
+
 export function fullName(res: Res): string {
   return res.ns ? `${res.ns}/${res.name}` : res.name;
 }
@@ -196,6 +210,16 @@ export class MeshIndex {
   gatewayStandIn(gateway: Res, selector: Record<string, string>): Workload {
     const pods = gatewayPodsOf(gateway.annotations, selector, gateway.ns, this.options.rootNamespace);
     return { ...this.standIn(gateway, selector), ns: pods.namespaceName, serviceAccount: pods.serviceAccountName };
+  }
+
+  /**
+   * The identities of the pods Istio deploys itself for the Kubernetes Gateways of the manifests (waypoints and
+   * gateways of class `istio`), as `<namespace>/<service account>`, when the manifests hold no workload for them.
+   */
+  automatedGatewayAccounts(): string[] {
+    return this.of('Gateway.gateway.networking.k8s.io')
+      .filter((gw) => this.workloadsMatching({ 'gateway.networking.k8s.io/gateway-name': gw.name }, gw.ns).length === 0)
+      .map((gw) => `${gw.ns}/${automatedGatewayServiceAccount(gw)}`);
   }
 
   /** `cluster.local/ns/<ns>/sa/<sa>`: the SPIFFE identity (without `spiffe://`) a workload's mTLS certificate carries. */

@@ -138,8 +138,11 @@ export class MeshSimulator {
     const [dns, name] = split(destination, this.index.options.defaultNamespace);
     const svc = this.index.get('Service', dns, name);
     const workloads = svc ? this.engine.serviceWorkloads(svc) : [this.workloadsByName.get(`${dns}/${name}`)].filter((w): w is Workload => w !== undefined);
-    const policies = [...new Set(workloads.flatMap((w) => this.engine.authorizationPoliciesFor(w)))];
-    const ras = [...new Set(workloads.flatMap((w) => this.engine.requestAuthenticationsFor(w)))];
+    // In ambient mode the Service's waypoint enforces the policies attached to it (targetRefs), not the pods.
+    const waypoint = svc ? this.engine.waypointFor(svc) : undefined;
+    const attached = (kind: string) => (waypoint ? this.engine.waypointPoliciesFor(kind, svc, waypoint) : []);
+    const policies = [...new Set([...workloads.flatMap((w) => this.engine.authorizationPoliciesFor(w)), ...attached('AuthorizationPolicy')])];
+    const ras = [...new Set([...workloads.flatMap((w) => this.engine.requestAuthenticationsFor(w)), ...attached('RequestAuthentication')])];
     return exampleTokens(ras, policies);
   }
 

@@ -476,14 +476,20 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
    * subsets). Same as `service.exposeViaGateway(gateway, options)`.
    */
   public addRoute(service: MeshService, options: ExposeViaGatewayOptions = {}): void {
-    // An ingress gateway calls the pods directly, not through the namespace's waypoint.
-    service.mesh._addWaypointBypass(this.principal);
+    // An ingress gateway sends to a Service's pods, skipping its waypoint and the L7 policies there (the gateway's
+    // path restrictions, JwtAuth), unless the Service opts in (istio.io "Migrate policies"; pilot's
+    // EndpointBuilder.findServiceWaypoint): every service exposed by a gateway in a waypoint mesh does.
+    if (service.mesh.waypoint) service.service.metadata.addLabel('istio.io/ingress-use-waypoint', 'true');
     checkDuration(this, 'timeout', options.timeout);
     if (options.retry) checkRetryPolicy(this, options.retry, service.protocol);
     checkCorsPolicy(this, options.corsPolicy);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
       else checkPath(this, 'path', path.value);
+    }
+    if (options.destinations && service.mesh.waypoint) {
+      throw meshError(this, 'CM248', `the route to service "${service.name}" splits traffic across versions at the gateway, but in an ambient mesh with a waypoint the gateway sends every request to the waypoint, which routes by the service's own routes (a version chosen at the gateway is not kept)`,
+        `declare the split on the service (${service.name}.routeTraffic({ destinations, matches })), which the waypoint applies to ingress traffic too, and remove destinations here`);
     }
     for (const d of options.destinations ?? []) {
       if (d.version.service !== service) {
@@ -580,8 +586,11 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     const tcp: VirtualServiceSpecTcp[] = [];
     const tls: VirtualServiceSpecTls[] = [];
     for (const { service, options, listener, declaredBy } of routes) {
-      const destinations = options.destinations ?? service._routing.catchAllDestinations();
-      const route = renderDestinations(destinations, service.port);
+      // In a waypoint mesh the gateway sends to the waypoint (istio.io/ingress-use-waypoint), which routes the
+      // Service's traffic by the service's own routes: a subset chosen here would be ignored there.
+      const route = service.mesh.waypoint
+        ? [{ destination: { host: service.host, port: { number: service.port } } }]
+        : renderDestinations(options.destinations ?? service._routing.catchAllDestinations(), service.port);
       if (listener.protocol === GatewayProtocol.TCP) {
         tcp.push({ match: [{ port: listener.port }], route });
       } else if (listener.protocol === GatewayProtocol.TLS) {

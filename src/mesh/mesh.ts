@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
@@ -242,8 +242,9 @@ export class Mesh extends Construct implements IPeer {
   public readonly defaultDenyPolicy?: AuthorizationPolicy;
   /**
    * With a waypoint and AuthorizationMode.DEFAULT_DENY: the ztunnel policy `allow-waypoint` that makes every pod of
-   * the namespace accept connections only from the waypoint (and the ingress gateways that expose its services, which
-   * do not go through the waypoint), so no client skips the waypoint's policies by calling a pod directly.
+   * the namespace accept connections only from the waypoint, so no client skips the waypoint's policies by calling a
+   * pod directly (ingress gateways go through the waypoint too: the services they expose carry
+   * `istio.io/ingress-use-waypoint: "true"`).
    */
   public readonly waypointOnlyPolicy?: ApiObject;
   /** The labels of the prometheus-operator objects (monitors and rules) written for the mesh. */
@@ -256,7 +257,6 @@ export class Mesh extends Construct implements IPeer {
   public readonly _telemetry: MeshTelemetryConfig;
 
   private readonly _services = new Map<string, MeshService>();
-  private readonly _waypointBypass = new Set<string>();
   private readonly _serviceListeners: ((service: MeshService) => void)[] = [];
 
   public constructor(scope: Construct, id: string, props: MeshProps = {}) {
@@ -424,27 +424,16 @@ export class Mesh extends Construct implements IPeer {
   }
 
   /**
-   * A caller that reaches the mesh's pods without the waypoint (an ingress gateway exposing one of its services): the
-   * ztunnel policy `allow-waypoint` admits it too.
-   * @internal
-   */
-  public _addWaypointBypass(principal: string): void {
-    this._waypointBypass.add(principal);
-  }
-
-  /**
    * "Traffic arriving at the destination ztunnel will be coming from the waypoint's identity" (istio.io ambient, Use
    * Layer 4 security policy): an L4 ALLOW policy for ztunnel (no selector, no targetRefs) admitting the waypoint.
    */
   private renderWaypointOnly(namespaceName: string): ApiObject {
     return new AuthorizationPolicyL1(this, 'AllowWaypoint', {
       metadata: { name: 'allow-waypoint', namespace: namespaceName },
-      spec: Lazy.any({
-        produce: () => ({
-          action: 'ALLOW',
-          rules: [{ from: [{ source: { principals: [`${this.trustDomain}/ns/${namespaceName}/sa/${this.waypoint!.name}`, ...[...this._waypointBypass].sort()] } }] }],
-        }),
-      }) as AuthorizationPolicySpec,
+      spec: {
+        action: 'ALLOW',
+        rules: [{ from: [{ source: { principals: [`${this.trustDomain}/ns/${namespaceName}/sa/${this.waypoint!.name}`] } }] }],
+      } as AuthorizationPolicySpec,
     });
   }
 

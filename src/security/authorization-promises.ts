@@ -99,8 +99,8 @@ export function jwtProtectDeclaration(issuers: string[], target: IWorkloadTarget
       const notByThis = notRefusedBy(policy.name, policy.namespaceName);
       if (protectedPath !== undefined) {
         out.push({ request: { ...base, path: protectedPath }, promise: 'is refused (no token)', expect: refused });
-        // Ingress traffic too: in ambient mode a gateway sends to the pods, not through the waypoint.
-        const ambient = service.mesh.dataplane.waypoint;
+        // Ingress traffic too: it must meet the requirement wherever it is enforced (in ambient mode, the gateway
+        // reaches the waypoint only for a Service labelled istio.io/ingress-use-waypoint).
         for (const entry of target instanceof MeshService ? gatewayEntriesFor(service) : []) {
           // A path the gateway routes to the service and the requirement covers.
           const path = entry.paths.find((p) => (options.paths ?? ['*']).some((pattern) => pathMatches(pattern, p))
@@ -109,9 +109,7 @@ export function jwtProtectDeclaration(issuers: string[], target: IWorkloadTarget
           out.push({
             request: { ...entry.request, path },
             promise: 'is refused (no token)',
-            expect: (t) => (t.allowed ? `traced, it is admitted: ${ambient
-              ? 'in ambient mode the gateway sends it to the pods directly, not through the waypoint, where the requirement is enforced (validate the token at the gateway, or keep this namespace on sidecars)'
-              : t.explanation}` : undefined),
+            expect: (t) => (t.allowed ? `traced, it is admitted: ${t.explanation}` : undefined),
           });
         }
         if (token) {

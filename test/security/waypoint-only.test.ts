@@ -18,16 +18,41 @@ function shop(authorization?: AuthorizationMode) {
 }
 
 describe('allow-waypoint: pods of an ambient namespace with a waypoint accept connections from the waypoint only', () => {
-  test('written for ztunnel (no selector, no targetRefs), with the waypoint and the gateways that expose a service', () => {
+  test('written for ztunnel (no selector, no targetRefs), admitting the waypoint only: gateways go through it too', () => {
     const s = shop();
     const gateway = new IngressGateway(s.chart, 'gateway', { mesh: s.mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
     s.web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
-    const policy = one(Testing.synth(s.chart) as Manifest[], 'AuthorizationPolicy', 'allow-waypoint');
+    const manifests = Testing.synth(s.chart) as Manifest[];
+    const policy = one(manifests, 'AuthorizationPolicy', 'allow-waypoint');
     expect(policy.spec).toEqual({
       action: 'ALLOW',
-      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint', 'cluster.local/ns/shop/sa/gateway'] } }] }],
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint'] } }] }],
     });
     expect(s.mesh.waypointOnlyPolicy?.name).toBe('allow-waypoint');
+    // Istio's gateways skip a Service's waypoint unless the Service opts in (pilot EndpointBuilder.findServiceWaypoint:
+    // "Ingress behaves differently, must explicitly opt in"): the exposed service does, the other one need not.
+    expect(one(manifests, 'Service', 'web').metadata.labels).toMatchObject({ 'istio.io/ingress-use-waypoint': 'true' });
+    expect(one(manifests, 'Service', 'api').metadata.labels?.['istio.io/ingress-use-waypoint']).toBeUndefined();
+  });
+
+  test('traced through the gateway: the gateway sends to the waypoint, whose L7 policy admits the gateway on the exposed paths', () => {
+    const s = shop();
+    const gateway = new IngressGateway(s.chart, 'gateway', { mesh: s.mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
+    s.web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/app')] });
+    const sim = new MeshSimulator(Testing.synth(s.chart));
+    const ok = sim.trace({ gateway: 'shop/gateway', host: 'shop.example.com', path: '/app/x' });
+    expect(ok.outcome).toBe(TraceOutcome.REACHED);
+    const summaries = ok.destinations[0].steps.map((st) => `${st.proxy}: ${st.summary}`).join('\n');
+    expect(summaries).toMatch(/the gateway sends it \(HBONE, mTLS as cluster.local\/ns\/shop\/sa\/gateway\) to waypoint shop\/waypoint \(Service shop\/web has istio.io\/ingress-use-waypoint/);
+    // The waypoint runs the L7 policy that admits the gateway on /app only; ztunnel admits the waypoint.
+    expect(summaries).toMatch(/waypoint shop\/waypoint: .*allowed by/);
+    expect(summaries).toMatch(/allow-waypoint/);
+    // Without the label the gateway calls the pods itself: ztunnel's allow-waypoint refuses it, at L4.
+    const manifests = Testing.synth(s.chart) as Manifest[];
+    delete one(manifests, 'Service', 'web').metadata.labels['istio.io/ingress-use-waypoint'];
+    const skipped = new MeshSimulator(manifests).trace({ gateway: 'shop/gateway', host: 'shop.example.com', path: '/app/x' });
+    expect(skipped.outcome).toBe(TraceOutcome.FORBIDDEN);
+    expect(skipped.destinations[0].steps.map((st) => st.summary).join(' ')).not.toMatch(/waypoint shop\/waypoint/);
   });
 
   test('traced: through the Service (and the waypoint) web reaches api; calling the pod directly skips the waypoint and is refused', () => {

@@ -18,7 +18,7 @@ import {
 import { JwtToken, TraceOutcome, TraceStepKind } from './types';
 import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
-import { fullName, matchesSelector, MeshIndex, RegistryEntry, Workload } from '../model';
+import { automatedGatewayServiceAccount, fullName, matchesSelector, MeshIndex, RegistryEntry, Workload } from '../model';
 import { isHttpPort, portProtocol } from '../protocols';
 
 /** Who sends the request into the next hop. */
@@ -438,8 +438,14 @@ export class SimulatorEngine {
       .map((d) => {
         const weightPercent = total === 0 ? 0 : round((d.weight / total) * 100);
         const branchFlight = { ...upstream, headers: applyHeaderOperations(upstream.headers, d.headers) };
-        return this.hop(caller, branchFlight, { host: d.host, routed: d, weight: weightPercent, port: d.port, requestPort: port }, undecided);
-      });
+        const via = caller.dataplane === 'gateway' ? this.ingressWaypoint(d, port) : undefined;
+        if (via) {
+          if (d.subset) undecided.push(`the gateway routes to subset ${d.subset} of ${d.host}, but it sends the request to waypoint ${fullName(via.waypoint)}, which routes the Service's traffic by its own routes`);
+          const wpTrace = this.throughWaypoint(caller, branchFlight, via.entry, d.host, via.port, protocol, [], undecided, via.waypoint);
+          return asBranches(wpTrace, d.host, via.port, weightPercent);
+        }
+        return [this.hop(caller, branchFlight, { host: d.host, routed: d, weight: weightPercent, port: d.port, requestPort: port }, undecided)];
+      }).flat();
     if (branches.length === 0) {
       return { steps, route, branches: [], undecided, end: ending(TraceOutcome.UNAVAILABLE, 503, () => 'every destination of the route has weight 0: 503') };
     }
@@ -486,10 +492,34 @@ export class SimulatorEngine {
       steps.push(step(TraceStepKind.ROUTING, proxy, true, () => `ztunnel does no L7 routing (no waypoint for ${entry.res.kind} ${fullName(entry.res)}): it sends the connection to the Service's pods`));
       return { steps, branches: [this.hop(caller, flight, { host: fqdn, weight: 100, service: entry.res, port }, undecided)], undecided };
     }
-    // To the waypoint: HBONE with the caller's identity; the waypoint authenticates, authorizes and routes.
+    return this.throughWaypoint(caller, flight, entry, fqdn, port, protocol, steps, undecided, waypoint);
+  }
+
+  /**
+   * A Service's waypoint for a request an ingress gateway routes to it: Istio's gateways send to the Service's pods
+   * unless the Service carries `istio.io/ingress-use-waypoint: "true"` (pilot's EndpointBuilder.findServiceWaypoint:
+   * "Ingress behaves differently, must explicitly opt in"; istio.io "Migrate policies": add the label "to route
+   * ingress traffic through a waypoint").
+   */
+  private ingressWaypoint(d: RoutedDestination, requestPort: number): { entry: RegistryEntry; waypoint: Res; port: number } | undefined {
+    const entry = this.index.registry.lookup(d.writtenNs, d.writtenHost);
+    if (entry?.res.kind !== 'Service' || String(entry.res.labels['istio.io/ingress-use-waypoint'] ?? '').toLowerCase() !== 'true') return undefined;
+    const waypoint = this.waypointFor(entry.res);
+    const sp = d.port !== undefined ? servicePortOf(entry.res, d.port) : servicePortOf(entry.res, undefined) ?? servicePortOf(entry.res, requestPort);
+    if (!waypoint || !sp) return undefined;
+    return { entry, waypoint, port: Number(sp.port) };
+  }
+
+  /** To the waypoint: HBONE with the caller's identity; the waypoint authenticates, authorizes and routes. */
+  private throughWaypoint(caller: Caller, flight: Flight, entry: RegistryEntry, fqdn: string, port: number, protocol: 'http' | 'tcp' | 'tls',
+    steps: Step[], undecided: string[], waypoint: Res): EngineTrace {
+    const svc = entry.res.kind === 'Service' ? entry.res : undefined;
+    const proxy = proxyName(caller);
     const wp = this.waypointCaller(waypoint);
     const wpProxy = `waypoint ${fullName(waypoint)}`;
-    steps.push(step(TraceStepKind.MTLS, proxy, true, () => `ztunnel tunnels it (HBONE, mTLS as ${caller.principal}) to ${wpProxy}`, waypoint));
+    const why = caller.dataplane === 'gateway' ? ` (Service ${fullName(entry.res)} has istio.io/ingress-use-waypoint: "true")` : '';
+    const sender = caller.dataplane === 'gateway' ? 'the gateway sends it' : 'ztunnel tunnels it';
+    steps.push(step(TraceStepKind.MTLS, proxy, true, () => `${sender} (HBONE, mTLS as ${caller.principal}) to ${wpProxy}${why}`, waypoint));
     if (protocol === 'http') {
       const bad = badRequestReason(flight.method, flight.rawPath);
       if (bad) return { steps, branches: [], undecided, end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${wpProxy} refuses it: ${bad}`) };
@@ -497,24 +527,24 @@ export class SimulatorEngine {
       const authn = authenticate(flight.token, ras);
       steps.push(step(TraceStepKind.AUTHENTICATION, wpProxy, !authn.rejected, () => authn.summary, authn.policy));
       if (authn.rejected) return { steps, branches: [], undecided, end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${wpProxy} rejects the JWT: 401`) };
-      const attrs = this.attributes(caller.principal, caller.ip, flight, authn, fqdn, port, true, svc);
+      const attrs = this.attributes(caller.principal, caller.ip, flight, authn, hostOnly(flight.host ?? fqdn), port, true, svc);
       const result = authorize(this.waypointPoliciesFor('AuthorizationPolicy', svc, waypoint), attrs, 'envoy', flight.externalAuthorizerAllows);
       steps.push(step(TraceStepKind.AUTHORIZATION, wpProxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
       if (!result.allowed) return { steps, branches: [], undecided, end: ending(TraceOutcome.FORBIDDEN, 403, () => `${wpProxy} denies it: 403`) };
       const forwarded = authn.stripsToken ? { ...flight, token: undefined } : flight;
       return this.routeAndHop(wp, { ...forwarded, headers: { ...forwarded.headers, ...authn.addHeaders } }, fqdn, flight.host ?? fqdn, entry, port, protocol, 'mesh', steps, undecided, undefined, caller);
     }
-    const attrs = this.attributes(caller.principal, caller.ip, flight, undefined, fqdn, port, false, svc);
+    const attrs = this.attributes(caller.principal, caller.ip, flight, undefined, hostOnly(flight.host ?? fqdn), port, false, svc);
     const result = authorize(this.waypointPoliciesFor('AuthorizationPolicy', svc, waypoint), attrs, 'envoy', flight.externalAuthorizerAllows);
     steps.push(step(TraceStepKind.AUTHORIZATION, wpProxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
     if (!result.allowed) return { steps, branches: [], undecided, end: ending(TraceOutcome.FORBIDDEN, undefined, () => `${wpProxy} denies it: the connection is closed`) };
     return this.routeAndHop(wp, flight, fqdn, flight.host ?? fqdn, entry, port, protocol, 'mesh', steps, undecided, undefined, caller);
   }
 
-  /** The waypoint as a caller: its pods if the manifests hold them, else its Deployment as Istio deploys it (ServiceAccount = Gateway name). */
+  /** The waypoint as a caller: its pods if the manifests hold them, else its Deployment as Istio deploys it (`automatedGatewayServiceAccount`). */
   private waypointCaller(waypoint: Res): Caller {
     const pods = this.index.workloadsMatching({ 'gateway.networking.k8s.io/gateway-name': waypoint.name }, waypoint.ns);
-    const sa = pods[0]?.serviceAccount ?? waypoint.name;
+    const sa = pods[0]?.serviceAccount ?? automatedGatewayServiceAccount(waypoint);
     return {
       workload: pods[0],
       ns: waypoint.ns,
@@ -1020,6 +1050,18 @@ function step(kind: TraceStepKind, proxy: string, passed: boolean, summary: () =
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * A trace continued at another proxy (the waypoint an ingress gateway sends to), as branches of the first proxy's
+ * route: each keeps the host the first proxy routed to; its steps say where the waypoint's own routes sent it.
+ */
+function asBranches(t: EngineTrace, host: string, port: number, weightPercent: number): BranchResult[] {
+  if (t.end || t.branches.length === 0) {
+    const end = t.end ?? ending(TraceOutcome.UNAVAILABLE, 503, () => 'the waypoint has no destination: 503');
+    return [{ host, port, weightPercent, outcome: end.outcome, status: end.status, steps: t.steps, explanation: end.explanation }];
+  }
+  return t.branches.map((b) => ({ ...b, host, weightPercent: round((weightPercent * b.weightPercent) / 100), steps: [...t.steps, ...b.steps] }));
+}
 const asList = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 /** Lower-case merged headers of a request. */
