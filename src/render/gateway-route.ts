@@ -3,9 +3,9 @@
 // samples/bookinfo/platform/kube/bookinfo-versions.yaml), rules in the order Istio's Gateway API implementation
 // matches them (the request simulator's `compareHttpRouteMatches`).
 import { Duration } from 'cdk8s';
-import { compareHttpRouteMatches } from '../analysis/simulator/gateway-api';
+import { compareGrpcRouteMatches, compareHttpRouteMatches } from '../analysis/simulator/gateway-api';
 import type { MeshService } from '../mesh/mesh-service';
-import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import { isHttpProtocol, isTlsProtocol, Protocol } from '../mesh/protocol';
 import type { ServiceVersion } from '../mesh/service-version';
 import { HeaderMatch, HttpMatch, QueryParamMatch, StringMatchKind } from '../traffic/match';
 import { HeaderOperations } from '../traffic/route-actions';
@@ -32,6 +32,10 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
     return { what: `service "${service.name}" speaks ${service.protocol}, and the library writes no TLSRoute for mesh routes yet`, fix: `route it ${ISTIO_FIX}` };
   }
   if (!isHttpProtocol(service.protocol)) return undefined;
+  if (service.protocol === Protocol.GRPC) {
+    const gap = grpcRouteGap(o);
+    if (gap) return gap;
+  }
   const gaps: Array<[unknown, string, string]> = [
     [o.fault, 'the Gateway API has no fault injection', 'inject faults in a test environment with routingApi: RoutingApi.ISTIO, or remove the fault'],
     [o.retry, 'the HTTPRoute of Gateway API v1.6.1 (standard channel) has no retry policy', `remove retry (Istio's default retries apply: 2 attempts on connect-failure, refused-stream, unavailable, cancelled, 503), ${ISTIO_FIX}`],
@@ -48,7 +52,7 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
   }
   const matches = o.matches ?? [];
   for (const m of matches) {
-    const gap = matchGap(m);
+    const gap = matchGap(m, service.protocol === Protocol.GRPC);
     if (gap) return gap;
   }
   if (o.rewrite?.uri !== undefined && matches.some((m) => m.path?.kind === StringMatchKind.PREFIX)) {
@@ -64,8 +68,9 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
   return undefined;
 }
 
-function matchGap(m: HttpMatch): GatewayApiGap | undefined {
-  if (m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/') {
+/** @param grpc a GRPCRoute match: a prefix `/<service>/` there is a service match, the same as the string prefix. */
+function matchGap(m: HttpMatch, grpc: boolean): GatewayApiGap | undefined {
+  if (!grpc && m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/') {
     return {
       what: `the path prefix "${m.path.value}" is a string prefix in a VirtualService (it also matches "${m.path.value}x"), but a Gateway API PathPrefix matches whole path elements`,
       fix: `match PathMatch.exact() paths or PathMatch.regex('${regexEscape(m.path.value)}.*'), ${ISTIO_FIX}`,
@@ -197,4 +202,81 @@ export function orderGatewayRules(rules: any[]): any[] {
 /** The parentRef of a mesh route: the Service itself, on its port. */
 export function serviceParentRef(service: MeshService): any {
   return { group: '', kind: 'Service', name: service.name, port: service.port };
+}
+
+// ---- gRPC services: GRPCRoute --------------------------------------------------------------------------------------
+
+/** The kind of a service's mesh route: GRPCRoute for gRPC, HTTPRoute for the other HTTP protocols, else TCPRoute. */
+export function gatewayRouteKind(service: MeshService): 'GRPCRoute' | 'HTTPRoute' | 'TCPRoute' {
+  if (service.protocol === Protocol.GRPC) return 'GRPCRoute';
+  return isHttpProtocol(service.protocol) ? 'HTTPRoute' : 'TCPRoute';
+}
+
+// GRPCRoute's method names (the CRD's validation of `matches[].method` for type Exact).
+const GRPC_SERVICE = /^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$/i;
+const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
+const HTTP2_FIX = 'or declare the service with protocol Protocol.HTTP2, which the library routes with an HTTPRoute (gRPC is HTTP/2, and Istio routes it the same)';
+
+/**
+ * The gRPC method a path match names: `PathMatch.exact('/<service>/<method>')` is that method,
+ * `PathMatch.prefix('/<service>/')` every method of the service (GEP-1016: a GRPCMethodMatch is the `:path`
+ * `/<service>/<method>`, or the prefix `/<service>/` without a method). Undefined for other paths.
+ */
+function grpcMethodOf(m: HttpMatch): { service: string; method?: string } | undefined {
+  if (!m.path) return undefined;
+  const parts = m.path.value.split('/');
+  if (m.path.kind === StringMatchKind.EXACT && parts.length === 3 && parts[0] === '' && GRPC_SERVICE.test(parts[1]) && GRPC_METHOD.test(parts[2])) {
+    return { service: parts[1], method: parts[2] };
+  }
+  if (m.path.kind === StringMatchKind.PREFIX && parts.length === 3 && parts[0] === '' && parts[2] === '' && GRPC_SERVICE.test(parts[1])) {
+    return { service: parts[1] };
+  }
+  return undefined;
+}
+
+/** What a GRPCRoute rule (Gateway API v1.6.1) cannot express of a route of a gRPC service. */
+function grpcRouteGap(o: TrafficSplitOptions): GatewayApiGap | undefined {
+  const gaps: Array<[unknown, string, string]> = [
+    [o.timeout, 'the GRPCRoute of Gateway API v1.6.1 has no timeouts', `let the gRPC client set its deadline (grpc-timeout), ${HTTP2_FIX}`],
+    [o.rewrite, 'a GRPCRoute has no URL rewrite', HTTP2_FIX],
+    [o.redirect, 'a GRPCRoute has no redirect', HTTP2_FIX],
+  ];
+  for (const [value, what, fix] of gaps) if (value !== undefined) return { what, fix };
+  for (const m of o.matches ?? []) {
+    if (m.method) return { what: `a GRPCRoute cannot match the HTTP method ${m.method} (every gRPC call is a POST)`, fix: 'remove the method match' };
+    if (m.queryParams?.length) return { what: 'a GRPCRoute cannot match query parameters', fix: HTTP2_FIX };
+    if (m.path && !(m.path.kind === StringMatchKind.PREFIX && m.path.value === '/') && !grpcMethodOf(m)) {
+      return {
+        what: `the path match "${m.path.value}" names no gRPC method: a GRPCRoute matches PathMatch.exact('/<package.Service>/<Method>') or PathMatch.prefix('/<package.Service>/')`,
+        fix: `match a method or a service that way, ${HTTP2_FIX}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** One GRPCRouteMatch: the method its path names, and its headers. */
+function renderGrpcMatch(m: HttpMatch): any {
+  const method = grpcMethodOf(m);
+  return compactObject({
+    method: method && compactObject({ type: 'Exact', service: method.service, method: method.method }),
+    headers: m.headers?.length ? m.headers.map((h) => ({ name: h.name, ...stringValue(h) })) : undefined,
+  });
+}
+
+/** One rule of the GRPCRoute, from a route's options (after grpcRouteGap accepted them). */
+export function renderGrpcRule(o: TrafficSplitOptions): any {
+  const http = renderGatewayRule(o);
+  // The filters both kinds have: header modifiers and the request mirror.
+  return compactObject({
+    matches: o.matches?.length ? o.matches.map(renderGrpcMatch) : undefined,
+    filters: http.filters,
+    backendRefs: http.backendRefs,
+  });
+}
+
+/** The rules in GRPCRoute precedence order (the request simulator's comparison), the declared order on ties. */
+export function orderGrpcRules(rules: any[]): any[] {
+  const best = (r: any) => (r.matches?.length ? [...r.matches].sort(compareGrpcRouteMatches)[0] : {});
+  return rules.map((r, i) => ({ r, i })).sort((a, b) => compareGrpcRouteMatches(best(a.r), best(b.r)) || a.i - b.i).map((x) => x.r);
 }

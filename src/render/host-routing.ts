@@ -1,7 +1,10 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
-import { backendName, GATEWAY_API_VERSION, gatewayApiGap, orderGatewayRules, renderGatewayRule, serviceParentRef } from './gateway-route';
+import {
+  backendName, GATEWAY_API_VERSION, gatewayApiGap, gatewayRouteKind, orderGatewayRules, orderGrpcRules, renderGatewayRule, renderGrpcRule,
+  serviceParentRef,
+} from './gateway-route';
 import { renderDestinations, renderHttpRoute } from './http-route';
 import { orderRoutes } from './route-order';
 import {
@@ -220,9 +223,11 @@ export class HostRouting {
       const backendRefs = split.map((d) => ({ name: backendName(d.version), port: service.port, weight: split.length > 1 ? d.weight : undefined }));
       return { parentRefs, rules: [{ backendRefs }] };
     }
-    const rules = orderRoutes(service, this.routes).map((r) => renderGatewayRule(r._options));
-    if (!this.routes.some((r) => r.isCatchAll)) rules.push(renderGatewayRule({ destinations: [{ version: service.defaultVersion }] }));
-    return { parentRefs, rules: orderGatewayRules(rules) };
+    const grpc = gatewayRouteKind(service) === 'GRPCRoute';
+    const rule = grpc ? renderGrpcRule : renderGatewayRule;
+    const rules = orderRoutes(service, this.routes).map((r) => rule(r._options));
+    if (!this.routes.some((r) => r.isCatchAll)) rules.push(rule({ destinations: [{ version: service.defaultVersion }] }));
+    return { parentRefs, rules: grpc ? orderGrpcRules(rules) : orderGatewayRules(rules) };
   }
 
   private renderDestinationRule(): DestinationRuleSpec {
@@ -326,10 +331,6 @@ export class HostRouting {
     }
     return { hosts, tcp: [{ route }] };
   }
-}
-
-function gatewayRouteKind(service: MeshService): 'HTTPRoute' | 'TCPRoute' {
-  return isHttpProtocol(service.protocol) ? 'HTTPRoute' : 'TCPRoute';
 }
 
 function scopeName(service: MeshService, version: ServiceVersion | undefined): string {

@@ -6,7 +6,7 @@ import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest, TraceStepKi
 import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { brokeAt, declaredCallersOf, Declaration, RequestPromise } from '../mesh/promises';
-import { isHttpProtocol } from '../mesh/protocol';
+import { isHttpProtocol, Protocol } from '../mesh/protocol';
 import { renderMatch } from '../render/http-route';
 
 /**
@@ -33,7 +33,8 @@ export function routeDeclaration(route: TrafficSplit, index: number): Declaratio
         const request: TraceRequest = {
           ...callerFor(route, match?.sourceWorkload),
           host: `${service.host}:${service.port}`,
-          method: example.method ?? 'GET',
+          // Every gRPC call is a POST (gRPC over HTTP/2).
+          method: example.method ?? (service.protocol === Protocol.GRPC ? 'POST' : 'GET'),
           path: example.path,
           headers: Object.keys(example.headers).length ? example.headers : undefined,
           tcp: !http,

@@ -74,7 +74,7 @@ export function compareDataplanes(build: (dataplane: Dataplane) => Pick<BuiltMes
 
 /**
  * The spec without what ambient mode with the Gateway API cannot provide: faults, retries, string path prefixes
- * (header matches instead) and mTLS DISABLE. (JWT requirements on a service exposed through the ingress gateway were
+ * (header matches instead), timeouts and HTTP method matches of gRPC routes (GRPCRoute) and mTLS DISABLE. (JWT requirements on a service exposed through the ingress gateway were
  * excluded until the gateway went through the waypoint: this property found that it sent to the pods directly, and
  * exposed services now carry istio.io/ingress-use-waypoint.)
  */
@@ -85,7 +85,13 @@ function expressible(spec: MeshSpec): MeshSpec {
       ...s,
       fault: undefined,
       mtls: s.mtls === 'DISABLE' ? undefined : s.mtls,
-      route: s.route && { ...s.route, kind: s.route.kind === 'path' ? 'header' : s.route.kind, retry: undefined },
+      // A GRPCRoute (gRPC services) has no timeouts in Gateway API v1.6.1, and matches no HTTP method.
+      route: s.route && {
+        ...s.route,
+        kind: s.route.kind === 'path' || (s.protocol === 'grpc' && s.route.kind === 'method') ? 'header' : s.route.kind,
+        retry: undefined,
+        timeoutMs: s.protocol === 'grpc' ? undefined : s.route.timeoutMs,
+      },
     })),
   };
 }

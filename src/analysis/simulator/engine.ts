@@ -210,9 +210,14 @@ export class SimulatorEngine {
     let byKey = this.gammaCache.get(entry.res);
     if (!byKey) this.gammaCache.set(entry.res, (byKey = new Map()));
     if (!byKey.has(key)) {
-      const kind = protocol === 'http' ? 'HTTPRoute.gateway.networking.k8s.io' : 'TCPRoute.gateway.networking.k8s.io';
-      const routes = gammaRoutes(this.index.of(kind), entry.res, port, callerNs);
-      byKey.set(key, protocol === 'http' ? convertHttpRoutes(routes) : convertTcpRoutes(routes));
+      if (protocol === 'http') {
+        // A gRPC Service's GRPCRoutes, else its HTTPRoutes (the library writes one kind per Service).
+        const grpc = gammaRoutes(this.index.of('GRPCRoute.gateway.networking.k8s.io'), entry.res, port, callerNs);
+        byKey.set(key, grpc.length > 0 ? convertHttpRoutes(grpc, true)
+          : convertHttpRoutes(gammaRoutes(this.index.of('HTTPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+      } else {
+        byKey.set(key, convertTcpRoutes(gammaRoutes(this.index.of('TCPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+      }
     }
     return byKey.get(key);
   }

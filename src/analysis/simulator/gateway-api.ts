@@ -90,6 +90,38 @@ export function compareHttpRouteMatches(a: any, b: any): number {
   return asList(b?.queryParams).length - asList(a?.queryParams).length;
 }
 
+/**
+ * Compares two GRPCRouteMatches by the GRPCRoute precedence (`spec.rules[].matches`, Gateway API v1.6.1): the most
+ * characters in a matching service, then in a matching method, then the most header matches (mesh routes have no
+ * hostnames); 0 on a tie (route age, name and list order decide).
+ */
+export function compareGrpcRouteMatches(a: any, b: any): number {
+  const chars = (m: any, key: 'service' | 'method') => String(m?.method?.[key] ?? '').length;
+  return chars(b, 'service') - chars(a, 'service') || chars(b, 'method') - chars(a, 'method')
+    || asList(b?.headers).length - asList(a?.headers).length;
+}
+
+/**
+ * A GRPCRouteMatch as a VirtualService HTTPMatchRequest on `:path` (GEP-1016: a gRPC call is a POST to
+ * `/<service>/<method>`): an Exact service and method is that path, a service alone the prefix `/<service>/`, a
+ * method alone (or a RegularExpression match) a regex with `[^/]+` for what is not given.
+ */
+export function grpcRouteMatchAsIstio(m: any): any {
+  const out = httpRouteMatchAsIstio({ headers: m?.headers });
+  const method = m?.method;
+  if (!method) return out;
+  const service = method.service === undefined ? undefined : String(method.service);
+  const name = method.method === undefined ? undefined : String(method.method);
+  if ((method.type ?? 'Exact') === 'Exact' && service !== undefined) {
+    out.uri = name !== undefined ? { exact: `/${service}/${name}` } : { prefix: `/${service}/` };
+  } else if (service !== undefined || name !== undefined) {
+    const part = (v: string | undefined, exact: boolean) => (v === undefined ? '[^/]+' : exact ? v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : v);
+    const exact = (method.type ?? 'Exact') === 'Exact';
+    out.uri = { regex: `/${part(service, exact)}/${part(name, exact)}` };
+  }
+  return out;
+}
+
 /** An HTTPRouteMatch as a VirtualService HTTPMatchRequest (a path prefix matches whole path segments). */
 export function httpRouteMatchAsIstio(m: any): any {
   const out: any = {};
@@ -116,10 +148,10 @@ function backendHost(ref: any, ns: string): string {
   return toFqdn(String(ref?.name ?? ''), String(ref?.namespace ?? ns));
 }
 
-/** One HTTPRoute rule (for one of its matches) as an Istio http rule. */
-function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
+/** One HTTPRoute (or GRPCRoute) rule, for one of its matches, as an Istio http rule. */
+function convertHttpRule(route: Res, rule: any, match: any | undefined, grpc: boolean): any {
   const out: any = {};
-  if (match !== undefined) out.match = [httpRouteMatchAsIstio(match)];
+  if (match !== undefined) out.match = [grpc ? grpcRouteMatchAsIstio(match) : httpRouteMatchAsIstio(match)];
   for (const f of asList(rule?.filters)) {
     switch (f?.type) {
       case 'RequestHeaderModifier': out.headers = { ...out.headers, request: headerOps(f.requestHeaderModifier) }; break;
@@ -180,9 +212,14 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
   return out;
 }
 
-/** The HTTPRoutes of a Service, merged and sorted as Istio's waypoint (or sidecar) plays them. */
-export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
+/**
+ * The HTTPRoutes (or the GRPCRoutes) of a Service, merged and sorted as Istio's waypoint (or sidecar) plays them. A
+ * GRPCRoute has the filters of an HTTPRoute that gRPC keeps (header modifiers, mirror) and its own matches and
+ * precedence.
+ */
+export function convertHttpRoutes(routes: Res[], grpc = false): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
+  const compare = grpc ? compareGrpcRouteMatches : compareHttpRouteMatches;
   type Entry = { rule: any; origin: GatewayRuleOrigin; order: number; match?: any };
   const entries: Entry[] = [];
   routes.forEach((route, r) => {
@@ -191,14 +228,14 @@ export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
       const ruleField = `spec.rules[${i}]`;
       // A rule without matches matches every request: PathPrefix "/".
       if (matches.length === 0) {
-        entries.push({ rule: convertHttpRule(route, rule, undefined), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
+        entries.push({ rule: convertHttpRule(route, rule, undefined, grpc), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
       }
-      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
+      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m, grpc), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
     });
   });
   // A stable sort: route order (age, name), then list order break the ties the spec leaves.
   const sorted = entries.map((e, k) => ({ e, k }))
-    .sort((x, y) => compareHttpRouteMatches(x.e.match, y.e.match) || x.e.order - y.e.order || x.k - y.k)
+    .sort((x, y) => compare(x.e.match, y.e.match) || x.e.order - y.e.order || x.k - y.k)
     .map((x) => x.e);
   const first = routes[0];
   return {
