@@ -358,7 +358,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   public _registerVersion(version: ServiceVersion): void {
     this.checkNewVersion(version, version.name);
     this._versions.set(version.name, version);
-    this._routing.versionAdded(version);
+    this._routing.versionAdded();
     for (const [key, value] of Object.entries(this._extraPodAnnotations)) this.annotatePods(version, key, value);
   }
 

@@ -28,9 +28,6 @@ const ISTIO_FIX = 'or route the mesh with VirtualServices (new Mesh(..., { routi
  * equivalent for, or has with other semantics.
  */
 export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): GatewayApiGap | undefined {
-  if (isTlsProtocol(service.protocol)) {
-    return { what: `service "${service.name}" speaks ${service.protocol}, and the library writes no TLSRoute for mesh routes yet`, fix: `route it ${ISTIO_FIX}` };
-  }
   if (!isHttpProtocol(service.protocol)) return undefined;
   if (service.protocol === Protocol.GRPC) {
     const gap = grpcRouteGap(o);
@@ -206,9 +203,13 @@ export function serviceParentRef(service: MeshService): any {
 
 // ---- gRPC services: GRPCRoute --------------------------------------------------------------------------------------
 
-/** The kind of a service's mesh route: GRPCRoute for gRPC, HTTPRoute for the other HTTP protocols, else TCPRoute. */
-export function gatewayRouteKind(service: MeshService): 'GRPCRoute' | 'HTTPRoute' | 'TCPRoute' {
+/**
+ * The kind of a service's mesh route: GRPCRoute for gRPC, HTTPRoute for the other HTTP protocols, TLSRoute for TLS
+ * (routed by SNI, as the VirtualService's `tls` rules), else TCPRoute.
+ */
+export function gatewayRouteKind(service: MeshService): 'GRPCRoute' | 'HTTPRoute' | 'TLSRoute' | 'TCPRoute' {
   if (service.protocol === Protocol.GRPC) return 'GRPCRoute';
+  if (isTlsProtocol(service.protocol)) return 'TLSRoute';
   return isHttpProtocol(service.protocol) ? 'HTTPRoute' : 'TCPRoute';
 }
 

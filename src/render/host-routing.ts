@@ -113,13 +113,8 @@ export class HostRouting {
    * A version was added. With the Gateway API, a service with more than one version routes by version Services: its
    * default version (the default route's target) and every version a route names get one.
    */
-  public versionAdded(version: ServiceVersion): void {
+  public versionAdded(): void {
     if (!this.usesGatewayApi || this.service.versions.length < 2) return;
-    if (isTlsProtocol(this.service.protocol)) {
-      throw meshError(version, 'CM246', `the mesh routes with the Gateway API, and service "${this.service.name}" speaks ${this.service.protocol}: `
-        + 'its default route sends every connection to the default version, which needs a TLSRoute the library does not write yet',
-      'route the mesh with VirtualServices (new Mesh(..., { routingApi: RoutingApi.ISTIO })), or give the service one version');
-    }
     this.ensureGatewayRoute();
     this.noteTarget(this.service.defaultVersion);
     for (const v of [...this.targets]) this.ensureVersionService(v);
@@ -221,7 +216,9 @@ export class HostRouting {
     if (!isHttpProtocol(service.protocol)) {
       const split = this.catchAllDestinations();
       const backendRefs = split.map((d) => ({ name: backendName(d.version), port: service.port, weight: split.length > 1 ? d.weight : undefined }));
-      return { parentRefs, rules: [{ backendRefs }] };
+      // A TLSRoute matches the SNI its clients send: the service's host, as the VirtualService's `tls` rule.
+      const hostnames = isTlsProtocol(service.protocol) ? [service.host] : undefined;
+      return { parentRefs, hostnames, rules: [{ backendRefs }] };
     }
     const grpc = gatewayRouteKind(service) === 'GRPCRoute';
     const rule = grpc ? renderGrpcRule : renderGatewayRule;

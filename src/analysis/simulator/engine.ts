@@ -6,7 +6,7 @@ import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, R
 import { corsEffect, CorsEffect, corsText } from './cors';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
 import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
-import { ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, gammaRoutes, originalField } from './gateway-api';
+import { ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, convertTlsRoutes, gammaRoutes, originalField } from './gateway-api';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
 import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
@@ -205,7 +205,7 @@ export class SimulatorEngine {
 
   /** The Gateway API mesh routes (HTTPRoute, TCPRoute with a Service parentRef) of a registry entry, converted; undefined when none. */
   gammaRoutesFor(entry: RegistryEntry, port: number, protocol: 'http' | 'tcp' | 'tls', callerNs: string): ConvertedRoutes | undefined {
-    if (entry.res.kind !== 'Service' || protocol === 'tls') return undefined;
+    if (entry.res.kind !== 'Service') return undefined;
     const key = `${protocol}/${callerNs}/${port}`;
     let byKey = this.gammaCache.get(entry.res);
     if (!byKey) this.gammaCache.set(entry.res, (byKey = new Map()));
@@ -215,6 +215,8 @@ export class SimulatorEngine {
         const grpc = gammaRoutes(this.index.of('GRPCRoute.gateway.networking.k8s.io'), entry.res, port, callerNs);
         byKey.set(key, grpc.length > 0 ? convertHttpRoutes(grpc, true)
           : convertHttpRoutes(gammaRoutes(this.index.of('HTTPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+      } else if (protocol === 'tls') {
+        byKey.set(key, convertTlsRoutes(gammaRoutes(this.index.of('TLSRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
       } else {
         byKey.set(key, convertTcpRoutes(gammaRoutes(this.index.of('TCPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
       }
@@ -382,7 +384,7 @@ export class SimulatorEngine {
       // Name the HTTPRoute's own fields (`spec.rules[i].matches[j]`), not those of Istio's internal form.
       decision = {
         ...decision,
-        vs: gamma.origins[Number(/^spec\.(?:http|tcp)\[(\d+)\]/.exec(decision.field ?? '')?.[1] ?? 0)]?.route ?? gamma.routes[0],
+        vs: gamma.origins[Number(/^spec\.(?:http|tcp|tls)\[(\d+)\]/.exec(decision.field ?? '')?.[1] ?? 0)]?.route ?? gamma.routes[0],
         field: originalField(decision.field, gamma.origins),
         destinations: decision.destinations.map((d) => ({ ...d, field: originalField(d.field, gamma.origins) ?? d.field })),
         rule: decision.rule,

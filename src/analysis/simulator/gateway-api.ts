@@ -259,10 +259,27 @@ export function convertTcpRoutes(routes: Res[]): ConvertedRoutes | undefined {
   return { vs: { ...route, spec: { tcp } }, origins: [{ route, field: 'spec.rules[0]', ruleField: 'spec.rules[0]' }], routes };
 }
 
+/**
+ * The TLSRoutes of a Service as Istio's `tls` rules: each route's one rule, for the SNI hostnames it lists (the TLSRoute
+ * CRD: `hostnames` "should match against the SNI attribute of TLS ClientHello"; a `*.` label is a wildcard).
+ */
+export function convertTlsRoutes(routes: Res[]): ConvertedRoutes | undefined {
+  if (routes.length === 0) return undefined;
+  const tls = routes.map((route) => ({
+    match: [{ sniHosts: asList(route.spec?.hostnames).map(String) }],
+    route: asList(asList(route.spec?.rules)[0]?.backendRefs).map((b) => ({
+      destination: { host: backendHost(b, route.ns), port: b?.port !== undefined ? { number: Number(b.port) } : undefined },
+      weight: b?.weight === undefined ? 1 : Number(b.weight),
+    })),
+  }));
+  const origins = routes.map((route) => ({ route, field: 'spec.rules[0]', ruleField: 'spec.rules[0]' }));
+  return { vs: { ...routes[0], spec: { tls } }, origins, routes };
+}
+
 /** An Istio field path of a converted rule (`spec.http[3].match[0]`, `spec.http[3].route[1].destination`) as the HTTPRoute field. */
 export function originalField(field: string | undefined, origins: GatewayRuleOrigin[]): string | undefined {
   if (field === undefined) return undefined;
-  const m = /^spec\.(?:http|tcp)\[(\d+)\](.*)$/.exec(field);
+  const m = /^spec\.(?:http|tcp|tls)\[(\d+)\](.*)$/.exec(field);
   if (!m) return field;
   const origin = origins[Number(m[1])];
   if (!origin) return field;
