@@ -4,62 +4,7 @@
 // select `app: rollout-example` until the controller injects each ReplicaSet's rollouts-pod-template-hash), read by the
 // request simulator and the analysis as written to git: the initial state, 100% stable.
 import { MeshAnalysis, MeshSimulator, TraceOutcome } from '../../src/analysis';
-
-const EXAMPLE = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: default, labels: { istio-injection: enabled } }
----
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: { name: rollout-example, namespace: default }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: rollout-example } }
-  template:
-    metadata: { labels: { app: rollout-example } }
-    spec: { containers: [{ name: rollout-example, image: argoproj/rollouts-demo:blue, ports: [{ name: http, containerPort: 8080 }] }] }
-  strategy:
-    canary:
-      trafficRouting:
-        istio:
-          virtualService: { name: rollout-vsvc, routes: [primary] }
-          destinationRule: { name: rollout-destrule, canarySubsetName: canary, stableSubsetName: stable }
-      steps:
-      - setWeight: 5
-      - pause: { duration: 10m }
----
-apiVersion: v1
-kind: Service
-metadata: { name: rollout-example, namespace: default }
-spec:
-  ports: [{ port: 80, targetPort: http, protocol: TCP, name: http }]
-  selector: { app: rollout-example }
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: { name: rollout-vsvc, namespace: default }
-spec:
-  hosts: [rollout-example]
-  http:
-  - name: primary
-    route:
-    - destination: { host: rollout-example, subset: stable }
-      weight: 100
-    - destination: { host: rollout-example, subset: canary }
-      weight: 0
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: { name: rollout-destrule, namespace: default }
-spec:
-  host: rollout-example
-  subsets:
-  - name: canary
-    labels: { app: rollout-example }
-  - name: stable
-    labels: { app: rollout-example }
-`;
+import { ARGO_ROLLOUTS_ISTIO_SUBSET_EXAMPLE as EXAMPLE } from '../support/argo-rollouts-example';
 
 test('the simulator traces the Rollout\'s initial state: every request to the stable subset, on the Rollout\'s pods', () => {
   const objects = MeshAnalysis.parseYaml(EXAMPLE);
