@@ -304,7 +304,7 @@ export class Canary extends Construct {
       const routes = (vs.toJson().spec?.http ?? []).flatMap((rule: any) => rule.route ?? []);
       if (routes.some((d: any) => d.destination?.host === service.host && d.destination?.subset === version.name)) {
         errors.push(formatMessage('CM269', `VirtualService "${vs.name}" (${vs.node.path}) routes requests to version "${version.name}" of service "${service.name}", and the Rollout moves only the weights of the service's own VirtualService: those requests would stay on the stable pods`,
-          `route the gateway to another version (exposeViaGateway(gateway, { destinations: [...] })), or deliver the version by hand`));
+          'route the gateway to another version (exposeViaGateway(gateway, { destinations: [...] })), or deliver the version by hand'));
       }
     }
     return errors;
@@ -315,7 +315,11 @@ export class Canary extends Construct {
       trafficRouting: {
         istio: {
           virtualService: { name: this.service.virtualService!.name, routes: this.routeNames },
-          destinationRule: { name: this.service.destinationRule.name, canarySubsetName: this.canarySubsetName, stableSubsetName: this.stableSubsetName },
+          destinationRule: {
+            name: this.service.destinationRule.name,
+            canarySubsetName: this.canarySubsetName,
+            stableSubsetName: this.stableSubsetName,
+          },
         },
       },
       steps: this.steps.map((step) => this.renderStep(step)),

@@ -92,7 +92,9 @@ function load(): Loaded {
     }
   }
   // The one hand-written schema (see analysis-template-schema.ts): the shared Argo Rollouts CRDs lack AnalysisTemplate.
-  addKind(kinds, served, ANALYSIS_TEMPLATE_ID, { schema: ANALYSIS_TEMPLATE_SCHEMA, namespaced: true, builtin: false, source: ANALYSIS_TEMPLATE_SOURCE });
+  addKind(kinds, served, ANALYSIS_TEMPLATE_ID, {
+    schema: ANALYSIS_TEMPLATE_SCHEMA, namespaced: true, builtin: false, source: ANALYSIS_TEMPLATE_SOURCE,
+  });
   if (!objectMeta) throw new Error('cdk8s-mesh: kubernetes.json has no ObjectMeta schema');
   loaded = { kinds, served, objectMeta };
   return loaded;

@@ -70,8 +70,13 @@ describe('Argo Rollouts\' Istio subset-level example, reproduced by the construc
     const chart = new Chart(Testing.app(), 'argo', { namespace: 'default' });
     const mesh = new Mesh(chart, 'mesh', { namespaceName: 'default', authorization: AuthorizationMode.NONE });
     const service = new MeshService(chart, 'rollout-example', {
-      mesh, image: 'argoproj/rollouts-demo:blue', port: 80, targetPort: 8080, replicas: 2,
-      virtualServiceName: 'rollout-vsvc', destinationRuleName: 'rollout-destrule',
+      mesh,
+      image: 'argoproj/rollouts-demo:blue',
+      port: 80,
+      targetPort: 8080,
+      replicas: 2,
+      virtualServiceName: 'rollout-vsvc',
+      destinationRuleName: 'rollout-destrule',
     });
     const canary = new Canary(chart, 'canary', { service, steps: [CanaryStep.setWeight(5), CanaryStep.pause(Duration.minutes(10))] });
     const ours = synth(chart);
@@ -127,10 +132,12 @@ describe('service.deliverProgressively', () => {
     expect(canary.stableSubsetName).toBe('v3');
     expect(canary.canarySubsetName).toBe('v3-canary');
     expect(one(manifests, 'Rollout', 'reviews-v3').spec.strategy.canary).toEqual({
-      trafficRouting: { istio: {
-        virtualService: { name: 'reviews', routes: ['v3'] },
-        destinationRule: { name: 'reviews', stableSubsetName: 'v3', canarySubsetName: 'v3-canary' },
-      } },
+      trafficRouting: {
+        istio: {
+          virtualService: { name: 'reviews', routes: ['v3'] },
+          destinationRule: { name: 'reviews', stableSubsetName: 'v3', canarySubsetName: 'v3-canary' },
+        },
+      },
       steps: [
         { setWeight: 10 },
         { pause: { duration: '5m' } },
@@ -165,13 +172,22 @@ describe('service.deliverProgressively', () => {
     b.reviews.deliverProgressively(b.v3, {
       steps: [CanaryStep.setWeight(20), CanaryStep.analysis()],
       analysis: {
-        prometheusAddress: 'http://prometheus-operated.monitoring:9090', interval: Duration.seconds(30), count: 10, failureLimit: 2,
-        initialDelay: Duration.minutes(2), queryTimeout: Duration.seconds(20),
+        prometheusAddress: 'http://prometheus-operated.monitoring:9090',
+        interval: Duration.seconds(30),
+        count: 10,
+        failureLimit: 2,
+        initialDelay: Duration.minutes(2),
+        queryTimeout: Duration.seconds(20),
       },
     });
     const [metric] = one(synth(b.chart), 'AnalysisTemplate', 'reviews-v3').spec.metrics;
     expect(metric).toMatchObject({
-      name: 'slo-error-ratio', interval: '30s', initialDelay: '2m', count: 10, failureLimit: 2, failureCondition: 'result[0] > 0.01',
+      name: 'slo-error-ratio',
+      interval: '30s',
+      initialDelay: '2m',
+      count: 10,
+      failureLimit: 2,
+      failureCondition: 'result[0] > 0.01',
       provider: { prometheus: { address: 'http://prometheus-operated.monitoring:9090', timeout: 20 } },
     });
     expect(metric.provider.prometheus.query).toContain('[30s]');
