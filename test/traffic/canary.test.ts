@@ -4,6 +4,7 @@
 // canary subsets, 100 / 0 in git), "Canary" (features/canary: setWeight, pause with or without duration, analysis steps),
 // "Analysis" (features/analysis: args with valueFrom.podTemplateHashValue) and "Prometheus Metrics" (analysis/prometheus).
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
+import { BookinfoChart } from '../../examples/bookinfo/bookinfo';
 import {
   AuthorizationMode, Canary, CanaryStep, Dataplane, HeaderMatch, IgnoreDifference, IngressGateway, Mesh, MeshAnalysis, MeshService,
   MeshSimulator, Protocol, RoutingApi,
@@ -219,6 +220,21 @@ describe('service.deliverProgressively', () => {
   test('snapshot: the Rollout, its AnalysisTemplate, the VirtualService and the DestinationRule', () => {
     const manifests = synth(deliveredV3().chart);
     expect(manifests.filter((m) => ['Rollout', 'AnalysisTemplate', 'VirtualService', 'DestinationRule'].includes(m.kind))).toMatchSnapshot();
+  });
+});
+
+describe('bookinfo\'s Argo CD variant (progressiveDelivery): reviews v3 delivered with Argo Rollouts', () => {
+  test('a Rollout for reviews v3, its catch-all route handed over, everything else as before; it analyzes clean', () => {
+    const manifests = Testing.synth(new BookinfoChart(Testing.app(), 'bookinfo', { progressiveDelivery: true })) as Manifest[];
+    const plain = Testing.synth(new BookinfoChart(Testing.app(), 'bookinfo')) as Manifest[];
+    expect(ofKind(manifests, 'Deployment').map((d) => d.metadata.name)).toEqual(ofKind(plain, 'Deployment').map((d) => d.metadata.name).filter((n) => n !== 'reviews-v3'));
+    const rollout = one(manifests, 'Rollout', 'reviews-v3');
+    expect(rollout.spec.template).toEqual(one(plain, 'Deployment', 'reviews-v3').spec.template);
+    expect(rollout.spec.strategy.canary.steps.map((step: any) => Object.keys(step)[0])).toEqual(['setWeight', 'pause', 'analysis', 'setWeight', 'analysis']);
+    expect(rollout.spec.strategy.canary.trafficRouting.istio.virtualService).toEqual({ name: 'reviews', routes: ['v3'] });
+    expect(one(manifests, 'AnalysisTemplate', 'reviews-v3').spec.metrics.map((m: any) => m.name)).toEqual(['slo-error-ratio', 'slo-latency']);
+    const findings = MeshAnalysis.analyze(manifests as any).filter((f) => f.severity !== 'Info');
+    expect(MeshAnalysis.format(findings)).toEqual(MeshAnalysis.format([]));
   });
 });
 
