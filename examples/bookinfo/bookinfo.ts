@@ -101,7 +101,7 @@ export class BookinfoChart extends Chart {
     // (docs/gitops.md, "Progressive delivery").
     if (props.progressiveDelivery) {
       this.reviews.deliverProgressively(reviewsV3, {
-        steps: [CanaryStep.setWeight(10), CanaryStep.pause(Duration.minutes(2)), CanaryStep.analysis(), CanaryStep.setWeight(50), CanaryStep.analysis()],
+        steps: [CanaryStep.weight(10), CanaryStep.pause(Duration.minutes(2)), CanaryStep.analysis(), CanaryStep.weight(50), CanaryStep.analysis()],
       });
     }
 

@@ -262,7 +262,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
    * the version's routes (Istio subset-level traffic splitting), gated by an analysis of the service's objectives.
    * Same as `new Canary(...)`.
    *
-   * @example reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(20), CanaryStep.analysis(), CanaryStep.setWeight(50), CanaryStep.pause()] });
+   * @example reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(20), CanaryStep.analysis(), CanaryStep.weight(50), CanaryStep.pause()] });
    */
   public deliverProgressively(version: ServiceVersion, options: CanaryOptions): Canary {
     return new Canary(this, this.nextId('Canary'), { ...options, service: this, version });

@@ -30,10 +30,11 @@ const DEFAULT_PROMETHEUS = 'http://prometheus.istio-system.svc.cluster.local:909
 /** One step of a canary: shift traffic, wait, or analyse. */
 export class CanaryStep {
   /**
-   * Sends `weightPercent` of the requests of the version's routes to the canary (Argo's `setWeight`); the rest stay on
-   * the stable pods. A whole number from 0 to 100; the weights of a canary increase step by step.
+   * Sends `weightPercent` of the requests of the version's routes to the canary (Argo's `setWeight`; named `weight`
+   * because jsii reserves `set…` names for Java setters); the rest stay on the stable pods. A whole number from 0 to
+   * 100; the weights of a canary increase step by step.
    */
-  public static setWeight(weightPercent: number): CanaryStep {
+  public static weight(weightPercent: number): CanaryStep {
     return new CanaryStep('setWeight', weightPercent);
   }
 
@@ -144,7 +145,7 @@ export interface CanaryProps extends CanaryOptions {
  * non-HTTP service, a route splitting the version with other versions (Argo moves the weights of exactly a stable and a
  * canary destination), and a gateway route to the version (its ingress traffic would never move to the canary).
  *
- * @example reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.analysis()] });
+ * @example reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.analysis()] });
  */
 export class Canary extends Construct {
   /** The service. */
@@ -233,7 +234,7 @@ export class Canary extends Construct {
   private checkSteps(): void {
     if (this.steps.length === 0) {
       throw meshError(this, 'CM264', 'the canary has no steps, so Argo Rollouts would move every request to a new revision at once',
-        'give steps, e.g. [CanaryStep.setWeight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.setWeight(50), CanaryStep.pause()]');
+        'give steps, e.g. [CanaryStep.weight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.weight(50), CanaryStep.pause()]');
     }
     let last = -1;
     for (const [i, step] of this.steps.entries()) {

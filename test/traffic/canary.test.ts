@@ -22,7 +22,7 @@ function bookinfo(props: { dataplane?: Dataplane; routingApi?: RoutingApi } = {}
   return { chart, mesh, reviews, v2, v3 };
 }
 
-const STEPS = [CanaryStep.setWeight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.analysis(), CanaryStep.setWeight(50), CanaryStep.pause()];
+const STEPS = [CanaryStep.weight(10), CanaryStep.pause(Duration.minutes(5)), CanaryStep.analysis(), CanaryStep.weight(50), CanaryStep.pause()];
 
 /** bookinfo's reviews with testers on v2 and everyone else on v3, which Argo Rollouts delivers. */
 function deliveredV3() {
@@ -79,7 +79,7 @@ describe('Argo Rollouts\' Istio subset-level example, reproduced by the construc
       virtualServiceName: 'rollout-vsvc',
       destinationRuleName: 'rollout-destrule',
     });
-    const canary = new Canary(chart, 'canary', { service, steps: [CanaryStep.setWeight(5), CanaryStep.pause(Duration.minutes(10))] });
+    const canary = new Canary(chart, 'canary', { service, steps: [CanaryStep.weight(5), CanaryStep.pause(Duration.minutes(10))] });
     const ours = synth(chart);
     const theirs = MeshAnalysis.parseYaml(ARGO_ROLLOUTS_ISTIO_SUBSET_EXAMPLE);
     const host = 'rollout-example.default.svc.cluster.local:80';
@@ -171,7 +171,7 @@ describe('service.deliverProgressively', () => {
     b.reviews.routeTraffic({ destinations: [{ version: b.v3 }] });
     b.reviews.addObjective({ availabilityPercent: 99 });
     b.reviews.deliverProgressively(b.v3, {
-      steps: [CanaryStep.setWeight(20), CanaryStep.analysis()],
+      steps: [CanaryStep.weight(20), CanaryStep.analysis()],
       analysis: {
         prometheusAddress: 'http://prometheus-operated.monitoring:9090',
         interval: Duration.seconds(30),
@@ -241,33 +241,33 @@ describe('bookinfo\'s Argo CD variant (progressiveDelivery): reviews v3 delivere
 describe('what Argo Rollouts cannot take over is refused', () => {
   test('CM260: a second Canary for one version; a version of another service', () => {
     const { chart, reviews, v3, mesh } = deliveredV3();
-    expect(() => reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(10)] }))
+    expect(() => reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(10)] }))
       .toThrow(/\[bookinfo\/reviews\/Canary2\] CM260 Invalid progressive delivery target: version "v3" of service "reviews" is already delivered progressively \(bookinfo\/reviews\/Canary1\)/);
     const ratings = new MeshService(chart, 'ratings', { mesh, image: 'ratings:1', port: 9080 });
-    expect(() => new Canary(chart, 'wrong', { service: ratings, version: v3, steps: [CanaryStep.setWeight(10)] }))
+    expect(() => new Canary(chart, 'wrong', { service: ratings, version: v3, steps: [CanaryStep.weight(10)] }))
       .toThrow(/\[bookinfo\/wrong\] CM260 .*version "v3" belongs to service "reviews", not "ratings"/);
   });
 
   test('CM261: a Gateway API mesh (the library writes the Istio traffic router only)', () => {
     const { reviews, v3 } = bookinfo({ routingApi: RoutingApi.GATEWAY_API });
-    expect(() => reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(10)] }))
+    expect(() => reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(10)] }))
       .toThrow(/CM261 Progressive delivery in a Gateway API mesh: the mesh routes with the Gateway API .* Fix: route the mesh with VirtualServices/);
   });
 
   test('CM262: a route splitting the version with another; no route to the version alone', () => {
     const split = bookinfo();
     split.reviews.routeTraffic({ destinations: [{ version: split.reviews.defaultVersion, weight: 90 }, { version: split.v3, weight: 10 }] });
-    split.reviews.deliverProgressively(split.v3, { steps: [CanaryStep.setWeight(10)] });
+    split.reviews.deliverProgressively(split.v3, { steps: [CanaryStep.weight(10)] });
     expect(errorsOf(split.chart)).toThrow(/CM262 Route Argo Rollouts cannot take over: route bookinfo\/reviews\/Route1 splits requests v1 90% \/ v3 10%, and Argo Rollouts moves the weights of a route with exactly two destinations.* Fix: send that route's requests to version "v3" alone/);
     const none = bookinfo();
-    none.reviews.deliverProgressively(none.v3, { steps: [CanaryStep.setWeight(10)] });
+    none.reviews.deliverProgressively(none.v3, { steps: [CanaryStep.weight(10)] });
     expect(errorsOf(none.chart)).toThrow(/CM262 .*no route of service "reviews" sends requests to version "v3" alone/);
   });
 
   test('CM263: a TCP service', () => {
     const { chart, mesh } = bookinfo();
     const db = new MeshService(chart, 'db', { mesh, image: 'db:1', port: 5432, protocol: Protocol.TCP });
-    expect(() => db.deliverProgressively(db.defaultVersion, { steps: [CanaryStep.setWeight(10)] }))
+    expect(() => db.deliverProgressively(db.defaultVersion, { steps: [CanaryStep.weight(10)] }))
       .toThrow(/\[bookinfo\/db\/Canary1\] CM263 .*service "db" speaks tcp; the library hands only HTTP routes to Argo Rollouts/);
   });
 
@@ -275,16 +275,16 @@ describe('what Argo Rollouts cannot take over is refused', () => {
     const { reviews, v3 } = bookinfo();
     const steps = (...s: CanaryStep[]) => () => reviews.deliverProgressively(v3, { steps: s });
     expect(steps()).toThrow(/CM264 Invalid canary weight: the canary has no steps/);
-    expect(steps(CanaryStep.setWeight(120))).toThrow(/CM264 Invalid canary weight: step 1 sets the canary's weight to 120. Fix: use a whole percentage from 0 to 100/);
-    expect(steps(CanaryStep.setWeight(50), CanaryStep.pause(), CanaryStep.setWeight(20)))
+    expect(steps(CanaryStep.weight(120))).toThrow(/CM264 Invalid canary weight: step 1 sets the canary's weight to 120. Fix: use a whole percentage from 0 to 100/);
+    expect(steps(CanaryStep.weight(50), CanaryStep.pause(), CanaryStep.weight(20)))
       .toThrow(/CM265 Canary weights not increasing: step 3 sets the canary's weight to 20 after 50.* Fix: order the weights from low to high, e.g. 20, 50/);
-    expect(steps(CanaryStep.setWeight(10), CanaryStep.pause(Duration.millis(1500)))).toThrow(/CM266 Invalid canary pause: step 2 pauses for 1 second 500 millis; Argo Rollouts pauses in whole seconds/);
+    expect(steps(CanaryStep.weight(10), CanaryStep.pause(Duration.millis(1500)))).toThrow(/CM266 Invalid canary pause: step 2 pauses for 1 second 500 millis; Argo Rollouts pauses in whole seconds/);
   });
 
   test('CM267: an analysis step without objectives; an analysis in ambient mode', () => {
     const { chart, reviews, v3 } = bookinfo();
     reviews.routeTraffic({ destinations: [{ version: v3 }] });
-    reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(10), CanaryStep.analysis()] });
+    reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(10), CanaryStep.analysis()] });
     expect(errorsOf(chart)).toThrow(/CM267 Canary analysis without objectives: the canary of service "reviews" has an analysis step, but the service has no objective.* Fix: add one, e.g. service.addObjective/);
     const ambient = bookinfo({ dataplane: Dataplane.ambient({ waypoint: true }), routingApi: RoutingApi.ISTIO });
     expect(() => ambient.reviews.deliverProgressively(ambient.v3, { steps: [CanaryStep.analysis()] }))
@@ -303,7 +303,7 @@ describe('what Argo Rollouts cannot take over is refused', () => {
   test('CM269: a gateway route to the version (its requests would never move to the canary)', () => {
     const { chart, mesh, reviews, v3 } = bookinfo();
     reviews.routeTraffic({ destinations: [{ version: v3 }] });
-    reviews.deliverProgressively(v3, { steps: [CanaryStep.setWeight(10)] });
+    reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(10)] });
     reviews.exposeViaGateway(new IngressGateway(chart, 'edge', { mesh }));
     expect(errorsOf(chart)).toThrow(/CM269 Gateway route Argo Rollouts would not shift: VirtualService "edge" .* routes requests to version "v3" of service "reviews"/);
   });

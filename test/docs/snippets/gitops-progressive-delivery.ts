@@ -8,7 +8,7 @@ const mesh = new Mesh(shop, 'mesh');
 const web = new MeshService(shop, 'web', { mesh, image: 'example/web:1.0', port: 8080 });
 web.addObjective({ availabilityPercent: 99.9 });
 const canary = web.deliverProgressively(web.defaultVersion, {
-  steps: [CanaryStep.setWeight(20), CanaryStep.analysis(), CanaryStep.setWeight(60), CanaryStep.pause(Duration.minutes(10))],
+  steps: [CanaryStep.weight(20), CanaryStep.analysis(), CanaryStep.weight(60), CanaryStep.pause(Duration.minutes(10))],
 });
 
 const app = new App();

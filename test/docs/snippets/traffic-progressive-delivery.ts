@@ -17,10 +17,10 @@ web.addObjective({ availabilityPercent: 99.9, latency: Duration.millis(250) });
 // web-v2 becomes a Rollout; a new image in git then rolls out 10%, analysis, 50%, a pause until promoted, 100%.
 web.deliverProgressively(v2, {
   steps: [
-    CanaryStep.setWeight(10),
+    CanaryStep.weight(10),
     CanaryStep.pause(Duration.minutes(5)),
     CanaryStep.analysis(),
-    CanaryStep.setWeight(50),
+    CanaryStep.weight(50),
     CanaryStep.pause(),
   ],
   analysis: { prometheusAddress: 'http://prometheus.istio-system.svc.cluster.local:9090', interval: Duration.minutes(1), count: 5 },
