@@ -152,7 +152,10 @@ export class Canary extends Construct {
   public readonly service: MeshService;
   /** The version delivered. */
   public readonly version: ServiceVersion;
-  /** The Rollout (replaces the version's Deployment, same name). */
+  /**
+   * The Rollout (replaces the version's Deployment, same name). Its spec is rendered from the version's Deployment, so
+   * settings made on `version.deployment` (and JSON patches of its spec through `ApiObject.of`) carry over.
+   */
   public readonly rollout: ApiObject;
   /** The AnalysisTemplate, when a step analyses. */
   public readonly analysisTemplate?: ApiObject;
@@ -291,6 +294,16 @@ export class Canary extends Construct {
       const split = (route._options.destinations ?? []).map((d) => `${d.version.name} ${d.weight ?? 100}%`).join(' / ');
       errors.push(formatMessage('CM262', `route ${route.node.path} splits requests ${split}, and Argo Rollouts moves the weights of a route with exactly two destinations, the stable and the canary subset of version "${version.name}"`,
         `send that route's requests to version "${version.name}" alone and let the canary steps shift them, or deliver the split by hand with routeTraffic instead of a Canary`));
+    }
+    const clash = service.versions.find((v) => v.name === this.canarySubsetName);
+    if (clash) {
+      errors.push(formatMessage('CM260', `version "${clash.name}" of service "${service.name}" (${clash.node.path}) has the name of the canary subset of version "${version.name}"`,
+        'rename that version'));
+    }
+    const names = (service.virtualService?.toJson().spec?.http ?? []).map((rule: any) => rule.name).filter((n: unknown) => n !== undefined);
+    for (const name of this.routeNames.filter((n) => names.filter((m: string) => m === n).length > 1)) {
+      errors.push(formatMessage('CM262', `the VirtualService of service "${service.name}" has several routes named "${name}", and Argo Rollouts finds the routes it moves by name`,
+        'give each route of the service its own name'));
     }
     if (this.routeNames.length === 0) {
       errors.push(formatMessage('CM262', `no route of service "${service.name}" sends requests to version "${version.name}" alone, so the Rollout would have no route to move`,

@@ -264,6 +264,19 @@ describe('what Argo Rollouts cannot take over is refused', () => {
     expect(errorsOf(none.chart)).toThrow(/CM262 .*no route of service "reviews" sends requests to version "v3" alone/);
   });
 
+  test('CM260, CM262 at synth: a version added later with the canary subset\'s name; two routes with the handed-over name', () => {
+    const late = bookinfo();
+    late.reviews.routeTraffic({ destinations: [{ version: late.v3 }] });
+    late.reviews.deliverProgressively(late.v3, { steps: [CanaryStep.weight(10)] });
+    late.reviews.addVersion('v3-canary', { image: 'reviews:3c' });
+    expect(errorsOf(late.chart)).toThrow(/CM260 .*version "v3-canary" of service "reviews" \(bookinfo\/reviews\/v3-canary\) has the name of the canary subset of version "v3"/);
+    const named = bookinfo();
+    named.reviews.routeTraffic({ name: 'v3', matches: [{ headers: [HeaderMatch.exact('end-user', 'jason')] }], destinations: [{ version: named.v2 }] });
+    named.reviews.routeTraffic({ destinations: [{ version: named.v3 }] });
+    named.reviews.deliverProgressively(named.v3, { steps: [CanaryStep.weight(10)] });
+    expect(errorsOf(named.chart)).toThrow(/CM262 .*the VirtualService of service "reviews" has several routes named "v3"/);
+  });
+
   test('CM263: a TCP service', () => {
     const { chart, mesh } = bookinfo();
     const db = new MeshService(chart, 'db', { mesh, image: 'db:1', port: 5432, protocol: Protocol.TCP });
