@@ -74,6 +74,16 @@ export const ERROR_CATALOGUE = {
   CM246: 'Route the Gateway API cannot express',
   CM247: 'Version Service name taken',
   CM248: 'Version split at a gateway in a waypoint mesh',
+  CM260: 'Invalid progressive delivery target',
+  CM261: 'Progressive delivery in a Gateway API mesh',
+  CM262: 'Route Argo Rollouts cannot take over',
+  CM263: 'Progressive delivery of a non-HTTP service',
+  CM264: 'Invalid canary weight',
+  CM265: 'Canary weights not increasing',
+  CM266: 'Invalid canary pause',
+  CM267: 'Canary analysis without objectives',
+  CM268: 'Invalid canary analysis setting',
+  CM269: 'Gateway route Argo Rollouts would not shift',
 
   // ---- security ----
   CM301: 'mTLS DISABLE in ambient mode',

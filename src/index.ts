@@ -14,6 +14,7 @@ export * from './security/mtls-policy';
 export * from './security/operation';
 export * from './security/peer';
 export * from './mesh/http-method';
+export * from './traffic/canary';
 export * from './traffic/circuit-breaker';
 export * from './traffic/cors';
 export * from './traffic/load-balancing';

@@ -31,10 +31,11 @@ export class ArgoCdExample {
   public readonly plugin: Cdk8sPlugin;
 
   public constructor(scope: Construct) {
-    // The mesh both Applications deliver. It is read here, never synthesized: the Applications
-    // ignore the replica counts its autoscalers own (the ingress gateway's).
-    const bookinfo = new BookinfoChart(new App(), 'bookinfo', { namespaceName: NAMESPACE });
-    const ignoreDifferences = [IgnoreDifference.autoscaledReplicas(bookinfo)];
+    // The mesh both Applications deliver (examples/bookinfo/main.ts), reviews v3 with Argo Rollouts. It is read here,
+    // never synthesized: the Applications ignore the replica counts its autoscalers own (the ingress gateway's) and what
+    // the Rollouts controller changes (reviews' route weights and subset labels).
+    const bookinfo = new BookinfoChart(new App(), 'bookinfo', { namespaceName: NAMESPACE, progressiveDelivery: true });
+    const ignoreDifferences = [IgnoreDifference.autoscaledReplicas(bookinfo), IgnoreDifference.rolloutTrafficRouting(bookinfo.reviews)];
 
     this.project = new ArgoCdProject(new Chart(scope, 'mesh-project'), 'mesh', {
       description: 'Service meshes written with cdk8s-mesh',

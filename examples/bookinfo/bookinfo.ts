@@ -5,7 +5,7 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  Dataplane, ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer, Mesh,
+  CanaryStep, Dataplane, ExternalPort, ExternalService, Fault, GatewayListener, HeaderMatch, HttpMethod, IngressGateway, JwtAuth, LoadBalancer, Mesh,
   MeshDashboard, MeshService, MeshServiceOptions, PathMatch, PrometheusScraping, RetryOn, RoutingApi, Telemetry, TelemetryProvider,
 } from '../../src';
 
@@ -17,6 +17,12 @@ export interface BookinfoProps extends ChartProps {
   readonly dataplane?: Dataplane;
   /** @default - the Mesh's default for the dataplane */
   readonly routingApi?: RoutingApi;
+  /**
+   * Deliver reviews v3 with Argo Rollouts (what the Argo CD variant, examples/argocd, deploys): everyone but the testers
+   * goes to v3, whose new revisions a canary rolls out step by step, gated by reviews' objectives.
+   * @default false - the catch-all route splits v1 90% / v3 10% by hand
+   */
+  readonly progressiveDelivery?: boolean;
 }
 
 /**
@@ -91,12 +97,20 @@ export class BookinfoChart extends Chart {
       destinations: [{ version: reviewsV2 }],
     });
     this.reviews.routeTraffic({
-      destinations: [{ version: reviewsV1, weight: 90 }, { version: reviewsV3, weight: 10 }],
+      destinations: props.progressiveDelivery ? [{ version: reviewsV3 }] : [{ version: reviewsV1, weight: 90 }, { version: reviewsV3, weight: 10 }],
       timeout: Duration.seconds(2),
       ...(virtualServices && {
         retry: { attempts: 2, perTryTimeout: Duration.millis(500), retryOn: [RetryOn.CONNECT_FAILURE, RetryOn.REFUSED_STREAM, RetryOn.GATEWAY_ERROR] },
       }),
     });
+
+    // Argo Rollouts moves v3's route from its stable to its canary pods: 10%, analysis, 50%, analysis, then all
+    // (docs/gitops.md, "Progressive delivery").
+    if (props.progressiveDelivery) {
+      this.reviews.deliverProgressively(reviewsV3, {
+        steps: [CanaryStep.weight(10), CanaryStep.pause(Duration.minutes(2)), CanaryStep.analysis(), CanaryStep.weight(50), CanaryStep.analysis()],
+      });
+    }
 
     // ratings: fail fast and eject failing pods; stay in the caller's region unless it fails.
     this.ratings.addCircuitBreaker({

@@ -4,7 +4,8 @@ import { BookinfoChart } from './bookinfo';
 import { SyncWaves } from '../../src';
 
 const app = new App();
-new BookinfoChart(app, 'bookinfo');
+// Argo CD delivers this app (examples/argocd), so reviews v3 is delivered with Argo Rollouts.
+new BookinfoChart(app, 'bookinfo', { progressiveDelivery: true });
 // Argo CD applies the namespace and mesh policies first, workloads next, gateways last.
 SyncWaves.apply(app);
 app.synth();

@@ -67,6 +67,9 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA127: Severity.WARNING,
   CMA128: Severity.WARNING,
   CMA129: Severity.WARNING,
+  CMA140: Severity.ERROR,
+  CMA141: Severity.ERROR,
+  CMA142: Severity.ERROR,
   CMA150: Severity.WARNING,
 };
 

@@ -9,6 +9,7 @@ import { GATEWAY_API_CHECKS } from './checks/gateway-api';
 import { namespaceInjection } from './checks/namespace';
 import { REFERENCE_CHECKS } from './checks/references';
 import { retriesAndFaults } from './checks/resilience';
+import { rolloutTrafficRouting } from './checks/rollout';
 import { ambientL7Policies, tlsConflicts, uncallableServices, unenforcedJwt, unknownPrincipals } from './checks/security';
 import { portNames, servicesPerWorkload } from './checks/service';
 import { serviceEntryAddresses } from './checks/service-entry';
@@ -31,6 +32,7 @@ export const ALL_CHECKS: Check[] = [
   unenforcedJwt, tlsConflicts, retriesAndFaults, unknownPrincipals, uncallableServices, ambientL7Policies, sidecarEgress,
   ...REFERENCE_CHECKS,
   ...GATEWAY_API_CHECKS,
+  rolloutTrafficRouting,
 ];
 
 export function resolveOptions(options: AnalysisOptions = {}): ResolvedOptions {

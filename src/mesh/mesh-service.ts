@@ -18,6 +18,7 @@ import { renderScopedSidecar } from '../render/sidecar';
 import { allowFrom, allowFromPeersOf } from '../security/allow-from';
 import { AllowFromOptions, AuthorizationPolicy } from '../security/authorization-policy';
 import { IPeer, PeerConfig } from '../security/peer';
+import { Canary, CanaryOptions } from '../traffic/canary';
 import { CircuitBreaker, CircuitBreakerOptions } from '../traffic/circuit-breaker';
 import { LoadBalancing, LoadBalancingOptions } from '../traffic/load-balancing';
 import { LocalRateLimit, RateLimitOptions } from '../traffic/rate-limit';
@@ -254,6 +255,17 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
    */
   public routeTraffic(options: TrafficSplitOptions): TrafficSplit {
     return new TrafficSplit(this, this.nextId('Route'), { ...options, service: this });
+  }
+
+  /**
+   * Delivers `version` with Argo Rollouts: its Deployment becomes a `Rollout` whose canary steps move the weights of
+   * the version's routes (Istio subset-level traffic splitting), gated by an analysis of the service's objectives.
+   * Same as `new Canary(...)`.
+   *
+   * @example reviews.deliverProgressively(v3, { steps: [CanaryStep.weight(20), CanaryStep.analysis(), CanaryStep.weight(50), CanaryStep.pause()] });
+   */
+  public deliverProgressively(version: ServiceVersion, options: CanaryOptions): Canary {
+    return new Canary(this, this.nextId('Canary'), { ...options, service: this, version });
   }
 
   /**

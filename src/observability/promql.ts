@@ -73,16 +73,16 @@ export function requestRate(service: MeshService, window: string, by = '', extra
  * Failed requests per second to `service` over `window`: HTTP 5xx, and for a gRPC service also
  * the gRPC server errors (the union of the two sets of series, each counted once).
  */
-export function errorRate(service: MeshService, window: string, by = ''): string {
-  if (!isGrpc(service)) return requestRate(service, window, by, SERVER_ERRORS);
+export function errorRate(service: MeshService, window: string, by = '', extra = ''): string {
+  if (!isGrpc(service)) return requestRate(service, window, by, SERVER_ERRORS + extra);
   const grouping = by ? ` by (${by})` : '';
-  return `sum${grouping} (rate(istio_requests_total${serverSide(service, SERVER_ERRORS)}[${window}])`
-    + ` or rate(istio_requests_total${serverSide(service, GRPC_ERRORS_NOT_5XX)}[${window}]))`;
+  return `sum${grouping} (rate(istio_requests_total${serverSide(service, SERVER_ERRORS + extra)}[${window}])`
+    + ` or rate(istio_requests_total${serverSide(service, GRPC_ERRORS_NOT_5XX + extra)}[${window}]))`;
 }
 
-/** The share of requests to `service` over `window` that failed (see {@link errorRate}). */
-export function errorRatio(service: MeshService, window: string, by = ''): string {
-  return `${errorRate(service, window, by)} / ${requestRate(service, window, by)}`;
+/** The share of requests to `service` over `window` that failed (see {@link errorRate}); `extra` narrows both sides. */
+export function errorRatio(service: MeshService, window: string, by = '', extra = ''): string {
+  return `${errorRate(service, window, by, extra)} / ${requestRate(service, window, by, extra)}`;
 }
 
 /** What counts as a failed request of `service`, for titles and alert texts. */
@@ -91,10 +91,10 @@ export function failureDescription(service: MeshService): string {
 }
 
 /** The `quantile` (0–1) of the request duration of `service` in milliseconds. */
-export function latencyQuantile(service: MeshService, quantile: number, window: string, by = ''): string {
+export function latencyQuantile(service: MeshService, quantile: number, window: string, by = '', extra = ''): string {
   const grouping = by ? `le, ${by}` : 'le';
   return `histogram_quantile(${promNumber(quantile)}, sum by (${grouping}) `
-    + `(rate(istio_request_duration_milliseconds_bucket${serverSide(service)}[${window}])))`;
+    + `(rate(istio_request_duration_milliseconds_bucket${serverSide(service, extra)}[${window}])))`;
 }
 
 /**

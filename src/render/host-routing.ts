@@ -23,6 +23,7 @@ import { RoutingApi } from '../mesh/routing-api';
 import type { ServiceVersion } from '../mesh/service-version';
 import { _clientTlsMode, _effectiveMtls } from '../security/effective-mtls';
 import { MtlsMode } from '../security/mtls-mode';
+import type { Canary } from '../traffic/canary';
 import type { CircuitBreaker } from '../traffic/circuit-breaker';
 import type { LoadBalancing } from '../traffic/load-balancing';
 import type { TrafficSplit, WeightedDestination } from '../traffic/traffic-split';
@@ -45,6 +46,7 @@ export class HostRouting {
   private readonly balancers = new Map<ServiceVersion | undefined, LoadBalancing>();
   private readonly targets = new Set<ServiceVersion>();
   private readonly _versionServices = new Map<ServiceVersion, ApiObject>();
+  private readonly canaries = new Map<ServiceVersion, Canary>();
   private _gatewayRoute?: ApiObject;
   private scope?: Construct;
   private routeName?: string;
@@ -127,6 +129,36 @@ export class HostRouting {
   public noteTarget(version: ServiceVersion): void {
     this.targets.add(version);
     if (this.service.versions.length > 1) this.ensureVersionService(version);
+  }
+
+  /** Hands a version's routes to Argo Rollouts: one Canary per version. */
+  public addCanary(canary: Canary): void {
+    const existing = this.canaries.get(canary.version);
+    if (existing) {
+      throw meshError(canary, 'CM260', `version "${canary.version.name}" of service "${this.service.name}" is already delivered progressively (${existing.node.path})`,
+        'give each version one Canary, with all its steps');
+    }
+    this.canaries.set(canary.version, canary);
+  }
+
+  /** The routes (declared, or the default route as `undefined`) whose destinations name `version` next to other versions. */
+  public routesSplitting(version: ServiceVersion): TrafficSplit[] {
+    return this.routes.filter((r) => {
+      const versions = (r._options.destinations ?? []).map((d) => d.version);
+      return versions.includes(version) && versions.length > 1;
+    });
+  }
+
+  /**
+   * The names of the VirtualService's HTTP routes that send requests to `version` (rendered stable 100 / canary 0 for
+   * Argo Rollouts), in the VirtualService's order.
+   */
+  public rolloutRouteNames(version: ServiceVersion): string[] {
+    const canary = this.canaries.get(version);
+    if (!canary || this.usesGatewayApi) return [];
+    return (this.renderVirtualService().http ?? [])
+      .filter((rule) => rule.route?.some((d) => d.destination.subset === canary.canarySubsetName))
+      .map((rule) => rule.name!);
   }
 
   /** How many routes were added so far. */
@@ -233,12 +265,18 @@ export class HostRouting {
     return {
       host: service.host,
       trafficPolicy: this.renderTrafficPolicy(undefined, hostMode),
-      subsets: service.versions.map((v) => ({
-        name: v.name,
-        labels: { version: v.name },
-        // Same shape at both levels; the generated types differ only in their names.
-        trafficPolicy: this.renderTrafficPolicy(v, hostMode) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
-      })),
+      subsets: service.versions.flatMap((v) => {
+        const subset = {
+          name: v.name,
+          labels: { version: v.name },
+          // Same shape at both levels; the generated types differ only in their names.
+          trafficPolicy: this.renderTrafficPolicy(v, hostMode) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
+        };
+        // A version Argo Rollouts delivers: its own subset is the stable one; the canary subset selects the same pods
+        // until the controller adds each ReplicaSet's `rollouts-pod-template-hash` to both, and has the same policies.
+        const canary = this.canaries.get(v);
+        return canary ? [subset, { ...subset, name: canary.canarySubsetName }] : [subset];
+      }),
     };
   }
 
@@ -320,7 +358,7 @@ export class HostRouting {
       if (!this.routes.some((r) => r.isCatchAll)) {
         http.push(renderHttpRoute(service, { options: { destinations: defaultDestinations }, nonIdempotentOnly: false }));
       }
-      return { hosts, http };
+      return { hosts, http: handRoutesToRollouts(http, this.canaries) };
     }
     const route = renderDestinations(this.catchAllDestinations());
     if (isTlsProtocol(service.protocol)) {
@@ -328,6 +366,34 @@ export class HostRouting {
     }
     return { hosts, tcp: [{ route }] };
   }
+}
+
+/**
+ * Argo Rollouts' subset-level traffic splitting: each HTTP route whose one destination is a progressively delivered version
+ * gets the canary subset as a second destination, stable 100 / canary 0 (the Rollout's initial state), and a name the
+ * Rollout lists (`trafficRouting.istio.virtualService.routes`). The controller then moves the two weights, step by step.
+ * A route splitting the version with other versions is left as declared: the Canary refuses it (CM262).
+ *
+ * @see https://argoproj.github.io/argo-rollouts/features/traffic-management/istio/
+ */
+function handRoutesToRollouts(http: VirtualServiceSpecHttp[], canaries: Map<ServiceVersion, Canary>): VirtualServiceSpecHttp[] {
+  const counts = new Map<ServiceVersion, number>();
+  return http.map((rule) => {
+    const only = rule.route?.length === 1 ? rule.route[0] : undefined;
+    const version = only && [...canaries.keys()].find((v) => v.name === only.destination.subset && v.service.host === only.destination.host);
+    if (!only || !version) return rule;
+    const n = (counts.get(version) ?? 0) + 1;
+    counts.set(version, n);
+    const canarySubset = canaries.get(version)!.canarySubsetName;
+    return {
+      ...rule,
+      name: rule.name ?? (n === 1 ? version.name : `${version.name}-${n}`),
+      route: [
+        { ...only, weight: 100 },
+        { ...only, destination: { ...only.destination, subset: canarySubset }, weight: 0 },
+      ],
+    };
+  });
 }
 
 function scopeName(service: MeshService, version: ServiceVersion | undefined): string {

@@ -4,62 +4,7 @@
 // select `app: rollout-example` until the controller injects each ReplicaSet's rollouts-pod-template-hash), read by the
 // request simulator and the analysis as written to git: the initial state, 100% stable.
 import { MeshAnalysis, MeshSimulator, TraceOutcome } from '../../src/analysis';
-
-const EXAMPLE = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: default, labels: { istio-injection: enabled } }
----
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: { name: rollout-example, namespace: default }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: rollout-example } }
-  template:
-    metadata: { labels: { app: rollout-example } }
-    spec: { containers: [{ name: rollout-example, image: argoproj/rollouts-demo:blue, ports: [{ name: http, containerPort: 8080 }] }] }
-  strategy:
-    canary:
-      trafficRouting:
-        istio:
-          virtualService: { name: rollout-vsvc, routes: [primary] }
-          destinationRule: { name: rollout-destrule, canarySubsetName: canary, stableSubsetName: stable }
-      steps:
-      - setWeight: 5
-      - pause: { duration: 10m }
----
-apiVersion: v1
-kind: Service
-metadata: { name: rollout-example, namespace: default }
-spec:
-  ports: [{ port: 80, targetPort: http, protocol: TCP, name: http }]
-  selector: { app: rollout-example }
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: { name: rollout-vsvc, namespace: default }
-spec:
-  hosts: [rollout-example]
-  http:
-  - name: primary
-    route:
-    - destination: { host: rollout-example, subset: stable }
-      weight: 100
-    - destination: { host: rollout-example, subset: canary }
-      weight: 0
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: { name: rollout-destrule, namespace: default }
-spec:
-  host: rollout-example
-  subsets:
-  - name: canary
-    labels: { app: rollout-example }
-  - name: stable
-    labels: { app: rollout-example }
-`;
+import { ARGO_ROLLOUTS_ISTIO_SUBSET_EXAMPLE as EXAMPLE } from '../support/argo-rollouts-example';
 
 test('the simulator traces the Rollout\'s initial state: every request to the stable subset, on the Rollout\'s pods', () => {
   const objects = MeshAnalysis.parseYaml(EXAMPLE);
@@ -73,4 +18,32 @@ test('the simulator traces the Rollout\'s initial state: every request to the st
 test('the analysis does not flag the split Rollouts owns (a 0% canary, two subsets selecting the same pods until the hash is injected)', () => {
   const findings = MeshAnalysis.analyze(MeshAnalysis.parseYaml(EXAMPLE));
   expect(findings.map((f) => `${f.code} ${f.kind}/${f.name} ${f.path}: ${f.message}`)).toEqual([]);
+});
+
+describe('CMA140-CMA142: what the Rollouts controller needs to find (Argo Rollouts docs, "Istio")', () => {
+  const codes = (yaml: string) => MeshAnalysis.analyze(MeshAnalysis.parseYaml(yaml)).filter((f) => f.code.startsWith('CMA14'))
+    .map((f) => `${f.code} ${f.kind}/${f.name} ${f.path}: ${f.message}`);
+
+  test('CMA140: a VirtualService or DestinationRule name the manifests do not have', () => {
+    expect(codes(EXAMPLE.replace('virtualService: { name: rollout-vsvc', 'virtualService: { name: rollout-vs').replace('destinationRule: { name: rollout-destrule', 'destinationRule: { name: rollout-dr'))).toEqual([
+      'CMA140 Rollout/rollout-example spec.strategy.canary.trafficRouting.istio.destinationRule.name: The Rollout names DestinationRule default/rollout-dr, which the manifests do not have: the Rollouts controller cannot point the stable and canary subsets at their ReplicaSets, and the rollout does not progress.',
+      'CMA140 Rollout/rollout-example spec.strategy.canary.trafficRouting.istio.virtualService.name: The Rollout names VirtualService default/rollout-vs, which the manifests do not have: the Rollouts controller has no route to move, and the rollout does not progress.',
+    ]);
+  });
+
+  test('CMA141: a canary subset the DestinationRule does not define', () => {
+    expect(codes(EXAMPLE.replace('canarySubsetName: canary', 'canarySubsetName: preview'))).toEqual([
+      'CMA141 Rollout/rollout-example spec.strategy.canary.trafficRouting.istio.destinationRule.canarySubsetName: The Rollout\'s canarySubsetName is "preview", but DestinationRule default/rollout-destrule defines only the subsets canary, stable.',
+    ]);
+  });
+
+  test('CMA142: a route name the VirtualService does not have; a route without the canary destination', () => {
+    expect(codes(EXAMPLE.replace('routes: [primary]', 'routes: [main]'))).toEqual([
+      'CMA142 Rollout/rollout-example spec.strategy.canary.trafficRouting.istio.virtualService.routes[0]: The Rollout moves route "main" of VirtualService default/rollout-vsvc, which has no HTTP route of that name (it has primary).',
+    ]);
+    const oneDestination = EXAMPLE.replace(/    - destination: \{ host: rollout-example, subset: canary \}\n      weight: 0\n/, '').replace('      weight: 100\n', '');
+    expect(codes(oneDestination)).toEqual([
+      'CMA142 VirtualService/rollout-vsvc spec.http[0].route: Rollout default/rollout-example moves the weights of this route between subsets stable (stable) and canary (canary) of rollout-example.default.svc.cluster.local, but the route has no destination to canary.',
+    ]);
+  });
 });

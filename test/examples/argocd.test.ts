@@ -24,7 +24,7 @@ function synthExample(): { example: ArgoCdExample; manifests: Manifest[] } {
 
 /** bookinfo's objects as `npx cdk8s synth` in examples/bookinfo writes them (examples/bookinfo/main.ts). */
 function bookinfoObjects(): Manifest[] {
-  return Testing.synth(new BookinfoChart(new App(), 'bookinfo')) as Manifest[];
+  return Testing.synth(new BookinfoChart(new App(), 'bookinfo', { progressiveDelivery: true })) as Manifest[];
 }
 
 function parseYamlStream(text: string): Manifest[] {
@@ -64,9 +64,12 @@ describe('examples/argocd', () => {
       destination: { namespace: NAMESPACE },
       syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['PruneLast=true', 'RespectIgnoreDifferences=true'] },
     });
-    // The gateway of bookinfo is autoscaled: its replica count is the autoscaler's.
+    // The gateway of bookinfo is autoscaled: its replica count is the autoscaler's. Argo Rollouts owns reviews'
+    // route weights and the pod-template-hash labels of its subsets.
     expect(application.spec.ignoreDifferences).toEqual([
       { group: 'apps', kind: 'Deployment', name: 'bookinfo-gateway', namespace: NAMESPACE, jsonPointers: ['/spec/replicas'] },
+      { group: 'networking.istio.io', kind: 'DestinationRule', name: 'reviews', namespace: NAMESPACE, jqPathExpressions: ['.spec.subsets[].labels["rollouts-pod-template-hash"]'] },
+      { group: 'networking.istio.io', kind: 'VirtualService', name: 'reviews', namespace: NAMESPACE, jqPathExpressions: ['.spec.http[].route[].weight'] },
     ]);
     expect(one(manifests, 'AppProject', 'mesh', 'argocd').spec).toMatchObject({
       sourceRepos: [REPO_URL],
