@@ -5,6 +5,7 @@ import type { ExposeViaGatewayOptions, IngressGateway } from '../edge/ingress-ga
 import { formatMessage, meshError } from '../errors';
 import { CallTarget, ICallable } from './dependency';
 import { Mesh } from './mesh';
+import { stepsOf } from './promises';
 import { Protocol } from './protocol';
 import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
 import { synthesisSimulator } from './synth-analysis';
@@ -408,7 +409,7 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     for (const callee of callees) {
       const trace = sim._declaredCall(`${this.mesh.namespaceName}/${this.name}`, `${callee.mesh.namespaceName}/${callee.name}`);
       if (!trace) continue;
-      const failed = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)].find((step) => !step.passed);
+      const failed = stepsOf(trace).find((step) => !step.passed);
       const why = failed ? `${failed.proxy}: ${failed.summary}` : trace.explanation;
       const denied = failed?.kind === TraceStepKind.AUTHORIZATION;
       errors.push(formatMessage('CM240',

@@ -6,7 +6,7 @@ import { _meshesOf, type Mesh } from './mesh';
 import type { MeshService } from './mesh-service';
 import { synthesisSimulator } from './synth-analysis';
 import type { MeshSimulator } from '../analysis/simulator';
-import { RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
+import { RequestTrace, TraceRequest, TraceStep, TraceStepKind } from '../analysis/simulator/types';
 import { ErrorCode, formatMessage } from '../errors';
 import { currentSynthesis, validateOncePerSynthesis } from '../internal/synthesis';
 import type { PeerConfig } from '../security/peer';
@@ -109,10 +109,14 @@ function hintFor(step: { kind: TraceStepKind; field?: string }): string | undefi
   return HINTS[step.kind];
 }
 
+/** Every step of a trace, in order: those before the destinations, then each destination's. */
+export function stepsOf(trace: RequestTrace): TraceStep[] {
+  return [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)];
+}
+
 /** Where a trace broke: its outcome and the first step that did not pass (with what usually mends it). */
 export function brokeAt(trace: RequestTrace): string {
-  const steps = [...trace.steps, ...trace.destinations.flatMap((d) => d.steps)];
-  const failed = steps.find((s) => !s.passed);
+  const failed = stepsOf(trace).find((s) => !s.passed);
   const outcome = `${trace.outcome}${trace.status !== undefined ? ` (${trace.status})` : ''}`;
   return failed
     ? `traced, it ends ${outcome} at step ${failed.kind}: ${failed.proxy}: ${failed.summary}${hintFor(failed) ? ` (${hintFor(failed)})` : ''}`

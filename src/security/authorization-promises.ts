@@ -8,7 +8,7 @@ import { pathMatches } from '../analysis/simulator/string-match';
 import { JwtToken, RequestTrace, TraceRequest, TraceStepKind } from '../analysis/simulator/types';
 import { gatewayEntriesFor } from '../edge/gateway-promises';
 import { MeshService } from '../mesh/mesh-service';
-import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, refused, RequestPromise } from '../mesh/promises';
+import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, refused, RequestPromise, stepsOf } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
 import { ServiceVersion } from '../mesh/service-version';
 import type { IWorkloadTarget } from '../mesh/workload-target';
@@ -158,7 +158,7 @@ function tokenFor(sim: MeshSimulator, destination: string, named: JwtToken | und
  * admits it), except a refusal by a DENY or CUSTOM rule (declared too) or a declared fault.
  */
 const getsThroughUnlessDenied: Expectation = (t) => {
-  const steps = [...t.steps, ...t.destinations.flatMap((d) => d.steps)];
+  const steps = stepsOf(t);
   const failed = steps.find((s) => !s.passed && !(s.kind === TraceStepKind.AUTHORIZATION && s.field !== undefined));
   return failed ? brokeAt(t) : undefined;
 };
@@ -177,7 +177,7 @@ function refusedUnlessAdmittedElsewhere(name: string, namespaceName: string, own
 /** Not refused by policy `name`, and its token not rejected (401). */
 function notRefusedBy(name: string, namespaceName: string): Expectation {
   return (t) => {
-    const steps = [...t.steps, ...t.destinations.flatMap((d) => d.steps)];
+    const steps = stepsOf(t);
     const bad = steps.find((s) => !s.passed && (s.kind === TraceStepKind.AUTHENTICATION
       || (s.kind === TraceStepKind.AUTHORIZATION && s.object?.name === name && s.object?.namespaceName === namespaceName)));
     return bad ? brokeAt(t) : undefined;

@@ -5,7 +5,7 @@ import { _mtlsDecision } from './effective-mtls';
 import { MtlsMode } from './mtls-mode';
 import { TraceStepKind, type RequestTrace } from '../analysis/simulator/types';
 import { _meshesOf, type Mesh } from '../mesh/mesh';
-import { brokeAt, type Declaration, type Expectation, type RequestPromise } from '../mesh/promises';
+import { brokeAt, stepsOf, type Declaration, type Expectation, type RequestPromise } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
 
 /**
@@ -41,7 +41,7 @@ export function mtlsDeclaration(declaredBy: IConstruct, mesh: Mesh, what: string
 }
 
 function mtlsSteps(t: RequestTrace) {
-  return [...t.steps, ...t.destinations.flatMap((d) => d.steps)].filter((s) => s.kind === TraceStepKind.MTLS);
+  return stepsOf(t).filter((s) => s.kind === TraceStepKind.MTLS);
 }
 
 const refusedAtMtls: Expectation = (t) => (mtlsSteps(t).some((s) => !s.passed) ? undefined
