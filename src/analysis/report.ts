@@ -67,6 +67,9 @@ export const CODE_SEVERITY: Record<string, Severity> = {
   CMA127: Severity.WARNING,
   CMA128: Severity.WARNING,
   CMA129: Severity.WARNING,
+  CMA130: Severity.ERROR,
+  CMA131: Severity.ERROR,
+  CMA132: Severity.WARNING,
   CMA150: Severity.WARNING,
 };
 

@@ -1,3 +1,4 @@
+import { isIngressGateway } from './simulator/kube-gateway';
 import { clusterServiceOf, toFqdn } from './hosts';
 import { Res } from './manifests';
 import { fullName, MeshIndex, Workload } from './model';
@@ -179,7 +180,10 @@ export class MeshSimulator {
     if (request.gateway) {
       const gateway = this.gateway(request.gateway, request.sourceNamespaceName);
       const host = request.host ?? (request.destination ? undefined : '');
-      return materialize(this.engine.traceViaGateway(gateway, caller, { ...flight, host: host ?? request.destination }));
+      const entering = { ...flight, host: host ?? request.destination };
+      return materialize(gateway.group === 'networking.istio.io'
+        ? this.engine.traceViaGateway(gateway, caller, entering)
+        : this.engine.traceViaKubeGateway(gateway, caller, entering));
     }
     return materialize(this.engine.trace(caller, flight, this.target(request, caller)));
   }
@@ -234,8 +238,11 @@ export class MeshSimulator {
 
   private gateway(gatewayName: string, defaultNs?: string): Res {
     const [ns, name] = split(gatewayName, defaultNs ?? this.index.options.defaultNamespace);
-    const found = this.index.get('Gateway', ns, name) ?? this.index.of('Gateway').find((g) => g.name === name && !gatewayName.includes('/'));
-    return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests`);
+    const kube = 'Gateway.gateway.networking.k8s.io';
+    const ingress = (g: Res | undefined) => (g && isIngressGateway(g) ? g : undefined);
+    const found = this.index.get('Gateway', ns, name) ?? ingress(this.index.get(kube, ns, name))
+      ?? (gatewayName.includes('/') ? undefined : this.index.of('Gateway').find((g) => g.name === name) ?? this.index.of(kube).find((g) => g.name === name && isIngressGateway(g)));
+    return found ?? fail(`No Istio Gateway or Gateway API ingress Gateway "${ns}/${name}" in the manifests`);
   }
 }
 

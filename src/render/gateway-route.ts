@@ -51,7 +51,7 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
     const gap = matchGap(m);
     if (gap) return gap;
   }
-  if (o.rewrite?.uri !== undefined && matches.some((m) => m.path?.kind === StringMatchKind.PREFIX)) {
+  if (o.rewrite?.uri !== undefined && matches.some((m) => m.path?.kind === StringMatchKind.PREFIX && !m.path.wholeSegments)) {
     return {
       what: 'a VirtualService rewrite replaces the matched prefix as a string, a URLRewrite ReplacePrefixMatch by path elements',
       fix: `rewrite only routes with exact path matches (or none), ${ISTIO_FIX}`,
@@ -65,10 +65,10 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
 }
 
 function matchGap(m: HttpMatch): GatewayApiGap | undefined {
-  if (m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/') {
+  if (m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/' && !m.path.wholeSegments) {
     return {
       what: `the path prefix "${m.path.value}" is a string prefix in a VirtualService (it also matches "${m.path.value}x"), but a Gateway API PathPrefix matches whole path elements`,
-      fix: `match PathMatch.exact() paths or PathMatch.regex('${regexEscape(m.path.value)}.*'), ${ISTIO_FIX}`,
+      fix: `match whole path elements with PathMatch.pathPrefix('${m.path.value}'), or PathMatch.regex('${regexEscape(m.path.value)}.*'), ${ISTIO_FIX}`,
     };
   }
   if (m.ignoreUriCase) return { what: 'the Gateway API matches paths case-sensitively only', fix: `remove ignoreUriCase, ${ISTIO_FIX}` };
@@ -79,7 +79,7 @@ function matchGap(m: HttpMatch): GatewayApiGap | undefined {
 }
 
 /** Escapes RE2 metacharacters. */
-function regexEscape(s: string): string {
+export function regexEscape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -121,7 +121,7 @@ function stringValue(m: HeaderMatch | QueryParamMatch): { type?: string; value: 
 export function renderGatewayMatch(m: HttpMatch): any {
   const out: any = {};
   if (m.path && !(m.path.kind === StringMatchKind.PREFIX && m.path.value === '/')) {
-    out.path = { type: m.path.kind === StringMatchKind.EXACT ? 'Exact' : 'RegularExpression', value: m.path.value };
+    out.path = { type: m.path.kind === StringMatchKind.EXACT ? 'Exact' : m.path.kind === StringMatchKind.PREFIX ? 'PathPrefix' : 'RegularExpression', value: m.path.value };
   }
   if (m.method) out.method = m.method;
   if (m.headers?.length) out.headers = m.headers.map((h) => ({ name: h.name, ...stringValue(h) }));

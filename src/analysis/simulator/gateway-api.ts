@@ -52,7 +52,8 @@ export function gammaRoutes(all: Res[], svc: Res, port: number | undefined, call
   return chosen.sort(routeOrder);
 }
 
-function routeOrder(a: Res, b: Res): number {
+/** Routes in the Gateway API's order of precedence on ties: the oldest first, then by `{namespace}/{name}`. */
+export function routeOrder(a: Res, b: Res): number {
   const ta = String(a.raw?.metadata?.creationTimestamp ?? '');
   const tb = String(b.raw?.metadata?.creationTimestamp ?? '');
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -116,8 +117,14 @@ function backendHost(ref: any, ns: string): string {
   return toFqdn(String(ref?.name ?? ''), String(ref?.namespace ?? ns));
 }
 
+/**
+ * Why a backendRef of a route cannot be used (a cross-namespace reference no ReferenceGrant permits), or undefined.
+ * Istio drops such a backend: its share of the requests is answered 500.
+ */
+export type BackendRefused = (route: Res, ref: any) => string | undefined;
+
 /** One HTTPRoute rule (for one of its matches) as an Istio http rule. */
-function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
+function convertHttpRule(route: Res, rule: any, match: any | undefined, refused?: BackendRefused): any {
   const out: any = {};
   if (match !== undefined) out.match = [httpRouteMatchAsIstio(match)];
   for (const f of asList(rule?.filters)) {
@@ -163,7 +170,14 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
       default: break;
     }
   }
-  const refs = asList(rule?.backendRefs).filter((b) => (b?.kind ?? 'Service') === 'Service' && (b?.group ?? '') === '');
+  const services = asList(rule?.backendRefs).filter((b) => (b?.kind ?? 'Service') === 'Service' && (b?.group ?? '') === '');
+  const reasons = refused ? services.map((b) => refused(route, b)).filter((r): r is string => r !== undefined) : [];
+  const refs = refused ? services.filter((b) => refused(route, b) === undefined) : services;
+  if (!out.redirect && reasons.length > 0) {
+    // Not a field of Istio's VirtualService: the trace reads it to say why the backend is not used.
+    out.refusedBackends = reasons;
+    if (refs.length === 0) out.directResponse = { status: 500 };
+  }
   if (!out.redirect && refs.length > 0) {
     out.route = refs.map((b) => {
       const filters = asList(b?.filters).find((f) => f?.type === 'RequestHeaderModifier');
@@ -181,7 +195,7 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined): any {
 }
 
 /** The HTTPRoutes of a Service, merged and sorted as Istio's waypoint (or sidecar) plays them. */
-export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
+export function convertHttpRoutes(routes: Res[], refused?: BackendRefused): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
   type Entry = { rule: any; origin: GatewayRuleOrigin; order: number; match?: any };
   const entries: Entry[] = [];
@@ -191,9 +205,9 @@ export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
       const ruleField = `spec.rules[${i}]`;
       // A rule without matches matches every request: PathPrefix "/".
       if (matches.length === 0) {
-        entries.push({ rule: convertHttpRule(route, rule, undefined), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
+        entries.push({ rule: convertHttpRule(route, rule, undefined, refused), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
       }
-      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
+      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m, refused), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
     });
   });
   // A stable sort: route order (age, name), then list order break the ties the spec leaves.
@@ -208,13 +222,14 @@ export function convertHttpRoutes(routes: Res[]): ConvertedRoutes | undefined {
   };
 }
 
-/** The TCPRoutes of a Service: the first rule's weighted backends (a TCPRoute rule has no matches). */
-export function convertTcpRoutes(routes: Res[]): ConvertedRoutes | undefined {
+/** The TCPRoutes (or TLSRoutes) of a parent: the first rule's weighted backends (a TCPRoute rule has no matches). */
+export function convertTcpRoutes(routes: Res[], refused?: BackendRefused): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
   const route = routes[0];
   const rules = asList(route.spec?.rules);
   const tcp = rules.slice(0, 1).map((rule) => ({
-    route: asList(rule?.backendRefs).map((b) => ({
+    refusedBackends: refused ? asList(rule?.backendRefs).map((b) => refused(route, b)).filter((r) => r !== undefined) : undefined,
+    route: asList(rule?.backendRefs).filter((b) => !refused || refused(route, b) === undefined).map((b) => ({
       destination: { host: backendHost(b, route.ns), port: b?.port !== undefined ? { number: Number(b.port) } : undefined },
       weight: b?.weight === undefined ? 1 : Number(b.weight),
     })),
