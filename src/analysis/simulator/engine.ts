@@ -971,7 +971,10 @@ export class SimulatorEngine {
         ? { steps, branches: [], undecided, end: ending(TraceOutcome.NOT_FOUND, 404, () => `no route matches: 404 (NR) from ${proxy}`) }
         : { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => `no ${kind} takes it: ${proxy} closes the connection`) };
     }
-    const converted = klass === 'http' ? convertHttpRoutes(routes, this.backendRefused) : convertTcpRoutes(routes, this.backendRefused);
+    const gatewayKey = `${gateway.ns}/${gateway.name}`;
+    const asIstio = klass === 'http' ? convertHttpRoutes(routes, this.backendRefused)! : convertTcpRoutes(routes, this.backendRefused)!;
+    // Istio's internal VirtualService of a Gateway's routes is bound to that Gateway.
+    const converted: ConvertedRoutes = { ...asIstio, vs: { ...asIstio.vs, spec: { ...asIstio.vs.spec, gateways: [gatewayKey] } } };
     const forwarded: Flight = {
       ...flight,
       token: authn?.stripsToken ? undefined : flight.token,
@@ -980,7 +983,7 @@ export class SimulatorEngine {
       sni: klass === 'tls' ? host : undefined,
     };
     const entry = this.index.registry.lookup(gateway.ns, host) ?? { res: gateway, ports: [] } as RegistryEntry;
-    return this.routeAndHop(gwCaller, forwarded, host, host, entry, port, klass === 'http' ? 'http' : 'tcp', `${gateway.ns}/${gateway.name}`, steps, undecided, [], gwCaller,
+    return this.routeAndHop(gwCaller, forwarded, host, host, entry, port, klass === 'http' ? 'http' : 'tcp', gatewayKey, steps, undecided, [], gwCaller,
       authn?.claims, converted);
   }
 
