@@ -97,7 +97,9 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
 
 function reachesService(t: RequestTrace, service: MeshService): string | undefined {
   if (!t.allowed) return brokeAt(t);
-  const elsewhere = t.destinations.filter((d) => d.destination.host !== service.host);
+  // The service's own host, or (routing by version with the Gateway API) the Service of one of its versions.
+  const hosts = new Set([service.host, ...service.versions.map((v) => `${service.name}-${v.name}.${service.mesh.namespaceName}.svc.cluster.local`)]);
+  const elsewhere = t.destinations.filter((d) => !hosts.has(d.destination.host));
   if (elsewhere.length === 0) return undefined;
   return `traced, ${t.route?.object ? `rule ${t.route.field} of ${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to ${elsewhere.map((d) => d.destination.host).join(', ')}`;
 }

@@ -149,6 +149,8 @@ function parseIpv6(text: string): bigint | undefined {
   let s = text;
   let tail: number[] = [];
   const lastColon = s.lastIndexOf(':');
+  // No colon: not IPv6 (and a dotted name such as `secure.example.com` must not be read as an embedded IPv4 tail).
+  if (lastColon < 0) return undefined;
   if (s.slice(lastColon + 1).includes('.')) {
     const v4 = parseIp(s.slice(lastColon + 1));
     if (typeof v4 === 'string' || v4.family !== 4) return undefined;
