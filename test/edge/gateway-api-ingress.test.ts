@@ -11,7 +11,7 @@ import {
   AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, Mesh, MeshService, MeshSimulator, PathMatch, Protocol, RoutingApi,
   TraceOutcome,
 } from '../../src';
-import { Manifest, ofKind, one } from '../support/manifests';
+import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
 
 function setup(props: { authorization?: AuthorizationMode } = {}) {
   // A chart without a namespace: each mesh writes its own.
@@ -236,5 +236,83 @@ describe('IngressGateway with the Gateway API', () => {
     expect(one(out, 'Gateway', 'edge').apiVersion).toBe('networking.istio.io/v1');
     expect(ofKind(out, 'HTTPRoute')).toEqual([]);
     expect(gateway.deployment).toBeDefined();
+  });
+});
+
+describe("Istio's bookinfo Gateway API ingress samples, reproduced by the constructs", () => {
+  // samples/bookinfo/gateway-api/bookinfo-gateway.yaml and route-all-v1.yaml (with platform/kube/bookinfo-versions.yaml),
+  // read at test time. Compared semantically: the same objects modulo labels and the Gateway API's defaults (a
+  // parentRef without sectionName binds to every listener; a backendRef names a Service by the pods it selects), and
+  // the simulator's traces agree on both outputs.
+  const NS = 'bookinfo';
+  function constructs() {
+    const chart = new Chart(Testing.app(), NS, { namespace: NS });
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: NS, routingApi: RoutingApi.GATEWAY_API, authorization: AuthorizationMode.DEFAULT_DENY });
+    const svc = (name: string) => new MeshService(chart, name, { mesh, image: `${name}:1`, port: 9080 });
+    const [productpage, details, ratings, reviews] = ['productpage', 'details', 'ratings', 'reviews'].map(svc);
+    reviews.addVersion('v2', { image: 'reviews:2' });
+    reviews.addVersion('v3', { image: 'reviews:3' });
+    for (const [caller, callee] of [[productpage, details], [productpage, reviews], [reviews, ratings]]) {
+      callee.allowFrom(caller);
+      caller.callsTo(callee);
+    }
+    const gateway = new IngressGateway(chart, 'bookinfo-gateway', { mesh, virtualServiceName: 'bookinfo', listeners: [GatewayListener.http({ name: 'http' })] });
+    productpage.exposeViaGateway(gateway, {
+      paths: [PathMatch.exact('/productpage'), PathMatch.pathPrefix('/static'), PathMatch.exact('/login'), PathMatch.exact('/logout'), PathMatch.pathPrefix('/api/v1/products')],
+    });
+    // route-all-v1: every service to its v1.
+    for (const s of [productpage, details, ratings, reviews]) s.routeTraffic({ destinations: [{ version: s.defaultVersion }] });
+    return synth(chart);
+  }
+  const inNs = (m: Manifest) => ({ ...m, metadata: { ...m.metadata, namespace: NS } });
+  const GATEWAY_API_KINDS = ['Gateway', 'HTTPRoute'];
+
+  /** The Deployments a Service selects: what a backendRef to it means. */
+  function workloadsOf(out: Manifest[], service: string): string[] {
+    const selector = one(out, 'Service', service).spec.selector ?? {};
+    return ofKind(out, 'Deployment').filter((d) => Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels?.[k] === v))
+      .map((d) => d.metadata.name).sort();
+  }
+  /** An HTTPRoute spec with its backendRefs as the workloads they reach, and sectionName dropped when the Gateway has one listener. */
+  function normalized(out: Manifest[], route: Manifest): any {
+    const listeners = (name: string) => (ofKind(out, 'Gateway').find((g) => g.metadata.name === name)?.spec.listeners ?? []).length;
+    return {
+      parentRefs: route.spec.parentRefs.map((p: any) => (p.sectionName && p.kind === undefined && listeners(p.name) === 1 ? { name: p.name } : p)),
+      rules: route.spec.rules.map((r: any) => ({ ...r, backendRefs: r.backendRefs.map((b: any) => ({ ...b, name: workloadsOf(out, b.name) })) })),
+    };
+  }
+
+  sampleTest('bookinfo-gateway.yaml and route-all-v1.yaml: the same Gateway and routes, the same traces', () => {
+    const ours = constructs();
+    const sample = [...loadSample('bookinfo/gateway-api/bookinfo-gateway.yaml'), ...loadSample('bookinfo/gateway-api/route-all-v1.yaml'),
+      ...loadSample('bookinfo/platform/kube/bookinfo-versions.yaml')].map(inNs);
+    // Theirs: the same workloads, Services and policies, with Istio's Gateway API objects and version Services.
+    const versionServices = new Set(sample.filter((m) => m.kind === 'Service').map((m) => m.metadata.name));
+    const theirs = [...ours.filter((m) => !GATEWAY_API_KINDS.includes(m.kind) && !(m.kind === 'Service' && versionServices.has(m.metadata.name))), ...sample];
+
+    expect(one(ours, 'Gateway', 'bookinfo-gateway').spec).toEqual(one(sample, 'Gateway', 'bookinfo-gateway').spec);
+    expect(ofKind(ours, 'HTTPRoute').map((r) => r.metadata.name).sort()).toEqual(ofKind(sample, 'HTTPRoute').map((r) => r.metadata.name).sort());
+    for (const route of ofKind(sample, 'HTTPRoute')) {
+      expect([route.metadata.name, normalized(ours, one(ours, 'HTTPRoute', route.metadata.name))]).toEqual([route.metadata.name, normalized(theirs, route)]);
+    }
+
+    const summary = (out: Manifest[], request: Parameters<MeshSimulator['trace']>[0]) => {
+      const t = new MeshSimulator(out).trace(request);
+      return { outcome: t.outcome, status: t.status, reached: t.destinations.map((d) => d.workload?.name).sort() };
+    };
+    const requests: Array<Parameters<MeshSimulator['trace']>[0]> = [
+      ...['/productpage', '/static/app.css', '/login', '/logout', '/api/v1/products/1', '/staticx', '/', '/admin']
+        .map((path) => ({ gateway: `${NS}/bookinfo-gateway`, host: 'bookinfo.example.com', path, port: 80 })),
+      { source: `${NS}/productpage-v1`, host: 'reviews:9080' },
+      { source: `${NS}/productpage-v1`, host: 'details:9080' },
+      { source: `${NS}/reviews-v2`, host: 'ratings:9080' },
+      { source: `${NS}/details-v1`, host: 'ratings:9080' },
+    ];
+    for (const request of requests) expect([request, summary(ours, request)]).toEqual([request, summary(theirs, request)]);
+    expect(summary(ours, requests[0])).toEqual({ outcome: TraceOutcome.REACHED, status: undefined, reached: ['productpage-v1'] });
+    expect(summary(ours, requests[5]).outcome).toBe(TraceOutcome.NOT_FOUND);
+    expect(summary(ours, requests[8]).reached).toEqual(['reviews-v1']);
+    // details declares no call to ratings: its Sidecar does not even import the host.
+    expect(summary(ours, requests[11]).outcome).toBe(TraceOutcome.BAD_GATEWAY);
   });
 });
