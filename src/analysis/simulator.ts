@@ -1,4 +1,3 @@
-import { isIngressGateway } from './simulator/kube-gateway';
 import { clusterServiceOf, toFqdn } from './hosts';
 import { Res } from './manifests';
 import { fullName, MeshIndex, Workload } from './model';
@@ -7,6 +6,7 @@ import { resolveOptions } from './run';
 import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './simulator/engine';
 import { exampleRequests, exampleTokens } from './simulator/examples';
 import { mergeHeaders } from './simulator/http-request';
+import { isIngressGateway } from './simulator/kube-gateway';
 import {
   AccessMatrix, Decision, DecisionKind, DestinationTrace, JwtToken, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep,
   TraceStepKind,

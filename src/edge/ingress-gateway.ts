@@ -20,11 +20,11 @@ import { declare } from '../mesh/promises';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { RoutingApi } from '../mesh/routing-api';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
-import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
 import { backendName, gatewayApiGap, GatewayApiGap, orderGatewayRules, renderGatewayRule } from '../render/gateway-route';
+import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
 import {
-  compact, CrossNamespaceBackends, GATEWAY_API_VERSION, ingressBackendRefs, kubeListeners, noteVersionBackends, REFERENCE_GRANT_VERSION, renderKubeListener,
-  renderReferenceGrant,
+  compact, CrossNamespaceBackends, GATEWAY_API_VERSION, ingressBackendRefs, kubeListeners, noteVersionBackends, REFERENCE_GRANT_VERSION,
+  renderKubeListener, renderReferenceGrant,
 } from '../render/kube-ingress';
 import { orderRules } from '../render/route-order';
 import { allowFromGateway } from '../security/allow-from';
@@ -462,7 +462,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       this.gateway = new Gateway(this, 'Gateway', {
         // Where the pods of a gateway deployed elsewhere run and as whom: what the request simulator reads to trace
         // requests through them (the output does not hold them).
-        metadata: { name: this.name, namespace, annotations: existing ? existingGatewayAnnotations(this.podNamespace, serviceAccountName) : undefined },
+        metadata: {
+          name: this.name, namespace, annotations: existing ? existingGatewayAnnotations(this.podNamespace, serviceAccountName) : undefined,
+        },
         spec: {
           selector: this.selector,
           servers: this.listeners.map((l) => ({
@@ -634,7 +636,8 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     };
     if (http) {
       if (options.corsPolicy) refuse({ what: 'the library does not write the HTTPRoute CORS filter yet', fix: 'answer CORS in the service, or route the mesh with VirtualServices (new Mesh(..., { routingApi: RoutingApi.ISTIO }))' });
-      const gap = gatewayApiGap(service, { matches: declaredMatches(options), rewrite: options.rewrite, timeout: options.timeout, retry: options.retry });
+      const { rewrite, timeout, retry } = options;
+      const gap = gatewayApiGap(service, { matches: declaredMatches(options), rewrite, timeout, retry });
       if (gap) refuse(gap);
     } else if (listener.protocol === GatewayProtocol.TCP) {
       const taken = this.tcpListenerServices.get(listener);

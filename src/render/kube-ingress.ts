@@ -5,9 +5,9 @@
 // their CEL rules: no `tls` on HTTP/TCP listeners, `Terminate` for HTTPS, a `mode` for TLS, no hostname on TCP, one
 // listener per port+protocol+hostname; TLSRoute `hostnames` required), Istio's samples/bookinfo/gateway-api/
 // bookinfo-gateway.yaml.
+import { backendName, GATEWAY_API_VERSION } from './gateway-route';
 import type { GatewayListener } from '../edge/ingress-gateway';
 import type { WeightedDestination } from '../traffic/traffic-split';
-import { backendName, GATEWAY_API_VERSION } from './gateway-route';
 
 export { GATEWAY_API_VERSION };
 /** ReferenceGrant is served as v1 and v1beta1 in Gateway API v1.6.1; v1beta1 is the storage version every Istio reads. */

@@ -70,18 +70,20 @@ describe('Gateway API ingress references (Gateway API v1.6.1: ReferenceGrant, li
   const EDGE = docs(namespace('edge', 'istio-injection: enabled'), GATEWAY(HTTP, 'edge'));
 
   test('CMA130: a backendRef to another namespace without a ReferenceGrant that permits it', () => {
-    const route = ingressRoute('{ name: edge }', '{ name: reviews, namespace: shop, port: 9080 }');
-    const refused = only(analyze(docs(BASE, EDGE, route)), 'CMA130');
+    const front = ingressRoute('{ name: edge }', '{ name: reviews, namespace: shop, port: 9080 }');
+    const refused = only(analyze(docs(BASE, EDGE, front)), 'CMA130');
     expect(refused).toEqual([expect.objectContaining({
-      kind: 'HTTPRoute', name: 'front', path: 'spec.rules[0].backendRefs[0]',
+      kind: 'HTTPRoute',
+      name: 'front',
+      path: 'spec.rules[0].backendRefs[0]',
       message: 'The backend shop/reviews is in another namespace, and no ReferenceGrant in namespace shop lets HTTPRoute objects of namespace edge refer to Service shop/reviews: Istio refuses the reference (RefNotPermitted), so the requests routed there get 500.',
     })]);
     expect(refused[0].fix).toMatch(/Add a ReferenceGrant in namespace shop with from \{group: gateway\.networking\.k8s\.io, kind: HTTPRoute, namespace: edge\}/);
     // A grant for exactly that reference; a grant for another namespace does not count.
-    expect(only(analyze(docs(BASE, EDGE, route, GRANT('{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: edge }'))), 'CMA130')).toEqual([]);
-    expect(only(analyze(docs(BASE, EDGE, route, GRANT('{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: other }'))), 'CMA130')).toHaveLength(1);
+    expect(only(analyze(docs(BASE, EDGE, front, GRANT('{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: edge }'))), 'CMA130')).toEqual([]);
+    expect(only(analyze(docs(BASE, EDGE, front, GRANT('{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: other }'))), 'CMA130')).toHaveLength(1);
     // And the simulator agrees: without the grant the gateway answers 500.
-    const sim = new MeshSimulator(MeshAnalysis.parseYaml(docs(BASE, EDGE, route)));
+    const sim = new MeshSimulator(MeshAnalysis.parseYaml(docs(BASE, EDGE, front)));
     expect(sim.trace({ gateway: 'edge/edge', host: 'shop.example.com', port: 80 })).toMatchObject({ outcome: TraceOutcome.DIRECT_RESPONSE, status: 500 });
   });
 

@@ -8,8 +8,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, Mesh, MeshService, MeshSimulator, PathMatch, Protocol, RoutingApi,
-  TraceOutcome,
+  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, Mesh, MeshService, MeshSimulator, PathMatch, Protocol,
+  RoutingApi, TraceOutcome,
 } from '../../src';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
 

@@ -3,7 +3,8 @@
 // error names the code, the declaring construct's path, the request and the step of the trace that broke it.
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
-  AuthorizationMode, ExternalPort, ExternalService, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MtlsMode, MtlsPolicy, PathMatch, RoutingApi,
+  AuthorizationMode, ExternalPort, ExternalService, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MtlsMode, MtlsPolicy, PathMatch,
+  RoutingApi,
 } from '../../src';
 
 const ISSUER = 'https://id.example.com';

@@ -121,7 +121,9 @@ describe('API server semantics', () => {
 describe('CEL isIP on host names (the Gateway API TLSRoute and HTTPRoute rule `self.all(h, !isIP(h))`)', () => {
   test('a dotted host name is not an IP (it was read as an IPv6 address with an IPv4 tail, recursing without end)', () => {
     const tlsRoute = {
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'TLSRoute', metadata: { name: 'secure', namespace: 'shop' },
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'TLSRoute',
+      metadata: { name: 'secure', namespace: 'shop' },
       spec: { parentRefs: [{ name: 'edge' }], hostnames: ['secure.example.com'], rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }] },
     };
     expect(validateObject(tlsRoute)).toMatchObject({ known: true, refused: false, violations: [] });

@@ -224,4 +224,6 @@ export const unboundRoutes: Check = {
   },
 };
 
-export const GATEWAY_API_CHECKS: Check[] = [gatewayApiReferences, routeAndVirtualService, unusedWaypoints, crossNamespaceReferences, listenerConflicts, unboundRoutes];
+export const GATEWAY_API_CHECKS: Check[] = [
+  gatewayApiReferences, routeAndVirtualService, unusedWaypoints, crossNamespaceReferences, listenerConflicts, unboundRoutes,
+];

@@ -8,10 +8,10 @@ import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason
 import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
 import { BackendRefused, ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, gammaRoutes, originalField, routeOrder } from './gateway-api';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
+import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import {
   backendRefRefused, certificateRefRefused, GATEWAY_NAME_LABEL, kubeGatewayServiceAccount, listenerForHost, routeHostnamesMatch, routesForListener,
 } from './kube-gateway';
-import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
 import { MatchContext } from './route-match';
 import {

@@ -72,7 +72,8 @@ export function allowedRouteKinds(listener: any): string[] {
 }
 
 /** Whether a listener's `allowedRoutes.namespaces` admits a route of namespace `routeNs`; why not, when it does not. */
-export function namespaceAdmitted(listener: any, gateway: Res, routeNs: string, nsLabels: (ns: string) => Record<string, string> | undefined): string | undefined {
+export function namespaceAdmitted(listener: any, gateway: Res, routeNs: string,
+  nsLabels: (ns: string) => Record<string, string> | undefined): string | undefined {
   const ns = listener?.allowedRoutes?.namespaces ?? {};
   const from = String(ns.from ?? 'Same');
   if (from === 'All') return undefined;
