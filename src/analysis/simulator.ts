@@ -242,7 +242,7 @@ export class MeshSimulator {
     const ingress = (g: Res | undefined) => (g && isIngressGateway(g) ? g : undefined);
     const found = this.index.get('Gateway', ns, name) ?? ingress(this.index.get(kube, ns, name))
       ?? (gatewayName.includes('/') ? undefined : this.index.of('Gateway').find((g) => g.name === name) ?? this.index.of(kube).find((g) => g.name === name && isIngressGateway(g)));
-    return found ?? fail(`No Istio Gateway or Gateway API ingress Gateway "${ns}/${name}" in the manifests`);
+    return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests (nor a Gateway API ingress Gateway of that name)`);
   }
 }
 

@@ -23,9 +23,10 @@ describe('allow-waypoint: pods of an ambient namespace with a waypoint accept co
     const gateway = new IngressGateway(s.chart, 'gateway', { mesh: s.mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
     s.web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
     const policy = one(Testing.synth(s.chart) as Manifest[], 'AuthorizationPolicy', 'allow-waypoint');
+    // Ambient routes with the Gateway API: the gateway is a Gateway of class istio, whose pods Istio runs as gateway-istio.
     expect(policy.spec).toEqual({
       action: 'ALLOW',
-      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint', 'cluster.local/ns/shop/sa/gateway'] } }] }],
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint', 'cluster.local/ns/shop/sa/gateway-istio'] } }] }],
     });
     expect(s.mesh.waypointOnlyPolicy?.name).toBe('allow-waypoint');
   });

@@ -843,18 +843,9 @@ export class SimulatorEngine {
     steps.push(step(TraceStepKind.ENTRY, proxy, true, serverText, first.g, `spec.servers[${first.i}]`));
 
     // The gateway's own checks on HTTP: the request, the JWT, the policies on the gateway pods.
-    let authn: AuthenticationResult | undefined;
-    if (klass === 'http') {
-      const bad = badRequestReason(flight.method, flight.rawPath);
-      if (bad) return { steps, branches: [], undecided, end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${proxy} refuses it: ${bad}`) };
-      authn = authenticate(flight.token, this.requestAuthenticationsFor(gw));
-      steps.push(step(TraceStepKind.AUTHENTICATION, proxy, !authn.rejected, () => authn!.summary, authn.policy));
-      if (authn.rejected) return { steps, branches: [], undecided, end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${proxy} rejects the JWT: 401`) };
-    }
-    const attrs = this.attributes(undefined, client.ip, flight, authn, host, target, klass === 'http');
-    const result = authorize(this.policiesFor(gw), attrs, 'envoy', flight.externalAuthorizerAllows);
-    steps.push(step(TraceStepKind.AUTHORIZATION, proxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
-    if (!result.allowed) return { steps, branches: [], undecided, end: ending(TraceOutcome.FORBIDDEN, klass === 'http' ? 403 : undefined, () => `${proxy} denies it${klass === 'http' ? ': 403' : ''}`) };
+    const admission = this.gatewayAdmission(gw, proxy, client, flight, host, target, klass, steps);
+    if (admission.end) return { steps, branches: [], undecided, end: admission.end };
+    const authn = admission.authn;
 
     // Routing: the VirtualServices bound to the Gateway that owns each server, within the server's host namespaces.
     const vss: Res[] = [];
@@ -882,6 +873,25 @@ export class SimulatorEngine {
     }
     return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass, gatewayKey, steps, undecided, vss, gwCallerEnvoy,
       authn?.claims);
+  }
+
+  /** What an ingress gateway's own Envoy checks: the request (HTTP), the JWT, the authorization policies on its pods. */
+  private gatewayAdmission(gw: Workload, proxy: string, client: Caller, flight: Flight, host: string, port: number, klass: 'http' | 'tcp' | 'tls',
+    steps: Step[]): { authn?: AuthenticationResult; end?: Ending } {
+    let authn: AuthenticationResult | undefined;
+    if (klass === 'http') {
+      const bad = badRequestReason(flight.method, flight.rawPath);
+      if (bad) return { end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${proxy} refuses it: ${bad}`) };
+      const result = authenticate(flight.token, this.requestAuthenticationsFor(gw));
+      authn = result;
+      steps.push(step(TraceStepKind.AUTHENTICATION, proxy, !result.rejected, () => result.summary, result.policy));
+      if (result.rejected) return { end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${proxy} rejects the JWT: 401`) };
+    }
+    const attrs = this.attributes(undefined, client.ip, flight, authn, host, port, klass === 'http');
+    const result = authorize(this.policiesFor(gw), attrs, 'envoy', flight.externalAuthorizerAllows);
+    steps.push(step(TraceStepKind.AUTHORIZATION, proxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
+    if (!result.allowed) return { end: ending(TraceOutcome.FORBIDDEN, klass === 'http' ? 403 : undefined, () => `${proxy} denies it${klass === 'http' ? ': 403' : ''}`) };
+    return { authn };
   }
 
   /**
@@ -945,18 +955,9 @@ export class SimulatorEngine {
     steps.push(step(TraceStepKind.ENTRY, proxy, true, () => `${protocol} on port ${port}, listener "${listener?.name}" of Gateway ${fullName(gateway)}${listener?.hostname ? ` (hostname ${listener.hostname})` : ''}${tlsListener ? ` (TLS ${tlsMode})` : ''}`, gateway, field));
 
     // The gateway's own checks on HTTP: the request, the JWT, the policies attached to the Gateway.
-    let authn: AuthenticationResult | undefined;
-    if (klass === 'http') {
-      const bad = badRequestReason(flight.method, flight.rawPath);
-      if (bad) return { steps, branches: [], undecided, end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${proxy} refuses it: ${bad}`) };
-      authn = authenticate(flight.token, this.requestAuthenticationsFor(gw));
-      steps.push(step(TraceStepKind.AUTHENTICATION, proxy, !authn.rejected, () => authn!.summary, authn.policy));
-      if (authn.rejected) return { steps, branches: [], undecided, end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${proxy} rejects the JWT: 401`) };
-    }
-    const attrs = this.attributes(undefined, client.ip, flight, authn, host, port, klass === 'http');
-    const result = authorize(this.policiesFor(gw), attrs, 'envoy', flight.externalAuthorizerAllows);
-    steps.push(step(TraceStepKind.AUTHORIZATION, proxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
-    if (!result.allowed) return { steps, branches: [], undecided, end: ending(TraceOutcome.FORBIDDEN, klass === 'http' ? 403 : undefined, () => `${proxy} denies it${klass === 'http' ? ': 403' : ''}`) };
+    const admission = this.gatewayAdmission(gw, proxy, client, flight, host, port, klass, steps);
+    if (admission.end) return { steps, branches: [], undecided, end: admission.end };
+    const authn = admission.authn;
 
     // The routes bound to the listener whose hostnames admit the request.
     const kind = klass === 'http' ? 'HTTPRoute' : klass === 'tls' ? 'TLSRoute' : 'TCPRoute';
