@@ -2,6 +2,7 @@ import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission
 import { gatewayPodsOf } from './gateway-pods';
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res } from './manifests';
+import { isIngressGateway, kubeGatewayServiceAccount } from './simulator/kube-gateway';
 import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
@@ -196,6 +197,14 @@ export class MeshIndex {
   gatewayStandIn(gateway: Res, selector: Record<string, string>): Workload {
     const pods = gatewayPodsOf(gateway.annotations, selector, gateway.ns, this.options.rootNamespace);
     return { ...this.standIn(gateway, selector), ns: pods.namespaceName, serviceAccount: pods.serviceAccountName };
+  }
+
+  /**
+   * The identities of pods Istio deploys itself and the manifests do not hold: the gateway of each Gateway API ingress
+   * `Gateway` (automated deployment, ServiceAccount `<name>-<class>`), as `{ ns, serviceAccount }`.
+   */
+  autoDeployedIdentities(): Array<{ ns: string; serviceAccount: string }> {
+    return this.of('Gateway.gateway.networking.k8s.io').filter(isIngressGateway).map((g) => ({ ns: g.ns, serviceAccount: kubeGatewayServiceAccount(g) }));
   }
 
   /** `cluster.local/ns/<ns>/sa/<sa>`: the SPIFFE identity (without `spiffe://`) a workload's mTLS certificate carries. */

@@ -448,6 +448,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
         },
       });
       if (this.listeners.some((l) => l.httpsRedirect)) this.renderHttpsRedirect();
+      // Attached to what Istio generates: the Deployment `<name>-istio` and its pods' gateway-name label (istio.io
+      // "Kubernetes Gateway API", Resource Attachment and Scaling).
+      this.addScaling(props, `${this.name}-istio`, { ...this.selector });
     } else {
       // Istio binds a Gateway to every pod its selector matches, in any namespace: two teams' gateways both named
       // `gateway` would serve each other's routes. The library's own gateway pods carry their name and namespace.
@@ -600,9 +603,12 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     };
     const istio = 'or route the mesh with VirtualServices (new Mesh(..., { routingApi: RoutingApi.ISTIO })), where the gateway is an Istio Gateway with its own Deployment';
     if (props.existingGateway) refuse('a Gateway of class istio gets its own pods from Istio: it cannot bind to gateway pods deployed elsewhere (existingGateway)', `remove existingGateway, ${istio}`);
-    const deployment: Array<[unknown, string]> = [[props.replicas, 'replicas'], [props.resources, 'resources'], [props.autoscaling, 'autoscaling'], [props.minAvailable, 'minAvailable']];
+    const deployment: Array<[unknown, string]> = [[props.replicas, 'replicas'], [props.resources, 'resources']];
     for (const [value, name] of deployment) {
-      if (value !== undefined) refuse(`Istio deploys its Envoy (Deployment ${this.name}-istio), whose ${name} the library does not write`, `remove ${name} (configure the deployment Istio creates with the Gateway's spec.infrastructure.parametersRef), ${istio}`);
+      if (value !== undefined) {
+        refuse(`Istio deploys its Envoy (Deployment ${this.name}-istio), whose ${name} the library does not write`,
+          `remove ${name} (scale with autoscaling; configure the deployment Istio creates with the Gateway's spec.infrastructure.parametersRef), ${istio}`);
+      }
     }
     const mutual = this.listeners.find((l) => l.tls?.mode === GatewaySpecServersTlsMode.MUTUAL);
     if (mutual) refuse(`listener "${mutual.name}" requires client certificates (GatewayTls.mutual), which a Gateway verifies with a CA ConfigMap (spec.tls.frontend) the library does not write`, `use GatewayTls.simple, ${istio}`);
@@ -811,6 +817,37 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     };
   }
 
+  /** The HorizontalPodAutoscaler of the gateway's Deployment and the PodDisruptionBudget of its pods, when asked for. */
+  private addScaling(props: IngressGatewayProps, deploymentName: string, podLabels: { [key: string]: string }): void {
+    const namespace = this.mesh.namespaceName;
+    if (props.autoscaling) {
+      const a = props.autoscaling;
+      checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
+      checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
+      checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: this.name, namespace },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent ?? 80 } } }],
+        },
+      });
+    }
+    if (props.minAvailable !== undefined) {
+      checkWholeNumber(this, 'CM507', 'minAvailable', props.minAvailable, 1);
+      new ApiObject(this, 'PodDisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: this.name, namespace },
+        spec: { minAvailable: props.minAvailable, selector: { matchLabels: podLabels } },
+      });
+    }
+  }
+
   private deployWorkload(props: IngressGatewayProps): { deployment: kplus.Deployment; service: kplus.Service } {
     const namespace = this.mesh.namespaceName;
     const labels = { app: this.name, istio: this.name, ...ownGatewayLabels(this.name, namespace) };
@@ -868,35 +905,12 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     });
 
     if (props.autoscaling) {
-      const a = props.autoscaling;
-      checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
-      checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
-      checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
       // The autoscaler owns the replica count; a count in the manifest would fight it on every sync.
       ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/replicas'));
-      new ApiObject(this, 'Autoscaler', {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: { name: this.name, namespace },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent ?? 80 } } }],
-        },
-      });
     } else {
       checkWholeNumber(this, 'CM507', 'replicas', props.replicas, 0);
     }
-    if (props.minAvailable !== undefined) {
-      checkWholeNumber(this, 'CM507', 'minAvailable', props.minAvailable, 1);
-      new ApiObject(this, 'PodDisruptionBudget', {
-        apiVersion: 'policy/v1',
-        kind: 'PodDisruptionBudget',
-        metadata: { name: this.name, namespace },
-        spec: { minAvailable: props.minAvailable, selector: { matchLabels: labels } },
-      });
-    }
+    this.addScaling(props, this.name, labels);
     return { deployment, service };
   }
 }

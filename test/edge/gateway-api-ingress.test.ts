@@ -188,6 +188,20 @@ describe('IngressGateway with the Gateway API', () => {
     expect(sim.trace({ sourcePrincipal: 'cluster.local/ns/shop/sa/api', destination: 'shop/web', method: HttpMethod.GET }).outcome).toBe(TraceOutcome.FORBIDDEN);
   });
 
+  test('autoscaling and minAvailable attach to the Deployment and pods Istio generates (`<name>-istio`, the gateway-name label)', () => {
+    const { chart, mesh, web } = setup();
+    const gateway = new IngressGateway(chart, 'edge', { mesh, autoscaling: { minReplicas: 2, maxReplicas: 5, cpuUtilizationPercent: 50 }, minAvailable: 1 });
+    web.exposeViaGateway(gateway);
+    const out = synth(chart);
+    expect(one(out, 'HorizontalPodAutoscaler', 'edge').spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'edge-istio' },
+      minReplicas: 2,
+      maxReplicas: 5,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+    });
+    expect(one(out, 'PodDisruptionBudget', 'edge').spec).toEqual({ minAvailable: 1, selector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'edge' } } });
+  });
+
   test('a local rate limit selects the pods Istio deploys for the Gateway', () => {
     const { chart, mesh, web } = setup();
     const gateway = new IngressGateway(chart, 'edge', { mesh });
@@ -201,7 +215,7 @@ describe('IngressGateway with the Gateway API', () => {
     test.each([
       ['existingGateway', { existingGateway: { selector: { istio: 'ingressgateway' }, namespaceName: 'istio-system' } }, /CM520 .*cannot bind to gateway pods deployed elsewhere \(existingGateway\)/],
       ['replicas', { replicas: 3 }, /CM520 .*Deployment edge-istio\), whose replicas the library does not write/],
-      ['autoscaling', { autoscaling: { minReplicas: 2, maxReplicas: 4 } }, /CM520 .*whose autoscaling/],
+      ['resources', { resources: {} }, /CM520 .*whose resources the library does not write/],
       ['mutual TLS', { listeners: [GatewayListener.https({ tls: GatewayTls.mutual('ca-cert') })] }, /CM520 .*requires client certificates \(GatewayTls\.mutual\)/],
     ])('%s (CM520)', (_name, props, error) => {
       const { chart, mesh } = setup();

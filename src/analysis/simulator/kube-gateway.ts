@@ -19,7 +19,6 @@
 // k8sgateway-selector.yaml is `bookinfo-gateway-istio-…`, labelled `gateway.networking.k8s.io/gateway-name`): the
 // gateway's Deployment, Service and ServiceAccount are `<gateway>-<class>`, its pods labelled with the Gateway's name.
 import { Res } from '../manifests';
-import { matchesSelector } from '../model';
 
 const asList = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -82,7 +81,8 @@ export function namespaceAdmitted(listener: any, gateway: Res, routeNs: string,
     const labels = nsLabels(routeNs);
     const selector = ns.selector ?? {};
     if (asList(selector.matchExpressions).length > 0) return undefined;
-    if (labels && matchesSelector(labels, selector.matchLabels ?? {})) return undefined;
+    const wanted: Record<string, string> = selector.matchLabels ?? {};
+    if (labels && Object.entries(wanted).every(([k, v]) => labels[k] === v)) return undefined;
     return `the labels of namespace ${routeNs} do not match listener "${listener?.name}"'s allowedRoutes.namespaces.selector`;
   }
   return `listener "${listener?.name}" admits routes of no namespace (allowedRoutes.namespaces.from: ${from})`;
