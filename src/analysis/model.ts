@@ -2,7 +2,7 @@ import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission
 import { gatewayPodsOf } from './gateway-pods';
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res } from './manifests';
-import { isIngressGateway, kubeGatewayServiceAccount } from './simulator/kube-gateway';
+import { GATEWAY_NAME_LABEL, isIngressGateway, kubeGatewayServiceAccount } from './simulator/kube-gateway';
 import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
@@ -197,6 +197,14 @@ export class MeshIndex {
   gatewayStandIn(gateway: Res, selector: Record<string, string>): Workload {
     const pods = gatewayPodsOf(gateway.annotations, selector, gateway.ns, this.options.rootNamespace);
     return { ...this.standIn(gateway, selector), ns: pods.namespaceName, serviceAccount: pods.serviceAccountName };
+  }
+
+  /**
+   * A stand-in for the pods Istio deploys for a Gateway API `Gateway` (automated deployment), when the manifests hold
+   * none: in the Gateway's namespace, labelled with its name, running as ServiceAccount `<name>-<class>`.
+   */
+  kubeGatewayStandIn(gateway: Res): Workload {
+    return { ...this.standIn(gateway, { [GATEWAY_NAME_LABEL]: gateway.name }), serviceAccount: kubeGatewayServiceAccount(gateway) };
   }
 
   /**

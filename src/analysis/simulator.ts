@@ -144,6 +144,15 @@ export class MeshSimulator {
     return exampleTokens(ras, policies);
   }
 
+  /**
+   * Example tokens that pass the JWT requirements of an ingress gateway's own pods (`namespace/name` of an Istio or
+   * Gateway API Gateway); internal, for the promises of exposures.
+   */
+  public _tokensForGateway(gatewayName: string): JwtToken[] {
+    const w = this.engine.gatewayWorkload(this.gateway(gatewayName));
+    return exampleTokens(this.engine.requestAuthenticationsFor(w), this.engine.authorizationPoliciesFor(w));
+  }
+
   /** The access matrix as a fixed-width text table (rows call columns), for snapshots and reviews. */
   public accessMatrixTable(): string {
     const m = this.accessMatrix();

@@ -67,7 +67,8 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
         gateway: `${gateway.mesh.namespaceName}/${gateway.name}`,
         port: entryPort,
         tls: listener.protocol === GatewayProtocol.HTTPS || listener.protocol === GatewayProtocol.TLS,
-        token: sim._tokensFor(destination)[0],
+        // A token the service's requirement accepts, else one the gateway's own requirement does.
+        token: sim._tokensFor(destination)[0] ?? sim._tokensForGateway(`${gateway.mesh.namespaceName}/${gateway.name}`)[0],
       };
       const expect = (t: RequestTrace) => reachesService(t, service);
       const out: RequestPromise[] = [];

@@ -94,7 +94,8 @@ export interface GatewayListenerOptions {
   readonly port?: number;
 
   /**
-   * The port of the gateway's Kubernetes Service (what clients connect to).
+   * The port of the gateway's Kubernetes Service (what clients connect to). With the Gateway API (the mesh's
+   * RoutingApi.GATEWAY_API) it is the Gateway listener's port: the Service Istio deploys listens there.
    *
    * @default - 80 for HTTP, 443 for HTTPS, else the same as `port`
    */
@@ -244,35 +245,39 @@ export interface IngressGatewayProps {
   readonly listeners?: GatewayListener[];
 
   /**
-   * Bind to gateway pods deployed elsewhere instead of deploying the gateway's own Envoy.
+   * Bind to gateway pods deployed elsewhere instead of deploying the gateway's own Envoy. Not with the Gateway API,
+   * where Istio deploys the pods of a Gateway of class `istio` (CM520).
    *
    * @default - the gateway's own Deployment, Service, ServiceAccount and Role are written
    */
   readonly existingGateway?: ExistingGatewayOptions;
 
   /**
-   * Replicas of the gateway Deployment (ignored with autoscaling).
+   * Replicas of the gateway Deployment (ignored with autoscaling). Not with the Gateway API (CM520): scale the
+   * Deployment Istio deploys with `autoscaling`.
    *
    * @default 2
    */
   readonly replicas?: number;
 
   /**
-   * Resources of the gateway container.
+   * Resources of the gateway container. Not with the Gateway API (CM520).
    *
    * @default - requests 100m CPU / 128Mi, limits 2000m / 1024Mi (Istio's gateway chart)
    */
   readonly resources?: kplus.ContainerResources;
 
   /**
-   * Type of the gateway's Kubernetes Service.
+   * Type of the gateway's Kubernetes Service (with the Gateway API, the Gateway's `networking.istio.io/service-type`
+   * annotation).
    *
    * @default kplus.ServiceType.LOAD_BALANCER
    */
   readonly serviceType?: kplus.ServiceType;
 
   /**
-   * Annotations of the gateway's Kubernetes Service (e.g. cloud load-balancer settings).
+   * Annotations of the gateway's Kubernetes Service (e.g. cloud load-balancer settings); with the Gateway API, the
+   * Gateway's `spec.infrastructure.annotations`, which Istio copies to the Service and Deployment it deploys.
    *
    * @default - none
    */
@@ -367,7 +372,10 @@ interface GatewayRoute extends ExposedRoute {
 }
 
 /**
- * An Istio ingress gateway: the `Gateway` (its listeners, hosts and TLS), the gateway-bound
+ * An ingress gateway. When the mesh routes with the Gateway API (`RoutingApi.GATEWAY_API`, the default in ambient
+ * mode): a Kubernetes Gateway API `Gateway` of class `istio` (Istio deploys its Envoy: Deployment, Service and
+ * ServiceAccount `<name>-istio`), HTTPRoutes (TCPRoutes, TLSRoutes) bound to its listeners, and ReferenceGrants where
+ * a route sends to another namespace. Otherwise an Istio `Gateway` (its listeners, hosts and TLS), the gateway-bound
  * VirtualService(s) routing to exposed services, and — unless bound to an existing gateway —
  * the gateway's own Envoy: a Deployment injected with Istio's `gateway` template (image
  * `auto`), its ServiceAccount, a LoadBalancer Service, the Role/RoleBinding that lets it read

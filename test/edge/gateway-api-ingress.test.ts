@@ -8,7 +8,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, Mesh, MeshService, MeshSimulator, PathMatch, Protocol,
+  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MeshSimulator, PathMatch, Protocol,
   RoutingApi, TraceOutcome,
 } from '../../src';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
@@ -200,6 +200,27 @@ describe('IngressGateway with the Gateway API', () => {
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
     });
     expect(one(out, 'PodDisruptionBudget', 'edge').spec).toEqual({ minAvailable: 1, selector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'edge' } } });
+  });
+
+  test('JwtAuth on the gateway attaches to the Gateway (targetRefs): a request without a token is refused there', () => {
+    const { chart, mesh, web } = setup();
+    const gateway = new IngressGateway(chart, 'edge', { mesh });
+    web.exposeViaGateway(gateway);
+    const jwt = new JwtAuth(chart, 'jwt', { mesh, target: gateway, issuers: [{ issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' }] });
+    jwt.protect(gateway);
+    const out = synth(chart);
+    const gatewayRef = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge' }];
+    for (const kind of ['RequestAuthentication', 'AuthorizationPolicy']) {
+      const attached = ofKind(out, kind).filter((p) => p.spec.targetRefs);
+      expect(attached.map((p) => [p.metadata.name, p.spec.targetRefs, p.spec.selector])).toEqual(attached.map((p) => [p.metadata.name, gatewayRef, undefined]));
+      expect(attached.length).toBeGreaterThan(0);
+    }
+    const sim = new MeshSimulator(out);
+    const refused = sim.trace({ gateway: 'shop/edge', host: 'shop.example.com', port: 80 });
+    expect(refused).toMatchObject({ outcome: TraceOutcome.FORBIDDEN, status: 403 });
+    expect(refused.steps.find((st) => st.kind === 'AUTHORIZATION')?.proxy).toBe('gateway shop/edge');
+    const token = { issuer: 'https://id.example.com', subject: 'alice' };
+    expect(sim.trace({ gateway: 'shop/edge', host: 'shop.example.com', port: 80, token }).outcome).toBe(TraceOutcome.REACHED);
   });
 
   test('a local rate limit selects the pods Istio deploys for the Gateway', () => {

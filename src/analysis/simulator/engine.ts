@@ -875,6 +875,15 @@ export class SimulatorEngine {
       authn?.claims);
   }
 
+  /** The pods of an ingress gateway (an Istio Gateway's selector, a Gateway API Gateway's name label), or their stand-in. */
+  gatewayWorkload(gateway: Res): Workload {
+    if (gateway.group !== 'networking.istio.io') {
+      return this.index.workloadsMatching({ [GATEWAY_NAME_LABEL]: gateway.name }, gateway.ns)[0] ?? this.index.kubeGatewayStandIn(gateway);
+    }
+    const selector: Record<string, string> = gateway.spec.selector && typeof gateway.spec.selector === 'object' ? gateway.spec.selector : {};
+    return (Object.keys(selector).length ? this.index.workloadsMatching(selector)[0] : undefined) ?? this.index.gatewayStandIn(gateway, selector);
+  }
+
   /** What an ingress gateway's own Envoy checks: the request (HTTP), the JWT, the authorization policies on its pods. */
   private gatewayAdmission(gw: Workload, proxy: string, client: Caller, flight: Flight, host: string, port: number, klass: 'http' | 'tcp' | 'tls',
     steps: Step[]): { authn?: AuthenticationResult; end?: Ending } {
@@ -904,11 +913,9 @@ export class SimulatorEngine {
     const steps: Step[] = [];
     const undecided: string[] = [];
     const proxy = `gateway ${fullName(gateway)}`;
-    const labels = { [GATEWAY_NAME_LABEL]: gateway.name };
-    const pods = this.index.workloadsMatching(labels, gateway.ns);
+    const gw = this.gatewayWorkload(gateway);
     // Istio deploys the gateway's pods itself (automated deployment): they are not in the manifests.
-    const gw = pods[0] ?? { ...this.index.standIn(gateway, labels), serviceAccount: kubeGatewayServiceAccount(gateway) };
-    if (!pods[0]) undecided.push(`the pods of Gateway ${fullName(gateway)} are deployed by Istio (Deployment ${gateway.ns}/${kubeGatewayServiceAccount(gateway)}), not in the manifests: the trace assumes they run as ServiceAccount ${gw.ns}/${gw.serviceAccount}`);
+    if (gw.res === gateway) undecided.push(`the pods of Gateway ${fullName(gateway)} are deployed by Istio (Deployment ${gateway.ns}/${kubeGatewayServiceAccount(gateway)}), not in the manifests: the trace assumes they run as ServiceAccount ${gw.ns}/${gw.serviceAccount}`);
     const gwCaller: Caller = { ...this.callerOf(gw), dataplane: 'gateway', principal: this.index.principalOf(gw.ns, gw.serviceAccount), label: proxy };
     const listeners = asList(gateway.spec.listeners).map((l, i) => ({ l, i }));
     const isTls = (l: any) => ['HTTPS', 'TLS'].includes(String(l?.protocol ?? ''));
