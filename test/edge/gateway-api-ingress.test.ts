@@ -8,8 +8,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MeshSimulator, PathMatch, Protocol,
-  RoutingApi, TraceOutcome,
+  AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MeshSimulator, PathMatch,
+  Protocol, RoutingApi, TraceOutcome,
 } from '../../src';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
 
@@ -212,7 +212,8 @@ describe('IngressGateway with the Gateway API', () => {
     const gatewayRef = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge' }];
     for (const kind of ['RequestAuthentication', 'AuthorizationPolicy']) {
       const attached = ofKind(out, kind).filter((p) => p.spec.targetRefs);
-      expect(attached.map((p) => [p.metadata.name, p.spec.targetRefs, p.spec.selector])).toEqual(attached.map((p) => [p.metadata.name, gatewayRef, undefined]));
+      const refs = attached.map((p) => [p.metadata.name, p.spec.targetRefs, p.spec.selector]);
+      expect(refs).toEqual(attached.map((p) => [p.metadata.name, gatewayRef, undefined]));
       expect(attached.length).toBeGreaterThan(0);
     }
     const sim = new MeshSimulator(out);
