@@ -9,7 +9,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   AuthorizationMode, CorsOrigin, GatewayListener, GatewayTls, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MeshSimulator, PathMatch,
-  Protocol, RoutingApi, TraceOutcome,
+  Protocol, RoutingApi, TopologyGraph, TraceOutcome,
 } from '../../src';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
 
@@ -138,6 +138,10 @@ describe('IngressGateway with the Gateway API', () => {
     expect(one(out, 'Service', 'web-v2').spec.selector).toEqual({ app: 'web', version: 'v2' });
     const trace = new MeshSimulator(out).trace({ gateway: 'shop/edge', host: 'shop.example.com', port: 80 });
     expect(trace.destinations.map((d) => [d.destination.host, d.destination.weightPercent])).toEqual([['web-v1.shop.svc.cluster.local', 90], ['web-v2.shop.svc.cluster.local', 10]]);
+    // The topology picture draws the gateway and its weighted routes.
+    const picture = TopologyGraph.mermaid(out);
+    expect(picture).toContain('gw_shop__edge -->|"90%"| svc_shop__web_v1');
+    expect(picture).toContain('gw_shop__edge -->|"10%"| svc_shop__web_v2');
   });
 
   test('a service of another namespace: the backendRef names it, a ReferenceGrant there permits exactly that', () => {
