@@ -726,7 +726,11 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     const hostnames = hosts.includes('*') ? undefined : [...hosts];
     if (kind === 'HTTPRoute') {
       const http = this.listeners.filter((l) => l.protocol === GatewayProtocol.HTTP || l.protocol === GatewayProtocol.HTTPS);
-      const rules = routes.map(({ service, options }) => {
+      // Two exposures that take the same requests cannot both be served (CM227, as with the Istio form).
+      const placed = orderRules(routes.map((r) => ({
+        ...r, description: `the route of gateway "${this.name}" to service "${r.service.name}"`, matches: declaredMatches(r.options).map((m) => renderMatch(r.service, m)),
+      })), `the HTTPRoute of gateway "${this.name}" for ${hosts.join(', ')}`);
+      const rules = placed.map(({ service, options }) => {
         const rule = renderGatewayRule({ matches: declaredMatches(options), rewrite: options.rewrite, timeout: options.timeout });
         // A PathPrefix "/" match is every request: no matches at all, as Istio's samples write it.
         const matches = (rule.matches ?? []).every((m: any) => Object.keys(m).length === 0) ? undefined : rule.matches;

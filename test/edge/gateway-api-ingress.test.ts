@@ -256,6 +256,13 @@ describe('IngressGateway with the Gateway API', () => {
       expect(() => web.exposeViaGateway(gateway, { retry: { attempts: 3 } })).toThrow(/CM521 .*has no retry policy/);
       expect(() => api.exposeViaGateway(gateway, { corsPolicy: { allowOrigins: [CorsOrigin.exact('https://app.example.com')] } })).toThrow(/CM521 .*CORS filter/);
 
+      // Two exposures with the same matches: one could never be used (CM227, at synth).
+      const twice = setup();
+      const gw = new IngressGateway(twice.chart, 'edge', { mesh: twice.mesh });
+      twice.web.exposeViaGateway(gw, { paths: [PathMatch.exact('/x')] });
+      twice.api.exposeViaGateway(gw, { paths: [PathMatch.exact('/x')] });
+      expect(() => Testing.synth(twice.chart)).toThrow(/CM227 .*the route of gateway "edge" to service "api" takes exactly the requests of the route of gateway "edge" to service "web"/);
+
       const tcp = setup();
       const a = new MeshService(tcp.chart, 'a', { mesh: tcp.mesh, image: 'a:1', port: 5000, protocol: Protocol.TCP });
       const b = new MeshService(tcp.chart, 'b', { mesh: tcp.mesh, image: 'b:1', port: 5001, protocol: Protocol.TCP });
