@@ -620,12 +620,18 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     }
     const mutual = this.listeners.find((l) => l.tls?.mode === GatewaySpecServersTlsMode.MUTUAL);
     if (mutual) refuse(`listener "${mutual.name}" requires client certificates (GatewayTls.mutual), which a Gateway verifies with a CA ConfigMap (spec.tls.frontend) the library does not write`, `use GatewayTls.simple, ${istio}`);
-    const ports = new Set<number>();
-    for (const l of this.listeners) {
-      // The Gateway API listener port is the Service port Istio deploys.
-      if (ports.has(l.servicePort)) throw meshError(this, 'CM503', `two listeners use servicePort ${l.servicePort}, the port of a Gateway API listener`, 'give each listener its own servicePort');
-      ports.add(l.servicePort);
-    }
+    // The Gateway API listener port is the Service port Istio deploys. HTTPS and TLS listeners may share one for
+    // distinct hosts (chosen by SNI); otherwise each needs its own.
+    const tls = (l: GatewayListener) => l.protocol === GatewayProtocol.HTTPS || l.protocol === GatewayProtocol.TLS;
+    const disjoint = (a: string[], b: string[]) => !a.some((x) => b.some((y) => hostCovers(x, y) || hostCovers(y, x)));
+    this.listeners.forEach((l, i) => {
+      const clash = this.listeners.slice(0, i).find((o) => o.servicePort === l.servicePort
+        && !(tls(o) && tls(l) && disjoint(this.listenerHosts(o), this.listenerHosts(l))));
+      if (clash) {
+        throw meshError(this, 'CM503', `listeners "${clash.name}" and "${l.name}" both take servicePort ${l.servicePort}, the port of their Gateway API listeners`,
+          'give each listener its own servicePort (HTTPS and TLS listeners may share one for distinct hosts)');
+      }
+    });
   }
 
   /** With the Gateway API: the HTTP listeners that redirect to HTTPS answer with a RequestRedirect route. */

@@ -85,6 +85,32 @@ describe('IngressGateway with the Gateway API', () => {
     expect(sim.trace({ gateway: 'shop/edge', host: 'shop.example.com', port: 8443 }).outcome).toBe(TraceOutcome.CONNECTION_REFUSED);
   });
 
+  test('two HTTPS listeners on port 443 for distinct hosts (one certificate each), chosen by SNI; the same port for overlapping hosts is CM503', () => {
+    const { chart, mesh, web, api } = setup();
+    const gateway = new IngressGateway(chart, 'edge', {
+      mesh,
+      listeners: [
+        GatewayListener.https({ tls: GatewayTls.simple('shop-cert'), hosts: ['shop.example.com'] }),
+        GatewayListener.https({ port: 8444, tls: GatewayTls.simple('api-cert'), hosts: ['api.example.com'] }),
+      ],
+    });
+    web.exposeViaGateway(gateway, { hosts: ['shop.example.com'] });
+    api.exposeViaGateway(gateway, { hosts: ['api.example.com'] });
+    const out = synth(chart);
+    expect(one(out, 'Gateway', 'edge').spec.listeners.map((l: any) => [l.name, l.port, l.hostname, l.tls.certificateRefs[0].name]))
+      .toEqual([['https-8443', 443, 'shop.example.com', 'shop-cert'], ['https-8444', 443, 'api.example.com', 'api-cert']]);
+    expect(one(out, 'HTTPRoute', 'edge-2').spec.parentRefs).toEqual([{ name: 'edge', sectionName: 'https-8444' }]);
+    const sim = new MeshSimulator(out);
+    expect(sim.trace({ gateway: 'shop/edge', host: 'api.example.com', port: 443 }).destinations[0].destination.host).toBe('api.shop.svc.cluster.local');
+    expect(sim.trace({ gateway: 'shop/edge', host: 'shop.example.com', port: 443 }).destinations[0].destination.host).toBe('web.shop.svc.cluster.local');
+
+    const again = setup();
+    expect(() => new IngressGateway(again.chart, 'edge', {
+      mesh: again.mesh,
+      listeners: [GatewayListener.https({ tls: GatewayTls.simple('a'), hosts: ['*.example.com'] }), GatewayListener.https({ port: 8444, tls: GatewayTls.simple('b'), hosts: ['api.example.com'] })],
+    })).toThrow(/CM503 .*listeners "https-8443" and "https-8444" both take servicePort 443/);
+  });
+
   test('httpsRedirect is a RequestRedirect HTTPRoute on that listener only; the other routes bind to the other listeners', () => {
     const { chart, mesh, web } = setup();
     const gateway = new IngressGateway(chart, 'edge', {
