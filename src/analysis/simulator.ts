@@ -146,7 +146,8 @@ export class MeshSimulator {
 
   /**
    * Example tokens that pass the JWT requirements of an ingress gateway's own pods (`namespace/name` of an Istio or
-   * Gateway API Gateway); internal, for the promises of exposures.
+   * Gateway API Gateway), for the promises of exposures.
+   * @internal
    */
   public _tokensForGateway(gatewayName: string): JwtToken[] {
     const w = this.engine.gatewayWorkload(this.gateway(gatewayName));
