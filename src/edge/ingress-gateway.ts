@@ -393,17 +393,17 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   public readonly name: string;
   /** The listeners. */
   public readonly listeners: GatewayListener[];
-  /** Labels of the gateway pods (the Gateway's selector). */
+  /** Labels of the gateway pods (the Istio Gateway's selector; with the Gateway API, the label Istio gives the pods it deploys). */
   public readonly selector: { [key: string]: string };
   /** Namespace of the gateway pods. */
   public readonly podNamespace: string;
   /** The gateway pods' mesh identity. */
   public readonly principal: string;
-  /** The Istio Gateway. */
+  /** The Istio Gateway, or (with the Gateway API) the Kubernetes Gateway API Gateway. */
   public readonly gateway: ApiObject;
-  /** The gateway's Deployment, unless bound to an existing gateway. */
+  /** The gateway's Deployment, unless bound to an existing gateway or deployed by Istio (the Gateway API). */
   public readonly deployment?: kplus.Deployment;
-  /** The gateway's Kubernetes Service, unless bound to an existing gateway. */
+  /** The gateway's Kubernetes Service, unless bound to an existing gateway or deployed by Istio (the Gateway API). */
   public readonly service?: kplus.Service;
 
   /**
