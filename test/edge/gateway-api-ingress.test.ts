@@ -389,3 +389,48 @@ describe("Istio's bookinfo Gateway API ingress samples, reproduced by the constr
     expect(summary(ours, requests[11]).outcome).toBe(TraceOutcome.BAD_GATEWAY);
   });
 });
+
+describe('one program, both ingress forms: the Istio Gateway and the Gateway API Gateway trace alike', () => {
+  function build(routingApi: RoutingApi) {
+    const chart = new Chart(Testing.app(), 'shop');
+    const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', routingApi, authorization: AuthorizationMode.DEFAULT_DENY });
+    const payMesh = new Mesh(chart, 'pay-mesh', { namespaceName: 'pay', routingApi, authorization: AuthorizationMode.DEFAULT_DENY });
+    const web = new MeshService(chart, 'web', { mesh, image: 'web:1', port: 8080 });
+    const api = new MeshService(chart, 'api', { mesh, image: 'api:1', port: 9090 });
+    const v2 = api.addVersion('v2', { image: 'api:2' });
+    const pay = new MeshService(chart, 'pay', { mesh: payMesh, image: 'pay:1', port: 8080 });
+    const gateway = new IngressGateway(chart, 'edge', {
+      mesh,
+      hosts: ['shop.example.com'],
+      listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-cert') }), GatewayListener.http({ httpsRedirect: true })],
+    });
+    web.exposeViaGateway(gateway);
+    api.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix('/api')], destinations: [{ version: api.defaultVersion, weight: 75 }, { version: v2, weight: 25 }] });
+    api.exposeViaGateway(gateway, { paths: [PathMatch.exact('/api/v2')], destinations: [{ version: v2 }], timeout: Duration.seconds(3) });
+    pay.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix('/pay')] });
+    return Testing.synth(chart) as Manifest[];
+  }
+
+  test('the same outcome, workloads, weights and timeout for each request', () => {
+    const istio = new MeshSimulator(build(RoutingApi.ISTIO));
+    const kube = new MeshSimulator(build(RoutingApi.GATEWAY_API));
+    // The Istio form's own Envoy listens on 8443/8080 behind Service ports 443/80; Istio's deployment listens on 443/80.
+    const summary = (sim: MeshSimulator, path: string, port: number) => {
+      const t = sim.trace({ gateway: 'shop/edge', host: 'shop.example.com', path, port });
+      return {
+        outcome: t.outcome,
+        status: t.status,
+        timeout: t.route?.timeout,
+        reached: t.destinations.map((d) => `${d.workload?.namespaceName}/${d.workload?.name}:${Math.round(d.destination.weightPercent)}`).sort(),
+      };
+    };
+    const paths = ['/', '/cart', '/api', '/api/orders', '/apis', '/api/v2', '/pay', '/pay/now', '/payments'];
+    for (const port of [443, 80]) {
+      for (const path of paths) expect([port, path, summary(kube, path, port)]).toEqual([port, path, summary(istio, path, port)]);
+    }
+    expect(summary(kube, '/api/orders', 443).reached).toEqual(['shop/api-v1:75', 'shop/api-v2:25']);
+    expect(summary(kube, '/api/v2', 443)).toMatchObject({ timeout: '3s', reached: ['shop/api-v2:100'] });
+    expect(summary(kube, '/pay/now', 443).reached).toEqual(['pay/pay-v1:100']);
+    expect(summary(kube, '/cart', 80)).toMatchObject({ outcome: TraceOutcome.REDIRECTED, status: 301 });
+  });
+});
