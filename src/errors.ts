@@ -158,6 +158,9 @@ export const ERROR_CATALOGUE = {
   CM515: 'CIDR address without STATIC or NONE resolution',
   CM516: 'Invalid ServiceEntry endpoint',
   CM517: 'Egress not kept by the output',
+  CM520: 'Gateway setting the Gateway API cannot express',
+  CM521: 'Gateway route the Gateway API cannot express',
+  CM522: 'Two services on one Gateway API TCP listener',
 
   // ---- validation (the API server's and Istio's webhook's rules, at synth) ----
   CM601: 'Object the API server would refuse',

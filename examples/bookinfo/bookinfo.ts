@@ -79,9 +79,11 @@ export class BookinfoChart extends Chart {
       autoscaling: { minReplicas: 2, maxReplicas: 5 },
       minAvailable: 1,
     });
+    // Istio's two bookinfo gateways differ here: networking/bookinfo-gateway.yaml matches string prefixes (a
+    // VirtualService), gateway-api/bookinfo-gateway.yaml whole path elements (PathPrefix, the Gateway API's prefix).
+    const prefix = this.mesh.routingApi === RoutingApi.ISTIO ? PathMatch.prefix : PathMatch.pathPrefix;
     this.productpage.exposeViaGateway(this.gateway, {
-      paths: [PathMatch.exact('/productpage'), PathMatch.prefix('/static'), PathMatch.exact('/login'),
-        PathMatch.exact('/logout'), PathMatch.prefix('/api/v1/products')],
+      paths: [PathMatch.exact('/productpage'), prefix('/static'), PathMatch.exact('/login'), PathMatch.exact('/logout'), prefix('/api/v1/products')],
       timeout: Duration.seconds(15),
     });
 

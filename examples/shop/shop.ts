@@ -55,8 +55,11 @@ export class ShopApp {
     this.payments = new MeshService(this.backend, 'payments', { mesh: this.backendMesh, image: 'registry.example.com/shop/payments:1.7.0', port: 9090 });
 
     // ---- ingress: HTTPS for / (web) and /api (api); plain HTTP is redirected ----------------------
+    // An Istio Gateway with its own Envoy on both dataplanes: the partner sites' CORS origin is a regex, which the
+    // Gateway API's CORS filter (wildcards only) cannot express.
     this.gateway = new IngressGateway(this.storefront, 'gateway', {
       mesh: this.storefrontMesh,
+      routingApi: RoutingApi.ISTIO,
       hosts: ['shop.example.com'],
       listeners: [GatewayListener.https({ tls: GatewayTls.simple('shop-example-com-tls') }), GatewayListener.http({ httpsRedirect: true })],
     });

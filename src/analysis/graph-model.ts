@@ -5,6 +5,7 @@ import { isMeshBound, routeDestinations } from './routes';
 import { admitted } from './simulator';
 import { SimulatorEngine } from './simulator/engine';
 import { exampleRequests, PROBE_METHODS } from './simulator/examples';
+import { isIngressGateway, parentRefIsGateway } from './simulator/kube-gateway';
 import { compareText } from '../internal/order';
 
 export type NodeKind = 'service' | 'version' | 'gateway' | 'external';
@@ -105,6 +106,29 @@ export function buildTopology(index: MeshIndex, includeAccess: boolean): Topolog
       if (d.destination.subset) target = versionNode(target, nodes.get(target)!.ns, d.destination.subset);
       const label = d.mirror ? 'mirror' : d.weight !== undefined ? `${d.weight}%` : undefined;
       for (const from of sources) if (from !== target) addEdge({ from, to: target, kind: d.mirror ? 'mirror' : 'route', label });
+    }
+  }
+
+  // Gateway API ingress Gateways (class istio): their routes' backends.
+  for (const gw of index.of('Gateway.gateway.networking.k8s.io').filter(isIngressGateway)) {
+    const id = gatewayId(gw);
+    nodes.set(id, { id, label: `gateway ${gw.name}`, kind: 'gateway', ns: gw.ns });
+    for (const kind of ['HTTPRoute', 'TCPRoute', 'TLSRoute']) {
+      for (const route of index.of(`${kind}.gateway.networking.k8s.io`)) {
+        if (!(route.spec?.parentRefs ?? []).some((ref: any) => parentRefIsGateway(ref, route, gw))) continue;
+        for (const rule of route.spec?.rules ?? []) {
+          const refs = (rule?.backendRefs ?? []).filter((b: any) => (b?.kind ?? 'Service') === 'Service');
+          // "Weight ... defaults to 1": proportional shares.
+          const total = refs.reduce((n: number, b: any) => n + Number(b?.weight ?? 1), 0);
+          for (const b of refs) {
+            const host = toFqdn(String(b?.name ?? ''), String(b?.namespace ?? route.ns));
+            const entry = index.registry.lookup(route.ns, host);
+            if (!entry) continue;
+            const share = total > 0 ? Math.round((Number(b?.weight ?? 1) / total) * 100) : 0;
+            addEdge({ from: id, to: entryNode(entry, host), kind: 'route', label: refs.length > 1 ? `${share}%` : undefined });
+          }
+        }
+      }
     }
   }
 

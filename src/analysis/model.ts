@@ -2,6 +2,7 @@ import { AdmissionFinding, ValidationCache, admit, indexKind } from './admission
 import { gatewayPodsOf } from './gateway-pods';
 import { exportScopes, hostCoveredBy, isWildcard, toFqdn } from './hosts';
 import { Res } from './manifests';
+import { GATEWAY_NAME_LABEL, kubeGatewayServiceAccount } from './simulator/kube-gateway';
 import { compareText } from '../internal/order';
 
 export interface ResolvedOptions {
@@ -54,20 +55,6 @@ function getPath(obj: any, dotted: string): any {
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
   return true;
-}
-
-/**
- * The ServiceAccount of the pods Istio's automated deployment runs for a Kubernetes Gateway: named after the
- * Gateway and its class (`<name>-<gatewayClassName>`, e.g. `bookinfo-gateway-istio`), except a waypoint (class
- * `istio-waypoint`), which keeps the Gateway's name; the annotation `gateway.istio.io/service-account` overrides it
- * (Istio release note "Gateway naming scheme updated", pilot/pkg/config/kube/gateway deploymentcontroller
- * `getDefaultName`; istio.io "Configure waypoint proxies": a waypoint runs as `sa/waypoint`).
- */
-export function automatedGatewayServiceAccount(gw: Res): string {
-  const override = gw.annotations['gateway.istio.io/service-account'];
-  if (override) return override;
-  const klass = String(gw.spec?.gatewayClassName ?? '');
-  return klass === 'istio-waypoint' || klass === '' ? gw.name : `${gw.name}-${klass}`;
 }
 
 export function fullName(res: Res): string {
@@ -213,13 +200,21 @@ export class MeshIndex {
   }
 
   /**
-   * The identities of the pods Istio deploys itself for the Kubernetes Gateways of the manifests (waypoints and
-   * gateways of class `istio`), as `<namespace>/<service account>`, when the manifests hold no workload for them.
+   * A stand-in for the pods Istio deploys for a Gateway API `Gateway` (automated deployment), when the manifests hold
+   * none: in the Gateway's namespace, labelled with its name, running as ServiceAccount `<name>-<class>`.
    */
-  automatedGatewayAccounts(): string[] {
+  kubeGatewayStandIn(gateway: Res): Workload {
+    return { ...this.standIn(gateway, { [GATEWAY_NAME_LABEL]: gateway.name }), serviceAccount: kubeGatewayServiceAccount(gateway) };
+  }
+
+  /**
+   * The identities of pods Istio deploys itself and the manifests do not hold: those of each Gateway API `Gateway`,
+   * ingress or waypoint (automated deployment, `kubeGatewayServiceAccount`), as `{ ns, serviceAccount }`.
+   */
+  autoDeployedIdentities(): Array<{ ns: string; serviceAccount: string }> {
     return this.of('Gateway.gateway.networking.k8s.io')
-      .filter((gw) => this.workloadsMatching({ 'gateway.networking.k8s.io/gateway-name': gw.name }, gw.ns).length === 0)
-      .map((gw) => `${gw.ns}/${automatedGatewayServiceAccount(gw)}`);
+      .filter((g) => this.workloadsMatching({ [GATEWAY_NAME_LABEL]: g.name }, g.ns).length === 0)
+      .map((g) => ({ ns: g.ns, serviceAccount: kubeGatewayServiceAccount(g) }));
   }
 
   /** `cluster.local/ns/<ns>/sa/<sa>`: the SPIFFE identity (without `spiffe://`) a workload's mTLS certificate carries. */

@@ -6,6 +6,7 @@ import { resolveOptions } from './run';
 import { Caller, EngineTrace, Flight, SimulatorEngine, Step, Target } from './simulator/engine';
 import { exampleRequests, exampleTokens } from './simulator/examples';
 import { mergeHeaders } from './simulator/http-request';
+import { isIngressGateway } from './simulator/kube-gateway';
 import {
   AccessMatrix, Decision, DecisionKind, DestinationTrace, JwtToken, ObjectReference, RequestTrace, TraceOutcome, TraceRequest, TraceStep,
   TraceStepKind,
@@ -146,6 +147,16 @@ export class MeshSimulator {
     return exampleTokens(ras, policies);
   }
 
+  /**
+   * Example tokens that pass the JWT requirements of an ingress gateway's own pods (`namespace/name` of an Istio or
+   * Gateway API Gateway), for the promises of exposures.
+   * @internal
+   */
+  public _tokensForGateway(gatewayName: string): JwtToken[] {
+    const w = this.engine.gatewayWorkload(this.gateway(gatewayName));
+    return exampleTokens(this.engine.requestAuthenticationsFor(w), this.engine.authorizationPoliciesFor(w));
+  }
+
   /** The access matrix as a fixed-width text table (rows call columns), for snapshots and reviews. */
   public accessMatrixTable(): string {
     const m = this.accessMatrix();
@@ -182,7 +193,10 @@ export class MeshSimulator {
     if (request.gateway) {
       const gateway = this.gateway(request.gateway, request.sourceNamespaceName);
       const host = request.host ?? (request.destination ? undefined : '');
-      return materialize(this.engine.traceViaGateway(gateway, caller, { ...flight, host: host ?? request.destination }));
+      const entering = { ...flight, host: host ?? request.destination };
+      return materialize(gateway.group === 'networking.istio.io'
+        ? this.engine.traceViaGateway(gateway, caller, entering)
+        : this.engine.traceViaKubeGateway(gateway, caller, entering));
     }
     return materialize(this.engine.trace(caller, flight, this.target(request, caller)));
   }
@@ -237,8 +251,11 @@ export class MeshSimulator {
 
   private gateway(gatewayName: string, defaultNs?: string): Res {
     const [ns, name] = split(gatewayName, defaultNs ?? this.index.options.defaultNamespace);
-    const found = this.index.get('Gateway', ns, name) ?? this.index.of('Gateway').find((g) => g.name === name && !gatewayName.includes('/'));
-    return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests`);
+    const kube = 'Gateway.gateway.networking.k8s.io';
+    const ingress = (g: Res | undefined) => (g && isIngressGateway(g) ? g : undefined);
+    const found = this.index.get('Gateway', ns, name) ?? ingress(this.index.get(kube, ns, name))
+      ?? (gatewayName.includes('/') ? undefined : this.index.of('Gateway').find((g) => g.name === name) ?? this.index.of(kube).find((g) => g.name === name && isIngressGateway(g)));
+    return found ?? fail(`No Istio Gateway "${ns}/${name}" in the manifests (nor a Gateway API ingress Gateway of that name)`);
   }
 }
 

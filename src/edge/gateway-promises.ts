@@ -8,7 +8,7 @@ import type { MeshService } from '../mesh/mesh-service';
 import { brokeAt, type Declaration, type RequestPromise } from '../mesh/promises';
 import { renderMatch } from '../render/http-route';
 import { preflightPromise } from '../traffic/cors-rules';
-import { PathMatch } from '../traffic/match';
+import { HttpMatch, PathMatch } from '../traffic/match';
 
 /** One `exposeViaGateway` call, as the gateway recorded it. */
 export interface ExposedRoute {
@@ -24,7 +24,7 @@ export interface ExposedRoute {
  * reaches a pod of the service. One request per host and match; a regex path no single request stands for is skipped.
  */
 /** The gateways each service is exposed through, recorded as the exposures are declared. */
-const EXPOSURES = new WeakMap<MeshService, Array<{ gateway: IngressGateway; route: ExposedRoute; ownPods: boolean }>>();
+const EXPOSURES = new WeakMap<MeshService, Array<{ gateway: IngressGateway; route: ExposedRoute; entryPort: number }>>();
 
 /**
  * Where a request to `service` enters each gateway that exposes it (HTTP listeners only): the gateway, the listener
@@ -34,25 +34,29 @@ const EXPOSURES = new WeakMap<MeshService, Array<{ gateway: IngressGateway; rout
 export function gatewayEntriesFor(service: MeshService): Array<{ request: TraceRequest; paths: string[] }> {
   return (EXPOSURES.get(service) ?? [])
     .filter(({ route }) => route.listener.protocol !== GatewayProtocol.TCP && route.listener.protocol !== GatewayProtocol.TLS)
-    .map(({ gateway, route, ownPods }) => ({
+    .map(({ gateway, route, entryPort }) => ({
       request: {
         gateway: `${gateway.mesh.namespaceName}/${gateway.name}`,
-        port: ownPods ? route.listener.servicePort : route.listener.port,
+        port: entryPort,
         tls: route.listener.protocol === GatewayProtocol.HTTPS,
         host: exampleHost(route.hosts[0]),
       },
       // A path of each declared match the gateway routes to the service.
       paths: (route.options.matches ?? (route.options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path })))
-        .map((m) => requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, m)))?.path)
+        .map((m) => requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, exampleMatch(m))))?.path)
         .filter((p): p is string => p !== undefined),
     }));
 }
 
-export function gatewayExposureDeclaration(gateway: IngressGateway, route: ExposedRoute, ownPods: boolean): Declaration {
+/**
+ * @param entryPort where clients connect: the gateway Service's port (the library's own gateway, or the one Istio deploys
+ * for a Gateway API Gateway), or the listener port of a gateway deployed elsewhere
+ */
+export function gatewayExposureDeclaration(gateway: IngressGateway, route: ExposedRoute, entryPort: number): Declaration {
   const { service, options, listener } = route;
   const exposures = EXPOSURES.get(service) ?? [];
   EXPOSURES.set(service, exposures);
-  exposures.push({ gateway, route, ownPods });
+  exposures.push({ gateway, route, entryPort });
   return {
     code: 'CM506',
     what: `${service.name}.exposeViaGateway(${gateway.name})`,
@@ -61,11 +65,10 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
       const destination = `${service.mesh.namespaceName}/${service.name}`;
       const base: TraceRequest = {
         gateway: `${gateway.mesh.namespaceName}/${gateway.name}`,
-        // The gateway's own Service maps servicePort to the listener; Istio's shared gateway is not in the output, so
-        // the request is traced at the listener's port.
-        port: ownPods ? listener.servicePort : listener.port,
+        port: entryPort,
         tls: listener.protocol === GatewayProtocol.HTTPS || listener.protocol === GatewayProtocol.TLS,
-        token: sim._tokensFor(destination)[0],
+        // A token the service's requirement accepts, else one the gateway's own requirement does.
+        token: sim._tokensFor(destination)[0] ?? sim._tokensForGateway(`${gateway.mesh.namespaceName}/${gateway.name}`)[0],
       };
       const expect = (t: RequestTrace) => reachesService(t, service);
       const out: RequestPromise[] = [];
@@ -79,7 +82,7 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
       const declared = options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
       for (const host of hosts) {
         for (const match of declared) {
-          const example = requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match)));
+          const example = requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, exampleMatch(match))));
           if (!example) continue;
           const headers = Object.keys(example.headers).length ? example.headers : undefined;
           const request: TraceRequest = { ...base, host, method: example.method ?? 'GET', path: example.path, headers };
@@ -95,7 +98,14 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
 
 function reachesService(t: RequestTrace, service: MeshService): string | undefined {
   if (!t.allowed) return brokeAt(t);
-  const elsewhere = t.destinations.filter((d) => d.destination.host !== service.host);
+  // The service's own host, or (routing by version with the Gateway API) the Service of one of its versions.
+  const hosts = new Set([service.host, ...service.versions.map((v) => `${service.name}-${v.name}.${service.mesh.namespaceName}.svc.cluster.local`)]);
+  const elsewhere = t.destinations.filter((d) => !hosts.has(d.destination.host));
   if (elsewhere.length === 0) return undefined;
-  return `traced, ${t.route?.object ? `rule ${t.route.field} of VirtualService ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to ${elsewhere.map((d) => d.destination.host).join(', ')}`;
+  return `traced, ${t.route?.object ? `rule ${t.route.field} of ${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to ${elsewhere.map((d) => d.destination.host).join(', ')}`;
+}
+
+/** A match to take an example request from: a prefix of whole path elements is met by the prefix itself. */
+function exampleMatch(m: HttpMatch): HttpMatch {
+  return m.path?.wholeSegments ? { ...m, path: PathMatch.prefix(m.path.value) } : m;
 }

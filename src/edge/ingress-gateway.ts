@@ -2,9 +2,11 @@ import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { meshError } from '../errors';
+import { registerGatewayApiTarget } from './gateway-api-target';
 import { ExposedRoute, gatewayExposureDeclaration } from './gateway-promises';
 import { checkExternalHost, hostCovers } from './hosts';
 import { existingGatewayAnnotations } from '../analysis/gateway-pods';
+import { GATEWAY_NAME_LABEL } from '../analysis/simulator/kube-gateway';
 import {
   Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpec, VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecTcp,
   VirtualServiceSpecTls,
@@ -16,8 +18,14 @@ import { Mesh } from '../mesh/mesh';
 import type { MeshService } from '../mesh/mesh-service';
 import { declare } from '../mesh/promises';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import { RoutingApi } from '../mesh/routing-api';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
+import { gatewayApiGap, GatewayApiGap, orderGatewayRules, renderGatewayRule } from '../render/gateway-route';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
+import {
+  compact, CrossNamespaceBackends, GATEWAY_API_VERSION, ingressBackendRefs, kubeListeners, noteVersionBackends, REFERENCE_GRANT_VERSION,
+  renderKubeListener, renderReferenceGrant,
+} from '../render/kube-ingress';
 import { orderRules } from '../render/route-order';
 import { allowFromGateway } from '../security/allow-from';
 import { AuthorizationMode, AuthorizationPolicy } from '../security/authorization-policy';
@@ -86,7 +94,8 @@ export interface GatewayListenerOptions {
   readonly port?: number;
 
   /**
-   * The port of the gateway's Kubernetes Service (what clients connect to).
+   * The port of the gateway's Kubernetes Service (what clients connect to). With the Gateway API (the mesh's
+   * RoutingApi.GATEWAY_API) it is the Gateway listener's port: the Service Istio deploys listens there.
    *
    * @default - 80 for HTTP, 443 for HTTPS, else the same as `port`
    */
@@ -236,35 +245,39 @@ export interface IngressGatewayProps {
   readonly listeners?: GatewayListener[];
 
   /**
-   * Bind to gateway pods deployed elsewhere instead of deploying the gateway's own Envoy.
+   * Bind to gateway pods deployed elsewhere instead of deploying the gateway's own Envoy. Not with the Gateway API,
+   * where Istio deploys the pods of a Gateway of class `istio` (CM520).
    *
    * @default - the gateway's own Deployment, Service, ServiceAccount and Role are written
    */
   readonly existingGateway?: ExistingGatewayOptions;
 
   /**
-   * Replicas of the gateway Deployment (ignored with autoscaling).
+   * Replicas of the gateway Deployment (ignored with autoscaling). Not with the Gateway API (CM520): scale the
+   * Deployment Istio deploys with `autoscaling`.
    *
    * @default 2
    */
   readonly replicas?: number;
 
   /**
-   * Resources of the gateway container.
+   * Resources of the gateway container. Not with the Gateway API (CM520).
    *
    * @default - requests 100m CPU / 128Mi, limits 2000m / 1024Mi (Istio's gateway chart)
    */
   readonly resources?: kplus.ContainerResources;
 
   /**
-   * Type of the gateway's Kubernetes Service.
+   * Type of the gateway's Kubernetes Service (with the Gateway API, the Gateway's `networking.istio.io/service-type`
+   * annotation).
    *
    * @default kplus.ServiceType.LOAD_BALANCER
    */
   readonly serviceType?: kplus.ServiceType;
 
   /**
-   * Annotations of the gateway's Kubernetes Service (e.g. cloud load-balancer settings).
+   * Annotations of the gateway's Kubernetes Service (e.g. cloud load-balancer settings); with the Gateway API, the
+   * Gateway's `spec.infrastructure.annotations`, which Istio copies to the Service and Deployment it deploys.
    *
    * @default - none
    */
@@ -283,6 +296,17 @@ export interface IngressGatewayProps {
    * @default - no PodDisruptionBudget
    */
   readonly minAvailable?: number;
+
+  /**
+   * Which API the gateway is written with: `RoutingApi.GATEWAY_API`, a Kubernetes Gateway API `Gateway` of class
+   * `istio` (Istio deploys its Envoy) with HTTPRoutes, or `RoutingApi.ISTIO`, an Istio `Gateway` and VirtualService
+   * with the gateway's own Deployment. Istio Gateways keep working in ambient mode (istio.io "Migrate policies"), so a
+   * gateway that needs what the Gateway API form cannot carry (a regex CORS origin, mutual TLS, `existingGateway`,
+   * `replicas`) stays an Istio Gateway in a mesh routed with the Gateway API.
+   *
+   * @default - the mesh's routingApi
+   */
+  readonly routingApi?: RoutingApi;
 }
 
 /** Options of `MeshService.exposeViaGateway` and {@link IngressGateway.addRoute}. */
@@ -359,7 +383,10 @@ interface GatewayRoute extends ExposedRoute {
 }
 
 /**
- * An Istio ingress gateway: the `Gateway` (its listeners, hosts and TLS), the gateway-bound
+ * An ingress gateway. When the mesh routes with the Gateway API (`RoutingApi.GATEWAY_API`, the default in ambient
+ * mode): a Kubernetes Gateway API `Gateway` of class `istio` (Istio deploys its Envoy: Deployment, Service and
+ * ServiceAccount `<name>-istio`), HTTPRoutes (TCPRoutes, TLSRoutes) bound to its listeners, and ReferenceGrants where
+ * a route sends to another namespace. Otherwise an Istio `Gateway` (its listeners, hosts and TLS), the gateway-bound
  * VirtualService(s) routing to exposed services, and — unless bound to an existing gateway —
  * the gateway's own Envoy: a Deployment injected with Istio's `gateway` template (image
  * `auto`), its ServiceAccount, a LoadBalancer Service, the Role/RoleBinding that lets it read
@@ -377,20 +404,30 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   public readonly name: string;
   /** The listeners. */
   public readonly listeners: GatewayListener[];
-  /** Labels of the gateway pods (the Gateway's selector). */
+  /** Labels of the gateway pods (the Istio Gateway's selector; with the Gateway API, the label Istio gives the pods it deploys). */
   public readonly selector: { [key: string]: string };
   /** Namespace of the gateway pods. */
   public readonly podNamespace: string;
   /** The gateway pods' mesh identity. */
   public readonly principal: string;
-  /** The Istio Gateway. */
+  /** The Istio Gateway, or (with the Gateway API) the Kubernetes Gateway API Gateway. */
   public readonly gateway: ApiObject;
-  /** The gateway's Deployment, unless bound to an existing gateway. */
+  /** The gateway's Deployment, unless bound to an existing gateway or deployed by Istio (the Gateway API). */
   public readonly deployment?: kplus.Deployment;
-  /** The gateway's Kubernetes Service, unless bound to an existing gateway. */
+  /** The gateway's Kubernetes Service, unless bound to an existing gateway or deployed by Istio (the Gateway API). */
   public readonly service?: kplus.Service;
 
+  /**
+   * True when the gateway is a Kubernetes Gateway API `Gateway` of class `istio` (the mesh routes with
+   * RoutingApi.GATEWAY_API): Istio deploys its Envoy (`<name>-istio`), and its routes are HTTPRoutes, TCPRoutes and
+   * TLSRoutes bound to its listeners.
+   */
+  public readonly usesGatewayApi: boolean;
+
   private readonly routeGroups = new Map<string, { virtualService: ApiObject; routes: GatewayRoute[] }>();
+  private readonly kubeRouteGroups = new Map<string, { route: ApiObject; routes: GatewayRoute[] }>();
+  private readonly grants = new Map<string, { grant: ApiObject; backends: CrossNamespaceBackends }>();
+  private readonly tcpListenerServices = new Map<GatewayListener, MeshService>();
   private readonly virtualServiceName: string;
   private readonly defaultHosts: string[];
 
@@ -406,47 +443,77 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     this.checkListeners();
 
     const existing = props.existingGateway;
-    // Istio binds a Gateway to every pod its selector matches, in any namespace: two teams' gateways both named
-    // `gateway` would serve each other's routes. The library's own gateway pods carry their name and namespace.
-    this.selector = existing?.selector ?? ownGatewayLabels(this.name, this.mesh.namespaceName);
-    if (Object.keys(this.selector).length === 0) {
-      throw meshError(this, 'CM507', 'existingGateway.selector is empty, so the Gateway would apply to every gateway pod of the mesh', 'give the labels of the gateway pods, e.g. { istio: "ingressgateway" }');
-    }
-    this.podNamespace = existing?.namespaceName ?? this.mesh.namespaceName;
-    const serviceAccountName = existing ? existing.serviceAccountName ?? 'istio-ingressgateway-service-account' : this.name;
-    this.principal = `${this.mesh.trustDomain}/ns/${this.podNamespace}/sa/${serviceAccountName}`;
-
+    this.usesGatewayApi = (props.routingApi ?? this.mesh.routingApi) === RoutingApi.GATEWAY_API;
     const namespace = this.mesh.namespaceName;
-    this.gateway = new Gateway(this, 'Gateway', {
-      // Where the pods of a gateway deployed elsewhere run and as whom: what the request simulator reads to trace
-      // requests through them (the output does not hold them).
-      metadata: { name: this.name, namespace, annotations: existing ? existingGatewayAnnotations(this.podNamespace, serviceAccountName) : undefined },
-      spec: {
-        selector: this.selector,
-        servers: this.listeners.map((l) => ({
-          port: { number: l.port, name: l.name, protocol: l.protocol },
-          hosts: this.listenerHosts(l),
-          tls: l.tls
-            ? { mode: l.tls.mode as GatewaySpecServersTlsMode, credentialName: l.tls.credentialName }
-            : (l.httpsRedirect ? { httpsRedirect: true } : undefined),
-        })),
-      },
-    });
+    if (this.usesGatewayApi) {
+      this.checkGatewayApiProps(props);
+      // Istio deploys the gateway (automated deployment): Deployment, Service and ServiceAccount `<name>-istio`, pods
+      // labelled with the Gateway's name (istio/istio PR 43103; the gateway pod of Istio's analyzer test data
+      // k8sgateway-selector.yaml).
+      this.selector = { [GATEWAY_NAME_LABEL]: this.name };
+      this.podNamespace = namespace;
+      this.principal = `${this.mesh.trustDomain}/ns/${namespace}/sa/${this.name}-istio`;
+      registerGatewayApiTarget(this, this.name);
+      const annotations = props.serviceType ? { 'networking.istio.io/service-type': props.serviceType } : undefined;
+      this.gateway = new ApiObject(this, 'Gateway', {
+        apiVersion: GATEWAY_API_VERSION,
+        kind: 'Gateway',
+        metadata: { name: this.name, namespace, annotations },
+        spec: {
+          gatewayClassName: 'istio',
+          // Copied by Istio to the Service and Deployment it deploys.
+          infrastructure: props.serviceAnnotations ? { annotations: { ...props.serviceAnnotations } } : undefined,
+          listeners: this.listeners.flatMap((l) => kubeListeners(l, this.listenerHosts(l)).map(renderKubeListener)),
+        },
+      });
+      if (this.listeners.some((l) => l.httpsRedirect)) this.renderHttpsRedirect();
+      // Attached to what Istio generates: the Deployment `<name>-istio` and its pods' gateway-name label (istio.io
+      // "Kubernetes Gateway API", Resource Attachment and Scaling).
+      this.addScaling(props, `${this.name}-istio`, { ...this.selector });
+    } else {
+      // Istio binds a Gateway to every pod its selector matches, in any namespace: two teams' gateways both named
+      // `gateway` would serve each other's routes. The library's own gateway pods carry their name and namespace.
+      this.selector = existing?.selector ?? ownGatewayLabels(this.name, this.mesh.namespaceName);
+      if (Object.keys(this.selector).length === 0) {
+        throw meshError(this, 'CM507', 'existingGateway.selector is empty, so the Gateway would apply to every gateway pod of the mesh', 'give the labels of the gateway pods, e.g. { istio: "ingressgateway" }');
+      }
+      this.podNamespace = existing?.namespaceName ?? this.mesh.namespaceName;
+      const serviceAccountName = existing ? existing.serviceAccountName ?? 'istio-ingressgateway-service-account' : this.name;
+      this.principal = `${this.mesh.trustDomain}/ns/${this.podNamespace}/sa/${serviceAccountName}`;
 
-    if (!existing) {
-      const workload = this.deployWorkload(props);
-      this.deployment = workload.deployment;
-      this.service = workload.service;
+      this.gateway = new Gateway(this, 'Gateway', {
+        // Where the pods of a gateway deployed elsewhere run and as whom: what the request simulator reads to trace
+        // requests through them (the output does not hold them).
+        metadata: {
+          name: this.name, namespace, annotations: existing ? existingGatewayAnnotations(this.podNamespace, serviceAccountName) : undefined,
+        },
+        spec: {
+          selector: this.selector,
+          servers: this.listeners.map((l) => ({
+            port: { number: l.port, name: l.name, protocol: l.protocol },
+            hosts: this.listenerHosts(l),
+            tls: l.tls
+              ? { mode: l.tls.mode as GatewaySpecServersTlsMode, credentialName: l.tls.credentialName }
+              : (l.httpsRedirect ? { httpsRedirect: true } : undefined),
+          })),
+        },
+      });
+
+      if (!existing) {
+        const workload = this.deployWorkload(props);
+        this.deployment = workload.deployment;
+        this.service = workload.service;
+      }
     }
     if (this.mesh.authorization === AuthorizationMode.DEFAULT_DENY && this.podNamespace === namespace) {
       // The namespace's allow-nothing selects the gateway pods too, which would refuse every
       // client: the gateway accepts anyone on its listener ports (the services behind it
-      // decide who gets in).
+      // decide who gets in). A Gateway API gateway's policy attaches to the Gateway (targetRefs).
       new AuthorizationPolicy(this, 'AllowIngress', {
         mesh: this.mesh,
         name: `${this.name}-ingress`,
         target: this,
-        rules: [{ operations: [Operation.of({ ports: this.listeners.map((l) => l.port) })] }],
+        rules: [{ operations: [Operation.of({ ports: this.listeners.map((l) => (this.usesGatewayApi ? l.servicePort : l.port)) })] }],
       });
     }
   }
@@ -505,22 +572,29 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
           'add the host to the gateway (hosts or the listener\'s hosts), or route one of the gateway\'s hosts');
       }
     }
-    const key = [...hosts].sort().join(',');
-    let group = this.routeGroups.get(key);
-    if (!group) {
-      // One gateway-bound VirtualService per distinct host set, rendered at synth.
-      const routes: GatewayRoute[] = [];
-      const index = this.routeGroups.size + 1;
-      const virtualService = new VirtualService(this, index === 1 ? 'VirtualService' : `VirtualService${index}`, {
-        metadata: { name: index === 1 ? this.virtualServiceName : `${this.virtualServiceName}-${index}`, namespace: this.mesh.namespaceName },
-        spec: Lazy.any({ produce: () => this.renderRoutes(hosts, routes) }) as VirtualServiceSpec,
-      });
-      group = { virtualService, routes };
-      this.routeGroups.set(key, group);
-    }
     const route = { service, options, hosts, listener, declaredBy: service };
-    group.routes.push(route);
-    declare(service, service.mesh, gatewayExposureDeclaration(this, route, this.deployment !== undefined));
+    if (this.usesGatewayApi) {
+      this.addKubeRoute(route);
+    } else {
+      const key = [...hosts].sort().join(',');
+      let group = this.routeGroups.get(key);
+      if (!group) {
+        // One gateway-bound VirtualService per distinct host set, rendered at synth.
+        const routes: GatewayRoute[] = [];
+        const index = this.routeGroups.size + 1;
+        const virtualService = new VirtualService(this, index === 1 ? 'VirtualService' : `VirtualService${index}`, {
+          metadata: { name: index === 1 ? this.virtualServiceName : `${this.virtualServiceName}-${index}`, namespace: this.mesh.namespaceName },
+          spec: Lazy.any({ produce: () => this.renderRoutes(hosts, routes) }) as VirtualServiceSpec,
+        });
+        group = { virtualService, routes };
+        this.routeGroups.set(key, group);
+      }
+      group.routes.push(route);
+    }
+    // The gateway's own Service (and the one Istio deploys for a Gateway API Gateway) maps servicePort to the listener;
+    // Istio's shared gateway is not in the output, so the request is traced at the listener's port.
+    const entryPort = this.usesGatewayApi || this.deployment ? listener.servicePort : listener.port;
+    declare(service, service.mesh, gatewayExposureDeclaration(this, route, entryPort));
     if (service.mesh.authorization === AuthorizationMode.DEFAULT_DENY) {
       // Exposing a service means the gateway may call it for the exposed hosts and paths only (or for what the user
       // declared with service.allowFrom(gateway, ...)). A rewritten or regex path cannot be expressed as an
@@ -535,6 +609,172 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   /** The gateway-bound VirtualServices, one per distinct host set of the routes. */
   public get virtualServices(): ApiObject[] {
     return [...this.routeGroups.values()].map((g) => g.virtualService);
+  }
+
+  /** The Gateway API routes bound to the gateway (HTTPRoutes, TCPRoutes, TLSRoutes), with the Gateway API. */
+  public get gatewayApiRoutes(): ApiObject[] {
+    return [...this.kubeRouteGroups.values()].map((g) => g.route);
+  }
+
+  /** The ReferenceGrants that let the gateway's routes send to Services of other namespaces, with the Gateway API. */
+  public get referenceGrants(): ApiObject[] {
+    return [...this.grants.values()].map((g) => g.grant);
+  }
+
+  /** What the Gateway API form cannot carry of the gateway's own settings: refused, never dropped. */
+  private checkGatewayApiProps(props: IngressGatewayProps): void {
+    const refuse = (what: string, fix: string) => {
+      throw meshError(this, 'CM520', `gateway "${this.name}" is a Gateway API Gateway (RoutingApi.GATEWAY_API, the mesh's routing API unless the gateway's routingApi says otherwise), and ${what}`, fix);
+    };
+    const istio = 'or keep this gateway an Istio Gateway with its own Deployment (new IngressGateway(..., { routingApi: RoutingApi.ISTIO }))';
+    if (props.existingGateway) refuse('a Gateway of class istio gets its own pods from Istio: it cannot bind to gateway pods deployed elsewhere (existingGateway)', `remove existingGateway, ${istio}`);
+    const deployment: Array<[unknown, string]> = [[props.replicas, 'replicas'], [props.resources, 'resources']];
+    for (const [value, name] of deployment) {
+      if (value !== undefined) {
+        refuse(`Istio deploys its Envoy (Deployment ${this.name}-istio), whose ${name} the library does not write`,
+          `remove ${name} (scale with autoscaling; configure the deployment Istio creates with the Gateway's spec.infrastructure.parametersRef), ${istio}`);
+      }
+    }
+    const mutual = this.listeners.find((l) => l.tls?.mode === GatewaySpecServersTlsMode.MUTUAL);
+    if (mutual) refuse(`listener "${mutual.name}" requires client certificates (GatewayTls.mutual), which a Gateway verifies with a CA ConfigMap (spec.tls.frontend) the library does not write`, `use GatewayTls.simple, ${istio}`);
+    // The Gateway API listener port is the Service port Istio deploys. HTTPS and TLS listeners may share one for
+    // distinct hosts (chosen by SNI); otherwise each needs its own.
+    const tls = (l: GatewayListener) => l.protocol === GatewayProtocol.HTTPS || l.protocol === GatewayProtocol.TLS;
+    const disjoint = (a: string[], b: string[]) => !a.some((x) => b.some((y) => hostCovers(x, y) || hostCovers(y, x)));
+    this.listeners.forEach((l, i) => {
+      const clash = this.listeners.slice(0, i).find((o) => o.servicePort === l.servicePort
+        && !(tls(o) && tls(l) && disjoint(this.listenerHosts(o), this.listenerHosts(l))));
+      if (clash) {
+        throw meshError(this, 'CM503', `listeners "${clash.name}" and "${l.name}" both take servicePort ${l.servicePort}, the port of their Gateway API listeners`,
+          'give each listener its own servicePort (HTTPS and TLS listeners may share one for distinct hosts)');
+      }
+    });
+  }
+
+  /** With the Gateway API: the HTTP listeners that redirect to HTTPS answer with a RequestRedirect route. */
+  private renderHttpsRedirect(): void {
+    const parentRefs = this.listeners.filter((l) => l.httpsRedirect)
+      .flatMap((l) => kubeListeners(l, this.listenerHosts(l)).map((k) => ({ name: this.name, sectionName: k.name })));
+    new ApiObject(this, 'HttpsRedirect', {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata: { name: `${this.name}-https-redirect`, namespace: this.mesh.namespaceName },
+      // As Istio's httpsRedirect: 301 to https, same host and path; the port is the scheme's (443).
+      spec: { parentRefs, rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }] },
+    });
+  }
+
+  /** With the Gateway API: the route's HTTPRoute (one per host set), TCPRoute or TLSRoute, and its ReferenceGrant. */
+  private addKubeRoute(route: GatewayRoute): void {
+    const { service, options, hosts, listener } = route;
+    const http = listener.protocol === GatewayProtocol.HTTP || listener.protocol === GatewayProtocol.HTTPS;
+    const refuse = (gap: GatewayApiGap) => {
+      throw meshError(this, 'CM521', `gateway "${this.name}" is a Gateway API Gateway (RoutingApi.GATEWAY_API, the mesh's routing API unless the gateway's routingApi says otherwise), and for service "${service.name}" ${gap.what}`, gap.fix);
+    };
+    if (http) {
+      if (options.corsPolicy) refuse({ what: 'the library does not write the HTTPRoute CORS filter yet', fix: 'answer CORS in the service, or keep this gateway an Istio Gateway (new IngressGateway(..., { routingApi: RoutingApi.ISTIO }))' });
+      const { rewrite, timeout, retry } = options;
+      const gap = gatewayApiGap(service, { matches: declaredMatches(options), rewrite, timeout, retry });
+      if (gap) refuse(gap);
+    } else if (listener.protocol === GatewayProtocol.TCP) {
+      const taken = this.tcpListenerServices.get(listener);
+      if (taken && taken !== service) {
+        throw meshError(this, 'CM522', `TCP listener "${listener.name}" of gateway "${this.name}" already forwards to service "${taken.name}"; two TCPRoutes on one listener conflict (a TCP connection carries no host to choose by)`,
+          'give each TCP service its own listener (GatewayListener.tcp({ port })) and pass listenerPort');
+      }
+      this.tcpListenerServices.set(listener, service);
+    } else if (hosts.includes('*')) {
+      refuse({ what: 'a TLSRoute must name the SNI hosts it takes (hostnames), and the route serves "*"', fix: 'give the TLS listener or the route its host names (hosts)' });
+    }
+    // In a waypoint mesh the route sends to the Service itself (see kubeBackendRefs): no version Services needed.
+    if (!service.mesh.waypoint) noteVersionBackends(options.destinations ?? service._routing.catchAllDestinations());
+    const kind = http ? 'HTTPRoute' : listener.protocol === GatewayProtocol.TCP ? 'TCPRoute' : 'TLSRoute';
+    const key = http ? `http:${[...hosts].sort().join(',')}` : `${kind}:${service.name}:${listener.name}`;
+    let group = this.kubeRouteGroups.get(key);
+    if (!group) {
+      const routes: GatewayRoute[] = [];
+      const index = [...this.kubeRouteGroups.keys()].filter((k) => k.startsWith('http:')).length + 1;
+      const base = http ? (index === 1 ? this.virtualServiceName : `${this.virtualServiceName}-${index}`) : `${this.name}-${service.name}`;
+      const name = [...this.kubeRouteGroups.values()].some((g) => g.route.metadata.name === base) ? `${base}-${listener.name}` : base;
+      const id = http ? (index === 1 ? 'HTTPRoute' : `HTTPRoute${index}`) : `${kind}-${service.name}-${listener.name}`;
+      const object = new ApiObject(this, id, {
+        apiVersion: GATEWAY_API_VERSION,
+        kind,
+        metadata: { name, namespace: this.mesh.namespaceName },
+        spec: Lazy.any({ produce: () => this.renderKubeRoute(kind, hosts, routes) }),
+      });
+      group = { route: object, routes };
+      this.kubeRouteGroups.set(key, group);
+    }
+    group.routes.push(route);
+    for (const ref of this.kubeBackendRefs(service, options)) {
+      if (ref.namespace === undefined) continue;
+      const backends = this.grantIn(ref.namespace);
+      backends.kinds.add(kind);
+      backends.services.add(ref.name);
+    }
+  }
+
+  /**
+   * The backendRefs of a route to `service`: one per version it splits across (its version Service), or, in a waypoint
+   * mesh, the Service itself: the gateway sends to the waypoint (istio.io/ingress-use-waypoint), which routes the
+   * Service's traffic by the service's own routes.
+   */
+  private kubeBackendRefs(service: MeshService, options: ExposeViaGatewayOptions): any[] {
+    const ns = this.mesh.namespaceName;
+    if (service.mesh.waypoint) {
+      const other = service.mesh.namespaceName === ns ? undefined : service.mesh.namespaceName;
+      return [compact({ name: service.name, namespace: other, port: service.port })];
+    }
+    return ingressBackendRefs(options.destinations ?? service._routing.catchAllDestinations(), ns);
+  }
+
+  /** The ReferenceGrant in namespace `ns` that lets the gateway's routes send there (created on first use). */
+  private grantIn(ns: string): CrossNamespaceBackends {
+    let entry = this.grants.get(ns);
+    if (!entry) {
+      const backends: CrossNamespaceBackends = { kinds: new Set(), services: new Set() };
+      const from = this.mesh.namespaceName;
+      const name = `${this.name}-from-${from}`;
+      requireDnsSubdomain(this, 'ReferenceGrant name', name);
+      const grant = new ApiObject(this, `ReferenceGrant-${ns}`, {
+        apiVersion: REFERENCE_GRANT_VERSION,
+        kind: 'ReferenceGrant',
+        metadata: { name, namespace: ns },
+        spec: Lazy.any({ produce: () => renderReferenceGrant(from, backends) }),
+      });
+      entry = { grant, backends };
+      this.grants.set(ns, entry);
+    }
+    return entry.backends;
+  }
+
+  /** The parentRefs of a route: the gateway's listeners of `protocols` whose hostnames meet the route's hosts. */
+  private parentRefsFor(hosts: string[], listeners: GatewayListener[]): any[] {
+    return listeners.filter((l) => !l.httpsRedirect).flatMap((l) => kubeListeners(l, this.listenerHosts(l))
+      .filter((k) => !k.hostname || hosts.includes('*') || hosts.some((h) => hostCovers(k.hostname!, h) || hostCovers(h, k.hostname!)))
+      .map((k) => ({ name: this.name, sectionName: k.name })));
+  }
+
+  private renderKubeRoute(kind: string, hosts: string[], routes: GatewayRoute[]): any {
+    const hostnames = hosts.includes('*') ? undefined : [...hosts];
+    if (kind === 'HTTPRoute') {
+      const http = this.listeners.filter((l) => l.protocol === GatewayProtocol.HTTP || l.protocol === GatewayProtocol.HTTPS);
+      // Two exposures that take the same requests cannot both be served (CM227, as with the Istio form).
+      const placed = orderRules(routes.map((r) => ({
+        ...r, description: `the route of gateway "${this.name}" to service "${r.service.name}"`, matches: declaredMatches(r.options).map((m) => renderMatch(r.service, m)),
+      })), `the HTTPRoute of gateway "${this.name}" for ${hosts.join(', ')}`);
+      const rules = placed.map(({ service, options }) => {
+        const rule = renderGatewayRule({ matches: declaredMatches(options), rewrite: options.rewrite, timeout: options.timeout });
+        // A PathPrefix "/" match is every request: no matches at all, as Istio's samples write it.
+        const matches = (rule.matches ?? []).every((m: any) => Object.keys(m).length === 0) ? undefined : rule.matches;
+        return compact({ ...rule, matches, backendRefs: this.kubeBackendRefs(service, options) });
+      });
+      return compact({ parentRefs: this.parentRefsFor(hosts, http), hostnames, rules: orderGatewayRules(rules) });
+    }
+    const { service, options, listener } = routes[0];
+    const rules = [{ backendRefs: this.kubeBackendRefs(service, options) }];
+    return compact({ parentRefs: this.parentRefsFor(hosts, [listener]), hostnames: kind === 'TLSRoute' ? hostnames : undefined, rules });
   }
 
   private listenerHosts(listener: GatewayListener): string[] {
@@ -626,6 +866,37 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     };
   }
 
+  /** The HorizontalPodAutoscaler of the gateway's Deployment and the PodDisruptionBudget of its pods, when asked for. */
+  private addScaling(props: IngressGatewayProps, deploymentName: string, podLabels: { [key: string]: string }): void {
+    const namespace = this.mesh.namespaceName;
+    if (props.autoscaling) {
+      const a = props.autoscaling;
+      checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
+      checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
+      checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: this.name, namespace },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent ?? 80 } } }],
+        },
+      });
+    }
+    if (props.minAvailable !== undefined) {
+      checkWholeNumber(this, 'CM507', 'minAvailable', props.minAvailable, 1);
+      new ApiObject(this, 'PodDisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: this.name, namespace },
+        spec: { minAvailable: props.minAvailable, selector: { matchLabels: podLabels } },
+      });
+    }
+  }
+
   private deployWorkload(props: IngressGatewayProps): { deployment: kplus.Deployment; service: kplus.Service } {
     const namespace = this.mesh.namespaceName;
     const labels = { app: this.name, istio: this.name, ...ownGatewayLabels(this.name, namespace) };
@@ -683,37 +954,19 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     });
 
     if (props.autoscaling) {
-      const a = props.autoscaling;
-      checkWholeNumber(this, 'CM507', 'autoscaling.minReplicas', a.minReplicas, 1);
-      checkWholeNumber(this, 'CM507', 'autoscaling.maxReplicas', a.maxReplicas, a.minReplicas);
-      checkWholeNumber(this, 'CM507', 'autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent, 1, 100);
       // The autoscaler owns the replica count; a count in the manifest would fight it on every sync.
       ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/replicas'));
-      new ApiObject(this, 'Autoscaler', {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: { name: this.name, namespace },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent ?? 80 } } }],
-        },
-      });
     } else {
       checkWholeNumber(this, 'CM507', 'replicas', props.replicas, 0);
     }
-    if (props.minAvailable !== undefined) {
-      checkWholeNumber(this, 'CM507', 'minAvailable', props.minAvailable, 1);
-      new ApiObject(this, 'PodDisruptionBudget', {
-        apiVersion: 'policy/v1',
-        kind: 'PodDisruptionBudget',
-        metadata: { name: this.name, namespace },
-        spec: { minAvailable: props.minAvailable, selector: { matchLabels: labels } },
-      });
-    }
+    this.addScaling(props, this.name, labels);
     return { deployment, service };
   }
+}
+
+/** The matches of an exposure: `matches`, else one per path (default: every path). */
+function declaredMatches(options: ExposeViaGatewayOptions): HttpMatch[] {
+  return options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
 }
 
 /** The labels that select one gateway's own pods, and only them, across the cluster. */
@@ -726,7 +979,8 @@ function authorizationPaths(options: ExposeViaGatewayOptions): string[] | undefi
   if (options.rewrite?.uri !== undefined || options.rewrite?.uriRegex !== undefined) return undefined;
   const paths = options.matches ? options.matches.map((m) => m.path) : options.paths ?? [PathMatch.prefix('/')];
   if (paths.some((p) => p === undefined || p.kind === StringMatchKind.REGEX || p.kind === StringMatchKind.PREFIX && p.value === '/')) return undefined;
-  return paths.map((p) => (p!.kind === StringMatchKind.PREFIX ? `${p!.value}*` : p!.value));
+  // A prefix of whole path elements admits the prefix itself and what follows a `/`.
+  return paths.flatMap((p) => (p!.kind !== StringMatchKind.PREFIX ? [p!.value] : p!.wholeSegments ? [p!.value, `${p!.value}/*`] : [`${p!.value}*`]));
 }
 
 function servicePortPrefix(protocol: GatewayProtocol): string {

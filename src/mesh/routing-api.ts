@@ -9,7 +9,7 @@ export enum RoutingApi {
   /**
    * Kubernetes Gateway API mesh routes (GAMMA): an HTTPRoute (or TCPRoute) attached to the Service (`parentRefs` kind
    * Service), with a Service per version (`<service>-<version>`) where a route needs one. DestinationRules stay, for
-   * traffic policies.
+   * traffic policies. An IngressGateway is then a Gateway API `Gateway` of class `istio` with HTTPRoutes bound to it.
    */
   GATEWAY_API = 'gateway-api',
 }

@@ -25,11 +25,12 @@ const ISTIO_FIX = 'or route the mesh with VirtualServices (new Mesh(..., { routi
 /**
  * Why the route cannot be written as an HTTPRoute (or TCPRoute) without changing what it does, or undefined. Each
  * reason is a field of TrafficSplitOptions that the HTTPRoute of Gateway API v1.6.1 (standard channel) has no
- * equivalent for, or has with other semantics.
+ * equivalent for, or has with other semantics. With `grpcRoute` (a gRPC service's mesh route), what a GRPCRoute has
+ * not; an ingress gateway's route to a gRPC service is an HTTPRoute.
  */
-export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): GatewayApiGap | undefined {
+export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions, grpcRoute = false): GatewayApiGap | undefined {
   if (!isHttpProtocol(service.protocol)) return undefined;
-  if (service.protocol === Protocol.GRPC) {
+  if (grpcRoute) {
     const gap = grpcRouteGap(o);
     if (gap) return gap;
   }
@@ -49,10 +50,10 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
   }
   const matches = o.matches ?? [];
   for (const m of matches) {
-    const gap = matchGap(m, service.protocol === Protocol.GRPC);
+    const gap = matchGap(m, grpcRoute);
     if (gap) return gap;
   }
-  if (o.rewrite?.uri !== undefined && matches.some((m) => m.path?.kind === StringMatchKind.PREFIX)) {
+  if (o.rewrite?.uri !== undefined && matches.some((m) => m.path?.kind === StringMatchKind.PREFIX && !m.path.wholeSegments)) {
     return {
       what: 'a VirtualService rewrite replaces the matched prefix as a string, a URLRewrite ReplacePrefixMatch by path elements',
       fix: `rewrite only routes with exact path matches (or none), ${ISTIO_FIX}`,
@@ -67,10 +68,10 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions): Gat
 
 /** @param grpc a GRPCRoute match: a prefix `/<service>/` there is a service match, the same as the string prefix. */
 function matchGap(m: HttpMatch, grpc: boolean): GatewayApiGap | undefined {
-  if (!grpc && m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/') {
+  if (!grpc && m.path?.kind === StringMatchKind.PREFIX && m.path.value !== '/' && !m.path.wholeSegments) {
     return {
       what: `the path prefix "${m.path.value}" is a string prefix in a VirtualService (it also matches "${m.path.value}x"), but a Gateway API PathPrefix matches whole path elements`,
-      fix: `match PathMatch.exact() paths or PathMatch.regex('${regexEscape(m.path.value)}.*'), ${ISTIO_FIX}`,
+      fix: `match whole path elements with PathMatch.pathPrefix('${m.path.value}'), or PathMatch.regex('${regexEscape(m.path.value)}.*'), ${ISTIO_FIX}`,
     };
   }
   if (m.ignoreUriCase) return { what: 'the Gateway API matches paths case-sensitively only', fix: `remove ignoreUriCase, ${ISTIO_FIX}` };
@@ -81,7 +82,7 @@ function matchGap(m: HttpMatch, grpc: boolean): GatewayApiGap | undefined {
 }
 
 /** Escapes RE2 metacharacters. */
-function regexEscape(s: string): string {
+export function regexEscape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -123,7 +124,7 @@ function stringValue(m: HeaderMatch | QueryParamMatch): { type?: string; value: 
 export function renderGatewayMatch(m: HttpMatch): any {
   const out: any = {};
   if (m.path && !(m.path.kind === StringMatchKind.PREFIX && m.path.value === '/')) {
-    out.path = { type: m.path.kind === StringMatchKind.EXACT ? 'Exact' : 'RegularExpression', value: m.path.value };
+    out.path = { type: m.path.kind === StringMatchKind.EXACT ? 'Exact' : m.path.kind === StringMatchKind.PREFIX ? 'PathPrefix' : 'RegularExpression', value: m.path.value };
   }
   if (m.method) out.method = m.method;
   if (m.headers?.length) out.headers = m.headers.map((h) => ({ name: h.name, ...stringValue(h) }));
@@ -230,6 +231,10 @@ function grpcMethodOf(m: HttpMatch): { service: string; method?: string } | unde
     return { service: parts[1], method: parts[2] };
   }
   if (m.path.kind === StringMatchKind.PREFIX && parts.length === 3 && parts[0] === '' && parts[2] === '' && GRPC_SERVICE.test(parts[1])) {
+    return { service: parts[1] };
+  }
+  // PathMatch.pathPrefix('/<service>'): the path elements under it, the same requests.
+  if (m.path.kind === StringMatchKind.PREFIX && m.path.wholeSegments && parts.length === 2 && parts[0] === '' && GRPC_SERVICE.test(parts[1])) {
     return { service: parts[1] };
   }
   return undefined;

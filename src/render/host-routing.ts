@@ -98,7 +98,7 @@ export class HostRouting {
         'give this route matches, or change the existing catch-all route instead of adding another');
     }
     if (this.usesGatewayApi) {
-      const gap = gatewayApiGap(this.service, route._options);
+      const gap = gatewayApiGap(this.service, route._options, gatewayRouteKind(this.service) === 'GRPCRoute');
       if (gap) {
         throw meshError(route, 'CM246', `the mesh routes with the Gateway API (RoutingApi.GATEWAY_API${this.service.mesh.dataplane.isAmbient ? ', the default in ambient mode' : ''}), and ${gap.what}`, gap.fix);
       }

@@ -1,3 +1,4 @@
+import { regexEscape } from './gateway-route';
 import {
   VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecHttpRetries, VirtualServiceSpecHttpRewrite,
   VirtualServiceSpecHttpRoute,
@@ -129,7 +130,9 @@ export function renderMatch(service: MeshService, match: HttpMatch): VirtualServ
   const absent = (match.headers ?? []).filter((h) => h.isAbsent);
   return {
     name: match.name,
-    uri: match.path && { [match.path.kind]: match.path.value },
+    // A prefix of whole path elements is `<prefix>` or `<prefix>/...`: a regex in a VirtualService.
+    uri: match.path && (match.path.wholeSegments && match.path.value !== '/'
+      ? { regex: `${regexEscape(match.path.value)}(/.*)?` } : { [match.path.kind]: match.path.value }),
     method: match.method && { exact: match.method },
     headers: present.length ? Object.fromEntries(present.map((h) => [h.name, stringMatch(h)])) : undefined,
     withoutHeaders: absent.length ? Object.fromEntries(absent.map((h) => [h.name, {}])) : undefined,

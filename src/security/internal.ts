@@ -1,6 +1,7 @@
 // Internal helpers shared by the security constructs (not exported from the package).
 import { isIP } from 'net';
 import { IConstruct } from 'constructs';
+import { gatewayApiTargetRef } from '../edge/gateway-api-target';
 import { ErrorCode, meshError } from '../errors';
 import type { MtlsPolicy } from './mtls-policy';
 import { isDnsLabel, suggestDnsLabel } from '../internal/names';
@@ -90,6 +91,9 @@ export function attach(scope: IConstruct, mesh: Mesh, target: IWorkloadTarget | 
   const service = serviceOf(target);
   const owner = service?.mesh ?? mesh;
   const namespaceName = target ? target.toWorkloadSelector().namespaceName : mesh.namespaceName;
+  // A Gateway API gateway's pods are Istio's: policies attach to the Gateway (a selector is ignored there, IST0166).
+  const gatewayRef = gatewayApiTargetRef(target);
+  if (gatewayRef) return { namespaceName, targetRefs: [{ ...gatewayRef }] };
   const selector = target ? { matchLabels: { ...target.toWorkloadSelector().matchLabels } } : undefined;
   const onPods = !target || service !== undefined;
   if (!owner.dataplane.isAmbient || !onPods) return { namespaceName, selector, service };

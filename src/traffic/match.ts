@@ -27,6 +27,15 @@ export class PathMatch {
     return new PathMatch(StringMatchKind.PREFIX, prefix);
   }
 
+  /**
+   * The path is `prefix` or continues it after a `/`: whole path elements, as the Gateway API's `PathPrefix` matches
+   * (`/api` matches `/api` and `/api/v1`, not `/apis`). A VirtualService writes it as the regex `/api(/.*)?`; an
+   * HTTPRoute as `PathPrefix`. A trailing `/` is dropped (`/api/` is `/api`).
+   */
+  public static pathPrefix(prefix: string): PathMatch {
+    return new PathMatch(StringMatchKind.PREFIX, prefix.replace(/\/+$/, '') || '/', true);
+  }
+
   /** The whole path matches the RE2 regular expression `regex`. */
   public static regex(regex: string): PathMatch {
     return new PathMatch(StringMatchKind.REGEX, regex);
@@ -37,6 +46,8 @@ export class PathMatch {
     public readonly kind: StringMatchKind,
     /** The path, prefix or expression. */
     public readonly value: string,
+    /** True for a prefix of whole path elements ({@link PathMatch.pathPrefix}). */
+    public readonly wholeSegments: boolean = false,
   ) {}
 }
 

@@ -101,3 +101,54 @@ describe('HTTPRoute semantics (Gateway API v1.6.1 HTTPRoute CRD)', () => {
     expect(both.undecided.join()).toMatch(/mixing HTTPRoute and VirtualService for one workload is undefined/);
   });
 });
+
+describe('ingress through a Gateway API Gateway (class istio), traced', () => {
+  // Gateway API v1.6.1: listeners pick routes by parentRef (sectionName), allowedRoutes (default: Same namespace) and
+  // hostnames; the HTTPRoute precedence applies across every route bound to a listener. Istio deploys the gateway's
+  // pods as ServiceAccount <name>-istio; policies on them attach with targetRefs (a selector is ignored: IST0166).
+  const gateway = (listeners: string) => 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: edge, namespace: edge }\n'
+    + `spec:\n  gatewayClassName: istio\n  listeners:\n${listeners}`;
+  const LISTENERS = '  - { name: open, port: 80, protocol: HTTP, allowedRoutes: { namespaces: { from: All } } }\n'
+    + '  - { name: own, port: 8080, protocol: HTTP }\n';
+  const httpRoute = (ns: string, name: string, spec: string) => `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: ${name}, namespace: ${ns} }\nspec:\n${spec}`;
+  const base = docs(reviews('side', 'istio-injection: enabled'), namespace('edge', 'istio-injection: enabled'), gateway(LISTENERS));
+  const grant = 'apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: { name: edge, namespace: side }\n'
+    + 'spec: { from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: edge }], to: [{ group: "", kind: Service }] }\n';
+  const inEdge = httpRoute('edge', 'front', '  parentRefs: [{ name: edge }]\n  rules:\n  - matches: [{ path: { type: PathPrefix, value: /reviews } }]\n'
+    + '    backendRefs: [{ name: reviews-v1, namespace: side, port: 9080 }]\n');
+  const inSide = httpRoute('side', 'exact', '  parentRefs: [{ name: edge, namespace: edge, sectionName: open }]\n  hostnames: [shop.example.com]\n  rules:\n'
+    + '  - matches: [{ path: { type: Exact, value: /reviews/top } }]\n    backendRefs: [{ name: reviews-v3, port: 9080 }]\n');
+  const enter = (yaml: string, path: string, port = 80, host = 'shop.example.com') => sim(yaml).trace({ gateway: 'edge/edge', host, path, port });
+
+  test('precedence across the routes bound to a listener: an Exact path of another namespace\'s route beats a PathPrefix', () => {
+    const yaml = docs(base, grant, inEdge, inSide);
+    expect(weights(enter(yaml, '/reviews/top'))).toEqual(['reviews-v3:100']);
+    expect(enter(yaml, '/reviews/top').route).toMatchObject({ object: { kind: 'HTTPRoute', namespaceName: 'side', name: 'exact' }, field: 'spec.rules[0].matches[0]' });
+    expect(weights(enter(yaml, '/reviews/1'))).toEqual(['reviews-v1:100']);
+    // The route's hostnames: another host does not take the Exact route.
+    expect(weights(enter(yaml, '/reviews/top', 80, 'other.example.com'))).toEqual(['reviews-v1:100']);
+    // The destination sees the gateway's identity.
+    expect(enter(yaml, '/reviews/1').destinations[0].steps.find((s) => s.kind === TraceStepKind.MTLS)?.summary).toMatch(/cluster\.local\/ns\/edge\/sa\/edge-istio/);
+  });
+
+  test('allowedRoutes: the listener of its own namespace only does not take another namespace\'s route; sectionName binds to one listener', () => {
+    const other = httpRoute('side', 'other', '  parentRefs: [{ name: edge, namespace: edge }]\n  rules:\n  - backendRefs: [{ name: reviews-v2, port: 9080 }]\n');
+    const open = enter(docs(base, other), '/', 80);
+    expect(weights(open)).toEqual(['reviews-v2:100']);
+    const own = enter(docs(base, other), '/', 8080);
+    expect(own).toMatchObject({ outcome: TraceOutcome.NOT_FOUND, status: 404 });
+    expect(own.undecided).toEqual(expect.arrayContaining([expect.stringMatching(/HTTPRoute side\/other: listener "own" admits routes of its own namespace only/)]));
+    // inSide names the listener "open": on port 8080 only inEdge applies.
+    expect(weights(enter(docs(base, grant, inEdge, inSide), '/reviews/top', 8080))).toEqual(['reviews-v1:100']);
+  });
+
+  test('a backend of another namespace needs a ReferenceGrant there (else 500); policies on the gateway attach with targetRefs', () => {
+    expect(enter(docs(base, inEdge), '/reviews/1')).toMatchObject({ outcome: TraceOutcome.DIRECT_RESPONSE, status: 500 });
+    const policy = (attach: string) => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: no-admin, namespace: edge }\nspec:\n${attach}\n`
+      + '  action: DENY\n  rules: [{ to: [{ operation: { paths: [/reviews/*] } }] }]\n';
+    const bySelector = policy('  selector: { matchLabels: { gateway.networking.k8s.io/gateway-name: edge } }');
+    const byRef = policy('  targetRefs: [{ group: gateway.networking.k8s.io, kind: Gateway, name: edge }]');
+    expect(enter(docs(base, grant, inEdge, bySelector), '/reviews/1').outcome).toBe(TraceOutcome.REACHED);
+    expect(enter(docs(base, grant, inEdge, byRef), '/reviews/1')).toMatchObject({ outcome: TraceOutcome.FORBIDDEN, status: 403 });
+  });
+});

@@ -27,6 +27,18 @@ describe('gateway routes', () => {
     expect(via('/index.html')).toMatchObject({ outcome: TraceOutcome.REACHED, destinations: [{ destination: { host: 'web.shop.svc.cluster.local' } }] });
   });
 
+  test('`/` for web exposed before PathMatch.pathPrefix(\'/api\') for api: the regex /api(/.*)? is placed first (the prefix / covers it)', () => {
+    const { chart, web, api, gateway } = shop();
+    web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });
+    api.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix('/api')] });
+    const manifests = Testing.synth(chart);
+    expect(one(manifests, 'VirtualService', 'gateway').spec.http.map((r: any) => [r.match[0].uri, r.route[0].destination.host]))
+      .toEqual([[{ regex: '/api(/.*)?' }, 'api.shop.svc.cluster.local'], [{ prefix: '/' }, 'web.shop.svc.cluster.local']]);
+    const sim = new MeshSimulator(manifests);
+    const host = (path: string) => sim.trace({ gateway: 'shop/gateway', host: 'shop.example.com', path }).destinations[0].destination.host;
+    expect([host('/api'), host('/api/orders'), host('/apis')]).toEqual(['api.shop.svc.cluster.local', 'api.shop.svc.cluster.local', 'web.shop.svc.cluster.local']);
+  });
+
   test('CM227: two exposures with the same matches for different services cannot both be served', () => {
     const { chart, web, api, gateway } = shop();
     web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/')] });

@@ -4,13 +4,16 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
   AuthorizationMode, ExternalPort, ExternalService, HttpMethod, IngressGateway, JwtAuth, Mesh, MeshService, MtlsMode, MtlsPolicy, PathMatch,
+  RoutingApi,
 } from '../../src';
 
 const ISSUER = 'https://id.example.com';
 
-function shop(props: { authorization?: AuthorizationMode; checkDeclarations?: boolean } = {}) {
+function shop(props: { authorization?: AuthorizationMode; checkDeclarations?: boolean; routingApi?: RoutingApi } = {}) {
   const chart = Testing.chart();
-  const mesh = new Mesh(chart, 'mesh', { namespaceName: 'shop', authorization: props.authorization ?? AuthorizationMode.DEFAULT_DENY, checkDeclarations: props.checkDeclarations });
+  const mesh = new Mesh(chart, 'mesh', {
+    namespaceName: 'shop', authorization: props.authorization ?? AuthorizationMode.DEFAULT_DENY, checkDeclarations: props.checkDeclarations, routingApi: props.routingApi,
+  });
   const api = new MeshService(chart, 'api', { mesh, image: 'example/api:1', port: 8080 });
   const web = new MeshService(chart, 'web', { mesh, image: 'example/web:1', port: 8080 });
   return { chart, mesh, api, web };
@@ -96,6 +99,27 @@ describe('declarations are proven on the synthesized output', () => {
     // The `/api` rule sent to web instead.
     patch(gateway.virtualServices[0], JsonPatch.replace('/spec/http/0/route/0/destination/host', 'web.shop.svc.cluster.local'));
     expect(synth(chart)).toThrow(/\[test\/api\] CM506 Gateway exposure not kept by the output: api\.exposeViaGateway\(gateway\) promises that GET shop\.example\.com\/api through gateway shop\/gateway reaches service "api", but traced, rule spec\.http\[0\]\.match\[0\] of VirtualService shop\/gateway sends it to web\.shop\.svc\.cluster\.local/);
+  });
+
+  test('exposeViaGateway (CM506) with the Gateway API: the HTTPRoute bound to the Gateway, and the gateway\'s -istio identity', () => {
+    const { chart, mesh, api, web } = shop({ routingApi: RoutingApi.GATEWAY_API });
+    const gateway = new IngressGateway(chart, 'gateway', { mesh, hosts: ['shop.example.com'] });
+    web.exposeViaGateway(gateway);
+    api.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix('/api')] });
+    expect(synth(chart)).not.toThrow();
+    // The `/api` rule sent to web instead.
+    const route = gateway.gatewayApiRoutes[0];
+    patch(route, JsonPatch.replace('/spec/rules/0/backendRefs/0/name', 'web'));
+    expect(synth(chart)).toThrow(/\[test\/api\] CM506 Gateway exposure not kept by the output: api\.exposeViaGateway\(gateway\) promises that GET shop\.example\.com\/api through gateway shop\/gateway reaches service "api", but traced, rule spec\.rules\[0\]\.matches\[0\] of HTTPRoute shop\/gateway sends it to web\.shop\.svc\.cluster\.local/);
+
+    // The admission of the gateway's identity (Istio deploys it as ServiceAccount gateway-istio) taken away.
+    const second = shop({ routingApi: RoutingApi.GATEWAY_API });
+    const gw2 = new IngressGateway(second.chart, 'gateway', { mesh: second.mesh, hosts: ['shop.example.com'] });
+    second.api.exposeViaGateway(gw2);
+    expect(synth(second.chart)).not.toThrow();
+    const allow = second.chart.node.findAll().find((c) => ApiObject.isApiObject(c) && c.kind === 'AuthorizationPolicy' && c.name === 'api-allow') as ApiObject;
+    patch(allow, JsonPatch.replace('/spec/rules/0/from/0/source/principals/0', 'cluster.local/ns/shop/sa/gateway'));
+    expect(synth(second.chart)).toThrow(/\[test\/api\] CM506 .* through gateway shop\/gateway reaches service "api", but traced, it ends FORBIDDEN \(403\) at step AUTHORIZATION/);
   });
 
   test('ExternalService (CM517): a declared caller gets out, a service that declared no call does not', () => {

@@ -200,7 +200,8 @@ export function buildMesh(spec: MeshSpec, options: BuildOptions = {}): BuiltMesh
   const exposed = services.filter((_s, i) => spec.services[i].exposed && spec.services[i].protocol !== 'tcp');
   if (spec.gateway && exposed.length) {
     const gateway = new IngressGateway(chart, 'gateway', { mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
-    exposed.forEach((s, i) => s.exposeViaGateway(gateway, { paths: [PathMatch.prefix(`/${s.name}`)], timeout: Duration.seconds(i + 1) }));
+    // Whole path elements: what both an Istio Gateway's VirtualService and a Gateway API HTTPRoute express.
+    exposed.forEach((s, i) => s.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix(`/${s.name}`)], timeout: Duration.seconds(i + 1) }));
   }
   return { app, chart, services };
 }

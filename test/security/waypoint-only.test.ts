@@ -38,12 +38,12 @@ describe('allow-waypoint: pods of an ambient namespace with a waypoint accept co
   test('traced through the gateway: the gateway sends to the waypoint, whose L7 policy admits the gateway on the exposed paths', () => {
     const s = shop();
     const gateway = new IngressGateway(s.chart, 'gateway', { mesh: s.mesh, hosts: ['shop.example.com'], listeners: [GatewayListener.http()] });
-    s.web.exposeViaGateway(gateway, { paths: [PathMatch.prefix('/app')] });
+    s.web.exposeViaGateway(gateway, { paths: [PathMatch.pathPrefix('/app')] });
     const sim = new MeshSimulator(Testing.synth(s.chart));
     const ok = sim.trace({ gateway: 'shop/gateway', host: 'shop.example.com', path: '/app/x' });
     expect(ok.outcome).toBe(TraceOutcome.REACHED);
     const summaries = ok.destinations[0].steps.map((st) => `${st.proxy}: ${st.summary}`).join('\n');
-    expect(summaries).toMatch(/the gateway sends it \(HBONE, mTLS as cluster.local\/ns\/shop\/sa\/gateway\) to waypoint shop\/waypoint \(Service shop\/web has istio.io\/ingress-use-waypoint/);
+    expect(summaries).toMatch(/the gateway sends it \(HBONE, mTLS as cluster.local\/ns\/shop\/sa\/gateway-istio\) to waypoint shop\/waypoint \(Service shop\/web has istio.io\/ingress-use-waypoint/);
     // The waypoint runs the L7 policy that admits the gateway on /app only; ztunnel admits the waypoint.
     expect(summaries).toMatch(/waypoint shop\/waypoint: .*allowed by/);
     expect(summaries).toMatch(/allow-waypoint/);

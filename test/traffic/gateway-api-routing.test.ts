@@ -83,6 +83,25 @@ describe("Istio's bookinfo Gateway API samples, reproduced", () => {
   });
 });
 
+describe('PathMatch.pathPrefix: whole path elements, in both APIs', () => {
+  test('an HTTPRoute PathPrefix with the Gateway API; the regex /api(/.*)? in a VirtualService; traced alike', () => {
+    const route = (b: Bookinfo) => b.reviews.routeTraffic({ matches: [{ path: PathMatch.pathPrefix('/api/') }], destinations: [{ version: b.v.v2 }] });
+    const gw = bookinfo();
+    route(gw);
+    const gwOut = synth(gw);
+    expect(one(gwOut, 'HTTPRoute', 'reviews').spec.rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/api' } }]);
+    const istio = bookinfo({ dataplane: Dataplane.sidecar() });
+    route(istio);
+    const istioOut = synth(istio);
+    expect(one(istioOut, 'VirtualService', 'reviews').spec.http[0].match).toEqual([{ uri: { regex: '/api(/.*)?' } }]);
+    for (const out of [gwOut, istioOut]) {
+      const sim = new MeshSimulator(out);
+      const to = (path: string) => sim.trace({ source: 'bookinfo/productpage-v1', host: 'reviews:9080', path }).destinations.map((d) => d.destination.subset ?? d.destination.host.split('.')[0]);
+      expect([to('/api'), to('/api/v1'), to('/apis')]).toEqual([[expect.stringMatching(/v2/)], [expect.stringMatching(/v2/)], [expect.stringMatching(/v1/)]]);
+    }
+  });
+});
+
 describe('routes as HTTPRoute rules', () => {
   test('a header route, the catch-all split; rules in the order Istio matches them (most header matches first), with filters and timeouts', () => {
     const b = bookinfo();
@@ -160,7 +179,7 @@ describe('CM246: what the Gateway API cannot express is refused, with the reason
       /Gateway API v1\.6\.1 \(standard channel\) has no retry policy.*Fix: remove retry/],
     ['a direct response', (b) => b.reviews.routeTraffic({ matches: [{ path: PathMatch.exact('/health') }], directResponse: { status: 200 } }), /no direct response/],
     ['a string path prefix', (b) => b.reviews.routeTraffic({ matches: [{ path: PathMatch.prefix('/api') }], destinations: [{ version: b.v.v2 }] }),
-      /"\/api" is a string prefix in a VirtualService .* a Gateway API PathPrefix matches whole path elements.*Fix: match PathMatch\.exact\(\) paths or PathMatch\.regex\('\/api\.\*'\)/],
+      /"\/api" is a string prefix in a VirtualService .* a Gateway API PathPrefix matches whole path elements.*Fix: match whole path elements with PathMatch\.pathPrefix\('\/api'\), or PathMatch\.regex\('\/api\.\*'\)/],
     ['a source workload', (b) => b.reviews.routeTraffic({ matches: [{ sourceWorkload: b.v.v1 }], destinations: [{ version: b.v.v2 }] }), /cannot match the calling workload/],
     ['an absent header', (b) => b.reviews.routeTraffic({ matches: [{ headers: [HeaderMatch.absent('x')] }], destinations: [{ version: b.v.v2 }] }), /absence of header "x"/],
     ['a redirect code 300', (b) => b.reviews.routeTraffic({ matches: [{ path: PathMatch.exact('/a') }], redirect: { uri: '/b', redirectCode: 300 } }), /not 300/],

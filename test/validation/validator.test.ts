@@ -117,3 +117,17 @@ describe('API server semantics', () => {
     expect(re2Error('^(?i)\\pL+$')).toBeUndefined();
   });
 });
+
+describe('CEL isIP on host names (the Gateway API TLSRoute and HTTPRoute rule `self.all(h, !isIP(h))`)', () => {
+  test('a dotted host name is not an IP (it was read as an IPv6 address with an IPv4 tail, recursing without end)', () => {
+    const tlsRoute = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'TLSRoute',
+      metadata: { name: 'secure', namespace: 'shop' },
+      spec: { parentRefs: [{ name: 'edge' }], hostnames: ['secure.example.com'], rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }] },
+    };
+    expect(validateObject(tlsRoute)).toMatchObject({ known: true, refused: false, violations: [] });
+    const withIp = { ...tlsRoute, spec: { ...tlsRoute.spec, hostnames: ['10.0.0.1'] } };
+    expect(validateObject(withIp).violations.map((v) => v.message)).toEqual(expect.arrayContaining([expect.stringMatching(/Hostnames cannot contain an IP/)]));
+  });
+});

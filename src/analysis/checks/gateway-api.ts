@@ -7,6 +7,9 @@ import { fullName } from '../model';
 import { Check } from './check';
 import { toFqdn } from '../hosts';
 import { gammaRoutes } from '../simulator/gateway-api';
+import {
+  backendRefRefused, certificateRefRefused, isIngressGateway, parentRefIsGateway, routesForListener,
+} from '../simulator/kube-gateway';
 
 const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'];
 const asList = (v: unknown): any[] => (Array.isArray(v) ? v : []);
@@ -110,4 +113,117 @@ export const unusedWaypoints: Check = {
   },
 };
 
-export const GATEWAY_API_CHECKS: Check[] = [gatewayApiReferences, routeAndVirtualService, unusedWaypoints];
+/**
+ * CMA130: a cross-namespace reference no ReferenceGrant permits: a route's backendRef (or RequestMirror backend), a
+ * Gateway listener's certificateRef. Istio refuses it (RefNotPermitted): the backend's requests get 500, the listener
+ * is not programmed. Decided by the simulator's reading of ReferenceGrants (kube-gateway.ts).
+ */
+export const crossNamespaceReferences: Check = {
+  analyzer: 'cdk8s-mesh.GatewayApiReferenceAnalyzer',
+  run(ctx) {
+    const grants = ctx.index.of('ReferenceGrant.gateway.networking.k8s.io');
+    // Only what the manifests can decide: a referent namespace they hold (its ReferenceGrants would be there).
+    const decidable = (ns: string) => ctx.index.namespaces().includes(ns);
+    for (const route of routes(ctx)) {
+      asList(route.spec?.rules).forEach((rule, i) => {
+        const refs: Array<[any, string]> = asList(rule?.backendRefs).map((b, j) => [b, `spec.rules[${i}].backendRefs[${j}]`]);
+        asList(rule?.filters).forEach((f, j) => {
+          if (f?.type === 'RequestMirror') refs.push([f.requestMirror?.backendRef, `spec.rules[${i}].filters[${j}].requestMirror.backendRef`]);
+        });
+        for (const [ref, path] of refs) {
+          const ns = String(ref?.namespace ?? route.ns);
+          const refused = decidable(ns) ? backendRefRefused(grants, route, ref) : undefined;
+          if (refused) {
+            ctx.report('CMA130', route, path, `The backend ${ns}/${ref?.name} is in another namespace, and ${refused}: Istio refuses the reference (RefNotPermitted), so the requests routed there get 500.`,
+              `Add a ReferenceGrant in namespace ${ns} with from {group: gateway.networking.k8s.io, kind: ${route.kind}, namespace: ${route.ns}} and to {group: "", kind: ${ref?.kind ?? 'Service'}, name: ${ref?.name}}, or route to a backend of namespace ${route.ns}.`);
+          }
+        }
+      });
+    }
+    for (const gw of ctx.index.of('Gateway.gateway.networking.k8s.io')) {
+      asList(gw.spec?.listeners).forEach((l, i) => {
+        asList(l?.tls?.certificateRefs).forEach((ref, j) => {
+          const ns = String(ref?.namespace ?? gw.ns);
+          const refused = decidable(ns) ? certificateRefRefused(grants, gw, ref) : undefined;
+          if (refused) {
+            ctx.report('CMA130', gw, `spec.listeners[${i}].tls.certificateRefs[${j}]`, `The certificate ${ns}/${ref?.name} of listener "${l?.name}" is in another namespace, and ${refused}: Istio does not program the listener, so its TLS handshakes fail.`,
+              `Add a ReferenceGrant in namespace ${ns} with from {group: gateway.networking.k8s.io, kind: Gateway, namespace: ${gw.ns}} and to {group: "", kind: Secret, name: ${ref?.name}}, or keep the Secret in namespace ${gw.ns}.`);
+          }
+        });
+      });
+    }
+  },
+};
+
+/**
+ * CMA131: listeners that conflict: two listeners on one port with the same hostname (of one Gateway, or of Gateways
+ * sharing an address), or protocols that cannot share a port (only HTTPS and TLS can: Gateway API, "Listeners ... must
+ * be distinct by port, protocol and hostname"; a port carries one of HTTP, HTTPS/TLS, TCP, UDP). Istio marks them
+ * Conflicted and does not program them.
+ */
+export const listenerConflicts: Check = {
+  analyzer: 'cdk8s-mesh.GatewayApiReferenceAnalyzer',
+  run(ctx) {
+    const gateways = ctx.index.of('Gateway.gateway.networking.k8s.io').filter(isIngressGateway);
+    const addresses = (g: Res) => asList(g.spec?.addresses).map((a: any) => String(a?.value ?? '')).filter((v) => v !== '');
+    const family = (p: string) => (p === 'HTTPS' || p === 'TLS' ? 'tls' : p.toLowerCase());
+    for (const gw of gateways) {
+      // Gateways sharing an address share their ports; each Gateway otherwise gets its own Service from Istio.
+      const peers = gateways.filter((o) => o === gw || (gw.ns === o.ns && addresses(gw).some((a) => addresses(o).includes(a))));
+      const listeners = peers.flatMap((g) => asList(g.spec?.listeners).map((l, i) => ({ g, l, i })));
+      asList(gw.spec?.listeners).forEach((l, i) => {
+        const conflicts = (o: { l: any }) => Number(o.l?.port) === Number(l?.port)
+          && (family(String(o.l?.protocol)) !== family(String(l?.protocol)) || (o.l?.hostname ?? '') === (l?.hostname ?? ''));
+        // Within one Gateway the later listener is reported; across Gateways, each.
+        const other = listeners.find((o) => (o.g !== gw || o.i < i) && conflicts(o));
+        if (!other) return;
+        const where = other.g === gw ? `listener "${other.l?.name}"` : `listener "${other.l?.name}" of Gateway ${fullName(other.g)} (same address)`;
+        const why = family(String(other.l?.protocol)) !== family(String(l?.protocol))
+          ? `${l?.protocol} and ${other.l?.protocol} cannot share port ${l?.port}`
+          : `both take port ${l?.port} for ${l?.hostname ? `hostname ${l.hostname}` : 'every hostname'}`;
+        ctx.report('CMA131', gw, `spec.listeners[${i}]`, `Listener "${l?.name}" conflicts with ${where}: ${why}, so Istio marks them Conflicted and does not program them.`,
+          'Give the listeners distinct ports, or distinct hostnames on one port (HTTPS and TLS may share it).');
+      });
+    }
+  },
+};
+
+/**
+ * CMA132: a route's parentRef names an existing Gateway, but no listener takes the route: its sectionName names no
+ * listener, or the listeners it names do not admit it (allowedRoutes namespaces or kinds). Decided by the simulator's
+ * binding (kube-gateway.ts `routesForListener`).
+ */
+export const unboundRoutes: Check = {
+  analyzer: 'cdk8s-mesh.GatewayApiReferenceAnalyzer',
+  run(ctx) {
+    const nsLabels = (ns: string) => ctx.index.namespace(ns)?.labels;
+    for (const route of routes(ctx)) {
+      asList(route.spec?.parentRefs).forEach((ref, i) => {
+        const ns = String(ref?.namespace ?? route.ns);
+        const gw = ctx.index.get('Gateway.gateway.networking.k8s.io', ns, String(ref?.name));
+        if (!gw || !parentRefIsGateway(ref, route, gw)) return;
+        const listeners = asList(gw.spec?.listeners);
+        if (ref?.sectionName !== undefined && !listeners.some((l) => l?.name === ref.sectionName)) {
+          ctx.report('CMA132', route, `spec.parentRefs[${i}].sectionName`, `Gateway ${fullName(gw)} has no listener "${ref.sectionName}" (listeners: ${listeners.map((l) => l?.name).join(', ')}): the ${route.kind} is bound to nothing there.`,
+            'Name one of the Gateway\'s listeners in sectionName, or remove sectionName to bind to every listener that admits the route.');
+          return;
+        }
+        const single = { ...route, spec: { ...route.spec, parentRefs: [ref] } } as Res;
+        const reasons: string[] = [];
+        const bound = listeners.some((l) => {
+          const r = routesForListener([single], gw, l, route.kind, nsLabels);
+          reasons.push(...r.refused);
+          return r.bound.length > 0;
+        });
+        if (!bound && reasons.length > 0) {
+          ctx.report('CMA132', route, `spec.parentRefs[${i}]`, `No listener of Gateway ${fullName(gw)} admits the ${route.kind}: ${reasons.join('; ')}.`,
+            'Set the listener\'s allowedRoutes (namespaces.from: All or a Selector, or the kinds) to admit it, or move the route to the Gateway\'s namespace.');
+        }
+      });
+    }
+  },
+};
+
+export const GATEWAY_API_CHECKS: Check[] = [
+  gatewayApiReferences, routeAndVirtualService, unusedWaypoints, crossNamespaceReferences, listenerConflicts, unboundRoutes,
+];

@@ -8,6 +8,7 @@ import { Check, CheckContext, list } from './check';
 import { closest } from '../../validation/validator';
 import { targetPortOf } from '../simulator/destination';
 import { SimulatorEngine } from '../simulator/engine';
+import { GATEWAY_NAME_LABEL } from '../simulator/kube-gateway';
 
 /** Kinds whose `spec.selector.matchLabels` (or `workloadSelector.labels`) picks the workloads they apply to. */
 const SELECTING: Array<{ kind: string; labels: (r: Res) => Record<string, string> | undefined; field: string }> = [
@@ -94,6 +95,9 @@ export const selectorsWithoutWorkloads: Check = {
         if (!selector) continue;
         // Istio's own gateways (installed with Istio, not part of the manifests).
         if (kind === 'Gateway' && Object.keys(selector).length === 1 && ['ingressgateway', 'egressgateway'].includes(selector.istio)) continue;
+        // The pods Istio deploys for a Gateway API Gateway of the namespace (labelled with its name; not in the manifests).
+        const gatewayName = selector[GATEWAY_NAME_LABEL];
+        if (gatewayName && Object.keys(selector).length === 1 && index.get('Gateway.gateway.networking.k8s.io', r.ns, gatewayName)) continue;
         // A selector in the root namespace (or on a Gateway) selects in every namespace.
         const anywhere = kind === 'Gateway' || (r.ns === root && kind !== 'PeerAuthentication');
         const candidates = index.workloadsMatching(undefined, anywhere ? undefined : r.ns);

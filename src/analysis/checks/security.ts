@@ -113,7 +113,7 @@ export const unknownPrincipals: Check = {
   run(ctx) {
     const { index } = ctx;
     const namespaces = new Set(index.workloads.map((w) => w.ns));
-    const used = new Set([...index.workloads.map((w) => `${w.ns}/${w.serviceAccount}`), ...index.automatedGatewayAccounts()]);
+    const used = new Set([...index.workloads, ...index.autoDeployedIdentities()].map((w) => `${w.ns}/${w.serviceAccount}`));
     for (const ap of index.of('AuthorizationPolicy')) {
       (ap.spec.rules ?? []).forEach((rule: any, i: number) => (rule?.from ?? []).forEach((f: any, j: number) => {
         const check = (field: string, value: string, k: number, ns: string | undefined, sa: string | undefined) => {
@@ -191,10 +191,8 @@ class Callers {
 
   constructor(index: MeshIndex) {
     this.trustDomain = index.options.trustDomain;
-    this.principals = new Set([
-      ...index.workloads.filter((w) => w.dataplane !== 'none').map((w) => index.principalOf(w.ns, w.serviceAccount)),
-      ...index.automatedGatewayAccounts().map((a) => index.principalOf(a.split('/')[0], a.split('/')[1])),
-    ]);
+    this.principals = new Set([...index.workloads.filter((w) => w.dataplane !== 'none'), ...index.autoDeployedIdentities()]
+      .map((w) => index.principalOf(w.ns, w.serviceAccount)));
     for (const p of this.principals) {
       const ns = PRINCIPAL.exec(p)![2];
       push(this.byNs, ns, p);

@@ -6,9 +6,14 @@ import { authorize, describeRes, Enforcer, isDryRun, isTargeted, PolicyScopes, R
 import { corsEffect, CorsEffect, corsText } from './cors';
 import { containerPorts, endpointsOf, servicePortOf, targetPortOf, unreadyReason } from './destination';
 import { importedBy, SidecarIndex, SidecarScope, sidecarScopeOf } from './egress';
-import { ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, convertTlsRoutes, gammaRoutes, originalField } from './gateway-api';
+import {
+  BackendRefused, ConvertedRoutes, convertHttpRoutes, convertTcpRoutes, convertTlsRoutes, gammaRoutes, originalField, routeOrder,
+} from './gateway-api';
 import { hostMatchesPattern, requestFqdn } from './hosts-match';
 import { badRequestReason, httpRequest, HttpRequest, mergeHeaders, PathNormalization } from './http-request';
+import {
+  backendRefRefused, certificateRefRefused, GATEWAY_NAME_LABEL, kubeGatewayServiceAccount, listenerForHost, routeHostnamesMatch, routesForListener,
+} from './kube-gateway';
 import { clientTlsOf, destinationRuleFor, peerMode, PeerModeResult } from './mtls';
 import { MatchContext } from './route-match';
 import {
@@ -18,7 +23,7 @@ import {
 import { JwtToken, TraceOutcome, TraceStepKind } from './types';
 import { toFqdn } from '../hosts';
 import { Res } from '../manifests';
-import { automatedGatewayServiceAccount, fullName, matchesSelector, MeshIndex, RegistryEntry, Workload } from '../model';
+import { fullName, matchesSelector, MeshIndex, RegistryEntry, Workload } from '../model';
 import { isHttpPort, portProtocol } from '../protocols';
 
 /** Who sends the request into the next hop. */
@@ -213,16 +218,19 @@ export class SimulatorEngine {
       if (protocol === 'http') {
         // A gRPC Service's GRPCRoutes, else its HTTPRoutes (the library writes one kind per Service).
         const grpc = gammaRoutes(this.index.of('GRPCRoute.gateway.networking.k8s.io'), entry.res, port, callerNs);
-        byKey.set(key, grpc.length > 0 ? convertHttpRoutes(grpc, true)
-          : convertHttpRoutes(gammaRoutes(this.index.of('HTTPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+        byKey.set(key, grpc.length > 0 ? convertHttpRoutes(grpc, this.backendRefused, true)
+          : convertHttpRoutes(gammaRoutes(this.index.of('HTTPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs), this.backendRefused));
       } else if (protocol === 'tls') {
-        byKey.set(key, convertTlsRoutes(gammaRoutes(this.index.of('TLSRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+        byKey.set(key, convertTlsRoutes(gammaRoutes(this.index.of('TLSRoute.gateway.networking.k8s.io'), entry.res, port, callerNs), this.backendRefused));
       } else {
-        byKey.set(key, convertTcpRoutes(gammaRoutes(this.index.of('TCPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs)));
+        byKey.set(key, convertTcpRoutes(gammaRoutes(this.index.of('TCPRoute.gateway.networking.k8s.io'), entry.res, port, callerNs), this.backendRefused));
       }
     }
     return byKey.get(key);
   }
+
+  /** Why a route's backendRef is not used: a cross-namespace reference no ReferenceGrant permits. */
+  readonly backendRefused: BackendRefused = (route, ref) => backendRefRefused(this.index.of('ReferenceGrant.gateway.networking.k8s.io'), route, ref);
 
   /** The waypoint (a Kubernetes Gateway) a Service's traffic goes through: `istio.io/use-waypoint` on the Service or its namespace. */
   waypointFor(svc: Res): Res | undefined {
@@ -345,7 +353,7 @@ export class SimulatorEngine {
   /** Routing on an Envoy (sidecar, gateway, waypoint) then one hop per weighted destination. */
   private routeAndHop(caller: Caller, flight: Flight, fqdn: string, host: string, entry: RegistryEntry, port: number,
     protocol: 'http' | 'tcp' | 'tls', gateway: string, steps: Step[], undecided: string[], gatewayVss?: Res[], sourceCaller: Caller = caller,
-    claims?: Record<string, unknown>): EngineTrace {
+    claims?: Record<string, unknown>, converted?: ConvertedRoutes): EngineTrace {
     const proxy = proxyName(caller);
     const req = httpRequest(flight.method, flight.rawPath, flight.headers, host, this.normalization);
     const ctx: MatchContext = {
@@ -363,7 +371,8 @@ export class SimulatorEngine {
     const imported = (vs: Res) => !scope || importedBy(scope, fqdn, vs.ns, port) !== undefined;
     const istioVss = gatewayVss ?? applicableVirtualServices(this.vsIndex, fqdn, ctx, caller.ns, imported);
     // Mesh routes of the Gateway API (GAMMA) attached to the Service, played as Istio converts them.
-    const gamma = gateway === 'mesh' && !gatewayVss ? this.gammaRoutesFor(entry, port, protocol, sourceCaller.ns) : undefined;
+    // (Or the routes bound to a Gateway API Gateway's listener, converted the same way.)
+    const gamma = converted ?? (gateway === 'mesh' && !gatewayVss ? this.gammaRoutesFor(entry, port, protocol, sourceCaller.ns) : undefined);
     if (gamma && istioVss.length > 0) {
       undecided.push(`${gamma.routes.map(describeRes).join(', ')} and ${istioVss.map(describeRes).join(', ')} both route ${fqdn}: mixing HTTPRoute and VirtualService for one workload is undefined in Istio; the trace uses the Gateway API route`);
     }
@@ -416,6 +425,16 @@ export class SimulatorEngine {
         : { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => `no ${protocol} rule matches: ${proxy} closes the connection`) };
     }
     steps.push(step(TraceStepKind.ROUTING, proxy, true, routeStepText, routeObject, decision.field));
+    const refusedBackends: string[] = asList(rule?.refusedBackends);
+    if (refusedBackends.length > 0) {
+      const where = `${describeRes(routeObject!)} ${decision.field}`;
+      if (decision.destinations.length === 0) {
+        return protocol === 'http'
+          ? { steps, route, branches: [], undecided, end: ending(TraceOutcome.DIRECT_RESPONSE, 500, () => `Istio refuses every backend of ${where} (RefNotPermitted: ${refusedBackends.join('; ')}): 500`) }
+          : { steps, route, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => `Istio refuses every backend of ${where} (RefNotPermitted: ${refusedBackends.join('; ')}): the connection is closed`) };
+      }
+      undecided.push(`${where}: Istio refuses some backends (RefNotPermitted: ${refusedBackends.join('; ')}); their share of the requests is answered 500`);
+    }
     if (decision.action === 'redirect') {
       const r = rule.redirect;
       const status = Number(r.redirectCode ?? 301);
@@ -548,10 +567,10 @@ export class SimulatorEngine {
     return this.routeAndHop(wp, flight, fqdn, flight.host ?? fqdn, entry, port, protocol, 'mesh', steps, undecided, undefined, caller);
   }
 
-  /** The waypoint as a caller: its pods if the manifests hold them, else its Deployment as Istio deploys it (`automatedGatewayServiceAccount`). */
+  /** The waypoint as a caller: its pods if the manifests hold them, else its Deployment as Istio deploys it (`kubeGatewayServiceAccount`). */
   private waypointCaller(waypoint: Res): Caller {
     const pods = this.index.workloadsMatching({ 'gateway.networking.k8s.io/gateway-name': waypoint.name }, waypoint.ns);
-    const sa = pods[0]?.serviceAccount ?? automatedGatewayServiceAccount(waypoint);
+    const sa = pods[0]?.serviceAccount ?? kubeGatewayServiceAccount(waypoint);
     return {
       workload: pods[0],
       ns: waypoint.ns,
@@ -863,18 +882,9 @@ export class SimulatorEngine {
     steps.push(step(TraceStepKind.ENTRY, proxy, true, serverText, first.g, `spec.servers[${first.i}]`));
 
     // The gateway's own checks on HTTP: the request, the JWT, the policies on the gateway pods.
-    let authn: AuthenticationResult | undefined;
-    if (klass === 'http') {
-      const bad = badRequestReason(flight.method, flight.rawPath);
-      if (bad) return { steps, branches: [], undecided, end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${proxy} refuses it: ${bad}`) };
-      authn = authenticate(flight.token, this.requestAuthenticationsFor(gw));
-      steps.push(step(TraceStepKind.AUTHENTICATION, proxy, !authn.rejected, () => authn!.summary, authn.policy));
-      if (authn.rejected) return { steps, branches: [], undecided, end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${proxy} rejects the JWT: 401`) };
-    }
-    const attrs = this.attributes(undefined, client.ip, flight, authn, host, target, klass === 'http');
-    const result = authorize(this.policiesFor(gw), attrs, 'envoy', flight.externalAuthorizerAllows);
-    steps.push(step(TraceStepKind.AUTHORIZATION, proxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
-    if (!result.allowed) return { steps, branches: [], undecided, end: ending(TraceOutcome.FORBIDDEN, klass === 'http' ? 403 : undefined, () => `${proxy} denies it${klass === 'http' ? ': 403' : ''}`) };
+    const admission = this.gatewayAdmission(gw, proxy, client, flight, host, target, klass, steps);
+    if (admission.end) return { steps, branches: [], undecided, end: admission.end };
+    const authn = admission.authn;
 
     // Routing: the VirtualServices bound to the Gateway that owns each server, within the server's host namespaces.
     const vss: Res[] = [];
@@ -902,6 +912,126 @@ export class SimulatorEngine {
     }
     return this.routeAndHop(gwCallerEnvoy, forwarded, host, host, entry, target, klass, gatewayKey, steps, undecided, vss, gwCallerEnvoy,
       authn?.claims);
+  }
+
+  /** The pods of an ingress gateway (an Istio Gateway's selector, a Gateway API Gateway's name label), or their stand-in. */
+  gatewayWorkload(gateway: Res): Workload {
+    if (gateway.group !== 'networking.istio.io') {
+      return this.index.workloadsMatching({ [GATEWAY_NAME_LABEL]: gateway.name }, gateway.ns)[0] ?? this.index.kubeGatewayStandIn(gateway);
+    }
+    const selector: Record<string, string> = gateway.spec.selector && typeof gateway.spec.selector === 'object' ? gateway.spec.selector : {};
+    return (Object.keys(selector).length ? this.index.workloadsMatching(selector)[0] : undefined) ?? this.index.gatewayStandIn(gateway, selector);
+  }
+
+  /** What an ingress gateway's own Envoy checks: the request (HTTP), the JWT, the authorization policies on its pods. */
+  private gatewayAdmission(gw: Workload, proxy: string, client: Caller, flight: Flight, host: string, port: number, klass: 'http' | 'tcp' | 'tls',
+    steps: Step[]): { authn?: AuthenticationResult; end?: Ending } {
+    let authn: AuthenticationResult | undefined;
+    if (klass === 'http') {
+      const bad = badRequestReason(flight.method, flight.rawPath);
+      if (bad) return { end: ending(TraceOutcome.BAD_REQUEST, 400, () => `${proxy} refuses it: ${bad}`) };
+      const result = authenticate(flight.token, this.requestAuthenticationsFor(gw));
+      authn = result;
+      steps.push(step(TraceStepKind.AUTHENTICATION, proxy, !result.rejected, () => result.summary, result.policy));
+      if (result.rejected) return { end: ending(TraceOutcome.UNAUTHENTICATED, 401, () => `${proxy} rejects the JWT: 401`) };
+    }
+    const attrs = this.attributes(undefined, client.ip, flight, authn, host, port, klass === 'http');
+    const result = authorize(this.policiesFor(gw), attrs, 'envoy', flight.externalAuthorizerAllows);
+    steps.push(step(TraceStepKind.AUTHORIZATION, proxy, result.allowed, () => result.summary, result.policy, result.ruleIndex !== undefined ? `spec.rules[${result.ruleIndex}]` : undefined));
+    if (!result.allowed) return { end: ending(TraceOutcome.FORBIDDEN, klass === 'http' ? 403 : undefined, () => `${proxy} denies it${klass === 'http' ? ': 403' : ''}`) };
+    return { authn };
+  }
+
+  /**
+   * Traces a request that enters through a Kubernetes Gateway API `Gateway` (class `istio`): the listener on the port
+   * (protocol, TLS, the most specific hostname), the gateway's own authentication and authorization (policies attached
+   * with targetRefs), the routes bound to the listener (parentRef, sectionName, allowedRoutes, hostnames) converted
+   * and ordered as Istio does, then one hop per backend, with the gateway's identity `<name>-<class>`.
+   */
+  traceViaKubeGateway(gateway: Res, client: Caller, flight: Flight): EngineTrace {
+    const steps: Step[] = [];
+    const undecided: string[] = [];
+    const proxy = `gateway ${fullName(gateway)}`;
+    const gw = this.gatewayWorkload(gateway);
+    // Istio deploys the gateway's pods itself (automated deployment): they are not in the manifests.
+    if (gw.res === gateway) undecided.push(`the pods of Gateway ${fullName(gateway)} are deployed by Istio (Deployment ${gateway.ns}/${kubeGatewayServiceAccount(gateway)}), not in the manifests: the trace assumes they run as ServiceAccount ${gw.ns}/${gw.serviceAccount}`);
+    const gwCaller: Caller = { ...this.callerOf(gw), dataplane: 'gateway', principal: this.index.principalOf(gw.ns, gw.serviceAccount), label: proxy };
+    const listeners = asList(gateway.spec.listeners).map((l, i) => ({ l, i }));
+    const isTls = (l: any) => ['HTTPS', 'TLS'].includes(String(l?.protocol ?? ''));
+    const port = flight.port ?? Number((listeners.find(({ l }) => isTls(l) === (flight.tls === true)) ?? listeners[0])?.l?.port ?? 80);
+    const onPort = listeners.filter(({ l }) => Number(l?.port) === port);
+    if (onPort.length === 0) {
+      steps.push(step(TraceStepKind.ENTRY, proxy, false, () => `no listener of Gateway ${fullName(gateway)} is on port ${port}`, gateway, 'spec.listeners'));
+      return { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_REFUSED, undefined, () => `nothing listens on port ${port} of ${proxy}: connection refused`) };
+    }
+    const protocol = String(onPort[0].l?.protocol ?? 'HTTP');
+    const tlsListener = isTls(onPort[0].l);
+    const clientTls = flight.tls ?? tlsListener;
+    if (tlsListener !== clientTls) {
+      steps.push(step(TraceStepKind.ENTRY, proxy, false, () => `the ${protocol} listener on port ${port} ${tlsListener ? 'expects TLS and the client sends plaintext' : 'speaks plaintext and the client starts TLS'}`, gateway, `spec.listeners[${onPort[0].i}]`));
+      return { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => 'the TLS handshake fails: the connection is reset') };
+    }
+    const host = hostOnly(flight.host ?? '');
+    const chosen = listenerForHost(onPort, host);
+    if (!chosen) {
+      const hostnames = onPort.map(({ l }) => l?.hostname).join(', ');
+      steps.push(step(TraceStepKind.ENTRY, proxy, false, () => `no listener on port ${port} serves ${tlsListener ? 'SNI' : 'host'} ${host || '(none)'} (hostnames: ${hostnames})`, gateway, `spec.listeners[${onPort[0].i}].hostname`));
+      return tlsListener
+        ? { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => 'no listener matches the SNI: the connection is closed') }
+        : { steps, branches: [], undecided, end: ending(TraceOutcome.NOT_FOUND, 404, () => `no listener serves host ${host}: 404`) };
+    }
+    const listener = chosen.l;
+    const field = `spec.listeners[${chosen.i}]`;
+    const tlsMode = String(listener?.tls?.mode ?? (tlsListener ? 'Terminate' : ''));
+    const passthrough = tlsMode === 'Passthrough';
+    const klass: 'http' | 'tcp' | 'tls' = protocol === 'HTTP' || (protocol === 'HTTPS' && !passthrough) ? 'http' : protocol === 'TLS' && passthrough ? 'tls' : 'tcp';
+    if (tlsListener && !passthrough) {
+      const refs = asList(listener?.tls?.certificateRefs);
+      const grants = this.index.of('ReferenceGrant.gateway.networking.k8s.io');
+      const refused = refs.map((r) => certificateRefRefused(grants, gateway, r)).find((r) => r !== undefined);
+      if (refs.length === 0 || refused) {
+        steps.push(step(TraceStepKind.ENTRY, proxy, false, () => `the ${protocol} listener "${listener?.name}" has no usable certificate: ${refused ? `${refused} (RefNotPermitted), so Istio does not program the listener` : 'no tls.certificateRefs'}`, gateway, `${field}.tls.certificateRefs`));
+        return { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => 'no certificate to terminate TLS with: the handshake fails') };
+      }
+      const secret = refs[0];
+      if ((secret?.kind ?? 'Secret') === 'Secret' && !this.index.get('Secret', String(secret?.namespace ?? gateway.ns), String(secret?.name))) {
+        undecided.push(`the Secret "${secret?.name}" (${secret?.namespace ?? gateway.ns}) with the listener's certificate is not in the manifests; the trace assumes it exists`);
+      }
+    }
+    steps.push(step(TraceStepKind.ENTRY, proxy, true, () => `${protocol} on port ${port}, listener "${listener?.name}" of Gateway ${fullName(gateway)}${listener?.hostname ? ` (hostname ${listener.hostname})` : ''}${tlsListener ? ` (TLS ${tlsMode})` : ''}`, gateway, field));
+
+    // The gateway's own checks on HTTP: the request, the JWT, the policies attached to the Gateway.
+    const admission = this.gatewayAdmission(gw, proxy, client, flight, host, port, klass, steps);
+    if (admission.end) return { steps, branches: [], undecided, end: admission.end };
+    const authn = admission.authn;
+
+    // The routes bound to the listener whose hostnames admit the request.
+    const kind = klass === 'http' ? 'HTTPRoute' : klass === 'tls' ? 'TLSRoute' : 'TCPRoute';
+    const nsLabels = (ns: string) => this.index.namespace(ns)?.labels;
+    const { bound, refused } = routesForListener(this.index.of(`${kind}.gateway.networking.k8s.io`), gateway, listener, kind, nsLabels);
+    for (const r of refused) undecided.push(`not bound to listener "${listener?.name}": ${r}`);
+    const routes = bound.filter((r) => routeHostnamesMatch(r, host)).sort(routeOrder);
+    if (routes.length === 0) {
+      const why = bound.length > 0 ? ` (the hostnames of ${bound.map(describeRes).join(', ')} do not include ${host})` : refused.length > 0 ? ` (${refused.join('; ')})` : '';
+      steps.push(step(TraceStepKind.ROUTING, proxy, false, () => `no ${kind} bound to listener "${listener?.name}" serves ${host || 'the request'}${why}`, gateway, field));
+      return klass === 'http'
+        ? { steps, branches: [], undecided, end: ending(TraceOutcome.NOT_FOUND, 404, () => `no route matches: 404 (NR) from ${proxy}`) }
+        : { steps, branches: [], undecided, end: ending(TraceOutcome.CONNECTION_RESET, undefined, () => `no ${kind} takes it: ${proxy} closes the connection`) };
+    }
+    const gatewayKey = `${gateway.ns}/${gateway.name}`;
+    const asIstio = klass === 'http' ? convertHttpRoutes(routes, this.backendRefused)! : convertTcpRoutes(routes, this.backendRefused)!;
+    // Istio's internal VirtualService of a Gateway's routes is bound to that Gateway.
+    const converted: ConvertedRoutes = { ...asIstio, vs: { ...asIstio.vs, spec: { ...asIstio.vs.spec, gateways: [gatewayKey] } } };
+    const forwarded: Flight = {
+      ...flight,
+      token: authn?.stripsToken ? undefined : flight.token,
+      headers: { ...flight.headers, ...(authn?.addHeaders ?? {}) },
+      remoteIp: client.ip,
+      sni: klass === 'tls' ? host : undefined,
+    };
+    const entry = this.index.registry.lookup(gateway.ns, host) ?? { res: gateway, ports: [] } as RegistryEntry;
+    return this.routeAndHop(gwCaller, forwarded, host, host, entry, port, klass === 'http' ? 'http' : 'tcp', gatewayKey, steps, undecided, [], gwCaller,
+      authn?.claims, converted);
   }
 
   /** Policies of `kind` attached with targetRefs to a Kubernetes Gateway (gateway pods named by `gateway.networking.k8s.io/gateway-name`). */

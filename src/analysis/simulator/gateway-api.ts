@@ -52,7 +52,8 @@ export function gammaRoutes(all: Res[], svc: Res, port: number | undefined, call
   return chosen.sort(routeOrder);
 }
 
-function routeOrder(a: Res, b: Res): number {
+/** Routes in the Gateway API's order of precedence on ties: the oldest first, then by `{namespace}/{name}`. */
+export function routeOrder(a: Res, b: Res): number {
   const ta = String(a.raw?.metadata?.creationTimestamp ?? '');
   const tb = String(b.raw?.metadata?.creationTimestamp ?? '');
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -148,8 +149,14 @@ function backendHost(ref: any, ns: string): string {
   return toFqdn(String(ref?.name ?? ''), String(ref?.namespace ?? ns));
 }
 
+/**
+ * Why a backendRef of a route cannot be used (a cross-namespace reference no ReferenceGrant permits), or undefined.
+ * Istio drops such a backend: its share of the requests is answered 500.
+ */
+export type BackendRefused = (route: Res, ref: any) => string | undefined;
+
 /** One HTTPRoute (or GRPCRoute) rule, for one of its matches, as an Istio http rule. */
-function convertHttpRule(route: Res, rule: any, match: any | undefined, grpc: boolean): any {
+function convertHttpRule(route: Res, rule: any, match: any | undefined, refused: BackendRefused | undefined, grpc: boolean): any {
   const out: any = {};
   if (match !== undefined) out.match = [grpc ? grpcRouteMatchAsIstio(match) : httpRouteMatchAsIstio(match)];
   for (const f of asList(rule?.filters)) {
@@ -195,7 +202,14 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined, grpc: bo
       default: break;
     }
   }
-  const refs = asList(rule?.backendRefs).filter((b) => (b?.kind ?? 'Service') === 'Service' && (b?.group ?? '') === '');
+  const services = asList(rule?.backendRefs).filter((b) => (b?.kind ?? 'Service') === 'Service' && (b?.group ?? '') === '');
+  const reasons = refused ? services.map((b) => refused(route, b)).filter((r): r is string => r !== undefined) : [];
+  const refs = refused ? services.filter((b) => refused(route, b) === undefined) : services;
+  if (!out.redirect && reasons.length > 0) {
+    // Not a field of Istio's VirtualService: the trace reads it to say why the backend is not used.
+    out.refusedBackends = reasons;
+    if (refs.length === 0) out.directResponse = { status: 500 };
+  }
   if (!out.redirect && refs.length > 0) {
     out.route = refs.map((b) => {
       const filters = asList(b?.filters).find((f) => f?.type === 'RequestHeaderModifier');
@@ -217,7 +231,7 @@ function convertHttpRule(route: Res, rule: any, match: any | undefined, grpc: bo
  * GRPCRoute has the filters of an HTTPRoute that gRPC keeps (header modifiers, mirror) and its own matches and
  * precedence.
  */
-export function convertHttpRoutes(routes: Res[], grpc = false): ConvertedRoutes | undefined {
+export function convertHttpRoutes(routes: Res[], refused?: BackendRefused, grpc = false): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
   const compare = grpc ? compareGrpcRouteMatches : compareHttpRouteMatches;
   type Entry = { rule: any; origin: GatewayRuleOrigin; order: number; match?: any };
@@ -228,9 +242,10 @@ export function convertHttpRoutes(routes: Res[], grpc = false): ConvertedRoutes 
       const ruleField = `spec.rules[${i}]`;
       // A rule without matches matches every request: PathPrefix "/".
       if (matches.length === 0) {
-        entries.push({ rule: convertHttpRule(route, rule, undefined, grpc), origin: { route, field: ruleField, ruleField }, order: r, match: {} });
+        const rule0 = convertHttpRule(route, rule, undefined, refused, grpc);
+        entries.push({ rule: rule0, origin: { route, field: ruleField, ruleField }, order: r, match: {} });
       }
-      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m, grpc), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
+      matches.forEach((m, j) => entries.push({ rule: convertHttpRule(route, rule, m, refused, grpc), origin: { route, field: `${ruleField}.matches[${j}]`, ruleField }, order: r, match: m }));
     });
   });
   // A stable sort: route order (age, name), then list order break the ties the spec leaves.
@@ -245,13 +260,14 @@ export function convertHttpRoutes(routes: Res[], grpc = false): ConvertedRoutes 
   };
 }
 
-/** The TCPRoutes of a Service: the first rule's weighted backends (a TCPRoute rule has no matches). */
-export function convertTcpRoutes(routes: Res[]): ConvertedRoutes | undefined {
+/** The TCPRoutes (or TLSRoutes) of a parent: the first rule's weighted backends (a TCPRoute rule has no matches). */
+export function convertTcpRoutes(routes: Res[], refused?: BackendRefused): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
   const route = routes[0];
   const rules = asList(route.spec?.rules);
   const tcp = rules.slice(0, 1).map((rule) => ({
-    route: asList(rule?.backendRefs).map((b) => ({
+    refusedBackends: refused ? asList(rule?.backendRefs).map((b) => refused(route, b)).filter((r) => r !== undefined) : undefined,
+    route: asList(rule?.backendRefs).filter((b) => !refused || refused(route, b) === undefined).map((b) => ({
       destination: { host: backendHost(b, route.ns), port: b?.port !== undefined ? { number: Number(b.port) } : undefined },
       weight: b?.weight === undefined ? 1 : Number(b.weight),
     })),
@@ -263,11 +279,13 @@ export function convertTcpRoutes(routes: Res[]): ConvertedRoutes | undefined {
  * The TLSRoutes of a Service as Istio's `tls` rules: each route's one rule, for the SNI hostnames it lists (the TLSRoute
  * CRD: `hostnames` "should match against the SNI attribute of TLS ClientHello"; a `*.` label is a wildcard).
  */
-export function convertTlsRoutes(routes: Res[]): ConvertedRoutes | undefined {
+export function convertTlsRoutes(routes: Res[], refused?: BackendRefused): ConvertedRoutes | undefined {
   if (routes.length === 0) return undefined;
+  const backendsOf = (route: Res) => asList(asList(route.spec?.rules)[0]?.backendRefs);
   const tls = routes.map((route) => ({
     match: [{ sniHosts: asList(route.spec?.hostnames).map(String) }],
-    route: asList(asList(route.spec?.rules)[0]?.backendRefs).map((b) => ({
+    refusedBackends: refused ? backendsOf(route).map((b) => refused(route, b)).filter((r) => r !== undefined) : undefined,
+    route: backendsOf(route).filter((b) => !refused || refused(route, b) === undefined).map((b) => ({
       destination: { host: backendHost(b, route.ns), port: b?.port !== undefined ? { number: Number(b.port) } : undefined },
       weight: b?.weight === undefined ? 1 : Number(b.weight),
     })),

@@ -60,6 +60,12 @@ export function stringMatchCovers(a: any, b: any, ignoreCase = false): boolean {
   const norm = (s: string) => (ignoreCase ? s.toLowerCase() : s);
   if (x.kind === 'segmentPrefix' || y.kind === 'segmentPrefix') return segmentCovers(x, y, norm);
   if (x.kind === 'exact') return y.kind === 'exact' && norm(y.value) === norm(x.value);
+  if (x.kind === 'prefix' && y.kind === 'regex') {
+    // A regex `<literal>.*` or `<literal>(/.*)?` (a prefix of whole path elements) only matches values that start with
+    // the literal: a prefix of the literal covers it.
+    const literal = regexLiteralPrefix(y.value);
+    return literal !== undefined && norm(literal).startsWith(norm(x.value));
+  }
   if (x.kind === 'prefix') return (y.kind === 'exact' || y.kind === 'prefix') && norm(y.value).startsWith(norm(x.value));
   if (y.kind === 'regex') return y.value === x.value;
   if (y.kind === 'exact') return fullRegex(x.value, ignoreCase)?.test(y.value) ?? false;
@@ -133,4 +139,10 @@ function ipBits(ip: string): string | undefined {
   const octets = ip.split('.');
   if (octets.length !== 4 || octets.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255)) return undefined;
   return octets.map((o) => Number(o).toString(2).padStart(8, '0')).join('');
+}
+
+/** The literal every match of a regex `<literal>.*` or `<literal>(/.*)?` starts with, or undefined for other regexes. */
+function regexLiteralPrefix(regex: string): string | undefined {
+  const m = /^((?:[^\\.*+?^${}()|[\]]|\\.)*)(?:\.\*|\(\/\.\*\)\?)$/.exec(regex);
+  return m ? m[1].replace(/\\(.)/g, '$1') : undefined;
 }
