@@ -38,6 +38,8 @@ export function gatewayApiGap(service: MeshService, o: TrafficSplitOptions, grpc
     [o.fault, 'the Gateway API has no fault injection', 'inject faults in a test environment with routingApi: RoutingApi.ISTIO, or remove the fault'],
     [o.retry, 'the HTTPRoute of Gateway API v1.6.1 (standard channel) has no retry policy', `remove retry (Istio's default retries apply: 2 attempts on connect-failure, refused-stream, unavailable, cancelled, 503), ${ISTIO_FIX}`],
     [o.directResponse, 'the HTTPRoute has no direct response', `answer from a backend, ${ISTIO_FIX}`],
+    // Gateway API v1.6.1 has a CORS filter; how Istio 1.30 turns it into Envoy's CORS policy is not verified here.
+    [o.corsPolicy, 'the library does not write the HTTPRoute CORS filter yet', `answer CORS in the service, ${ISTIO_FIX}`],
     [o.rewrite?.uriRegex, 'the URLRewrite filter replaces a full path or a prefix, not a regex', `rewrite with rewrite.uri, ${ISTIO_FIX}`],
     [o.mirror?.host, 'a RequestMirror filter mirrors to a Service, not to a host name', 'mirror to a version (Mirror.toVersion)'],
     [o.mirror?.version && o.mirror.version.service.mesh !== service.mesh ? o.mirror : undefined,

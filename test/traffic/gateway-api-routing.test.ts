@@ -4,7 +4,7 @@
 // features" (a waypoint applies HTTPRoutes attached to a Service: parentRefs kind Service).
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  Dataplane, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, Mirror, PathMatch, Protocol, RetryOn, RoutingApi, ServiceVersion,
+  CorsOrigin, Dataplane, Fault, HeaderMatch, HttpMethod, Mesh, MeshService, Mirror, PathMatch, Protocol, RetryOn, RoutingApi, ServiceVersion,
 } from '../../src';
 import { MeshSimulator } from '../../src/analysis';
 import { Manifest, loadSample, ofKind, one, sampleTest } from '../support/manifests';
@@ -183,6 +183,8 @@ describe('CM246: what the Gateway API cannot express is refused, with the reason
     ['a source workload', (b) => b.reviews.routeTraffic({ matches: [{ sourceWorkload: b.v.v1 }], destinations: [{ version: b.v.v2 }] }), /cannot match the calling workload/],
     ['an absent header', (b) => b.reviews.routeTraffic({ matches: [{ headers: [HeaderMatch.absent('x')] }], destinations: [{ version: b.v.v2 }] }), /absence of header "x"/],
     ['a redirect code 300', (b) => b.reviews.routeTraffic({ matches: [{ path: PathMatch.exact('/a') }], redirect: { uri: '/b', redirectCode: 300 } }), /not 300/],
+    ['a CORS policy', (b) => b.reviews.routeTraffic({ destinations: [{ version: b.v.v1 }], corsPolicy: { allowOrigins: [CorsOrigin.exact('https://a.example.com')] } }),
+      /does not write the HTTPRoute CORS filter yet\. Fix: answer CORS in the service/],
   ];
   test.each(refused)('%s', (_what, declare, message) => {
     const b = bookinfo();
