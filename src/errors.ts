@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   CM114: 'Unsupported proxy resource',
   CM115: 'Invalid scratch directory',
   CM116: 'Probe on a port the container does not expose',
+  CM117: 'Invalid service ports',
 
   // ---- traffic ----
   CM201: 'Weights do not sum to 100',
@@ -65,6 +66,7 @@ export const ERROR_CATALOGUE = {
   CM236: 'Invalid locality distribution',
   CM237: 'Invalid locality failover',
   CM238: 'Invalid consistent hash',
+  CM239: 'Route on a port the service does not have',
   CM240: 'Declared call does not get through',
   CM241: 'Invalid dependency',
   CM242: 'Invalid rate limit',

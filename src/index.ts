@@ -4,6 +4,7 @@ export * from './mesh/routing-api';
 export * from './mesh/mesh';
 export * from './mesh/mesh-service';
 export * from './mesh/protocol';
+export * from './mesh/service-port';
 export * from './mesh/service-version';
 export * from './mesh/workload-target';
 export * from './security/mtls-mode';

@@ -7,6 +7,7 @@ import { CallTarget, ICallable } from './dependency';
 import { Mesh } from './mesh';
 import { stepsOf } from './promises';
 import { Protocol } from './protocol';
+import { MeshServicePort, resolveServicePorts, ServicePortOptions } from './service-port';
 import { ServiceVersion, ServiceVersionOptions, WorkloadOptions } from './service-version';
 import { synthesisSimulator } from './synth-analysis';
 import { IWorkloadTarget, WorkloadSelector } from './workload-target';
@@ -38,29 +39,42 @@ export interface MeshServiceOptions extends WorkloadOptions {
   /** Container image of the first version. */
   readonly image: string;
 
-  /** The Service port clients call. */
-  readonly port: number;
+  /**
+   * The Service port clients call: the short form of a single-port service. Give this or `ports`.
+   *
+   * @default - none: give `ports`
+   */
+  readonly port?: number;
 
   /**
-   * The container port the application listens on.
+   * The container port the application listens on (with `port`).
    *
    * @default - the same as `port`
    */
   readonly targetPort?: number;
 
   /**
-   * The application protocol, written as the port name prefix and `appProtocol`.
+   * The application protocol, written as the port name prefix and `appProtocol` (with `port`).
    *
    * @default Protocol.HTTP
    */
   readonly protocol?: Protocol;
 
   /**
-   * Suffix of the port name (`<protocol>-<suffix>`), for services that name their ports.
+   * Suffix of the port name (`<protocol>-<suffix>`), for services that name their ports (with `port`).
    *
    * @default - the port is named after the protocol alone, e.g. `http`
    */
   readonly portNameSuffix?: string;
+
+  /**
+   * The ports of a multi-port service, each with its protocol, e.g. HTTP 8080, gRPC 9090 and TCP 5432. The first is
+   * the service's primary port (`port`, `protocol`): what routes without a `port`, probes without a port, metrics
+   * scraping and the ingress gateway use unless told otherwise. Give this or `port`.
+   *
+   * @default - the one port given by `port`
+   */
+  readonly ports?: ServicePortOptions[];
 
   /**
    * Name of the ServiceAccount: the service's mesh identity
@@ -125,14 +139,16 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   public readonly name: string;
   /** The fully qualified host other services call: `<name>.<namespace>.svc.cluster.local`. */
   public readonly host: string;
-  /** The Service port. */
+  /** The primary Service port (the first of `ports`). */
   public readonly port: number;
-  /** The container port. */
+  /** The primary container port. */
   public readonly targetPort: number;
-  /** The application protocol of the port. */
+  /** The application protocol of the primary port. */
   public readonly protocol: Protocol;
-  /** The Service port name (`<protocol>[-suffix]`). */
+  /** The primary Service port's name (`<protocol>[-suffix]`). */
   public readonly portName: string;
+  /** Every port of the Service, the primary port first. */
+  public readonly ports: MeshServicePort[];
   /** The service's mesh identity: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
   public readonly principal: string;
   /** The ServiceAccount (the mesh identity of every version's pods). */
@@ -174,11 +190,12 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
     }
     this.name = props.name ?? id;
     requireDnsLabel(this, 'service name', this.name, true);
-    this.port = requirePort(this, 'port', props.port);
-    this.targetPort = requirePort(this, 'targetPort', props.targetPort ?? props.port);
-    this.protocol = props.protocol ?? Protocol.HTTP;
-    if (props.portNameSuffix !== undefined) requireDnsLabel(this, 'port name suffix', props.portNameSuffix);
-    this.portName = props.portNameSuffix ? `${this.protocol}-${props.portNameSuffix}` : this.protocol;
+    this.ports = resolveServicePorts(this, props);
+    const primary = this.ports[0];
+    this.port = primary.port;
+    this.targetPort = primary.targetPort;
+    this.protocol = primary.protocol;
+    this.portName = primary.name;
     const namespace = mesh.namespaceName;
     this.host = `${this.name}.${namespace}.svc.cluster.local`;
     const serviceAccountName = props.serviceAccountName ?? this.name;
@@ -196,15 +213,15 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
         namespace,
         labels: { ...props.serviceLabels, app: this.name, service: this.name },
       },
-      ports: [{ name: this.portName, port: this.port, targetPort: this.targetPort }],
+      ports: this.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort })),
     });
     this.service.selectLabel('app', this.name);
     // cdk8s-plus has no appProtocol; Istio reads it before the port name.
-    ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', this.protocol));
+    this.ports.forEach((p, i) => ApiObject.of(this.service).addJsonPatch(JsonPatch.add(`/spec/ports/${i}/appProtocol`, p.protocol)));
 
     // Everything that is not about the Service itself is a workload setting versions inherit.
     const {
-      mesh: _m, name: _n, port: _p, targetPort: _t, protocol: _pr, portNameSuffix: _s,
+      mesh: _m, name: _n, port: _p, targetPort: _t, protocol: _pr, portNameSuffix: _s, ports: _ps,
       serviceAccountName: _a, version: _v, serviceLabels: _l, virtualServiceName: _vs, destinationRuleName: _dr,
       ...workload
     } = props;
@@ -236,6 +253,15 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   /** Every version, in the order they were added; the first is the default version. */
   public get versions(): ServiceVersion[] {
     return [...this._versions.values()];
+  }
+
+  /**
+   * The port of this service with Service port (or, failing that, container port) `port`, or undefined.
+   *
+   * @param port a Service port or a container port
+   */
+  public findPort(port: number): MeshServicePort | undefined {
+    return this.ports.find((p) => p.port === port) ?? this.ports.find((p) => p.targetPort === port);
   }
 
   /**
@@ -435,9 +461,3 @@ export class MeshService extends Construct implements IWorkloadTarget, IPeer, IC
   }
 }
 
-function requirePort(scope: Construct, what: string, port: number): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw meshError(scope, 'CM106', `${what} ${port} is not a TCP port number`, 'use a whole number from 1 to 65535');
-  }
-  return port;
-}

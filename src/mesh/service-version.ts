@@ -248,7 +248,7 @@ function buildDeployment(version: ServiceVersion, service: MeshService, name: st
       name: service.name,
       image,
       imagePullPolicy: workload.imagePullPolicy,
-      ports: [{ number: service.targetPort }],
+      ports: [...new Set(service.ports.map((p) => p.targetPort))].map((number) => ({ number })),
       envVariables: Object.fromEntries(Object.entries(workload.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
       resources: workload.resources ?? defaultContainerResources(),
       securityContext: {

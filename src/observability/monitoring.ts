@@ -176,12 +176,15 @@ export class PrometheusScraping extends Construct {
       service._addPodAnnotations({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': path });
       return;
     }
-    if (port !== service.targetPort) {
-      throw meshError(this, 'CM415', `service "${service.name}" serves metrics on port ${port}, which its Service does not expose (it exposes ${service.targetPort})`,
-        'serve the metrics on the service port, or use ScrapeMethod.ANNOTATIONS (Istio merges them into the sidecar\'s metrics)');
+    const servicePort = service.ports.find((p) => p.targetPort === port);
+    if (!servicePort) {
+      throw meshError(this, 'CM415', `service "${service.name}" serves metrics on port ${port}, which its Service does not expose (it exposes container port${service.ports.length > 1 ? 's' : ''} ${service.ports.map((p) => p.targetPort).join(', ')})`,
+        'serve the metrics on a port of the service (a multi-port service can give metrics a port of its own in ports), or use ScrapeMethod.ANNOTATIONS (Istio merges them into the sidecar\'s metrics)');
     }
-    this._serviceMonitors.push(this.createServiceMonitor(service, path));
-    if (this.prometheus) service.allowFrom(this.prometheus, { methods: [HttpMethod.GET], paths: [path] });
+    this._serviceMonitors.push(this.createServiceMonitor(service, servicePort.name, path));
+    // On a multi-port service, Prometheus is admitted on the metrics port only.
+    const ports = service.ports.length > 1 ? [servicePort.port] : undefined;
+    if (this.prometheus) service.allowFrom(this.prometheus, { methods: [HttpMethod.GET], paths: [path], ports });
   }
 
   /** Istio's prometheus-operator `envoy-stats-monitor`, scraping the proxies' port 15090. */
@@ -220,7 +223,7 @@ export class PrometheusScraping extends Construct {
    * A ServiceMonitor for a workload's own metrics. Under mutual TLS Prometheus presents Istio
    * certificates, as Istio's Prometheus integration documents (`/etc/prom-certs`).
    */
-  private createServiceMonitor(service: MeshService, path: string): ApiObject {
+  private createServiceMonitor(service: MeshService, portName: string, path: string): ApiObject {
     const tls = this.mesh.mtlsMode !== MtlsMode.DISABLE;
     return new ApiObject(this, `ServiceMonitor-${service.name}`, {
       apiVersion: 'monitoring.coreos.com/v1',
@@ -235,7 +238,7 @@ export class PrometheusScraping extends Construct {
         namespaceSelector: { matchNames: [this.mesh.namespaceName] },
         podTargetLabels: ['app', 'version'],
         endpoints: [{
-          port: service.portName,
+          port: portName,
           path,
           interval: this.interval,
           ...(tls ? {

@@ -18,7 +18,7 @@ import {
 import { istioDuration } from '../internal/duration';
 import { requireDnsLabel, requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
-import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
+import { isHttpProtocol, isTlsProtocol, Protocol } from '../mesh/protocol';
 import { RoutingApi } from '../mesh/routing-api';
 import type { ServiceVersion } from '../mesh/service-version';
 import { _clientTlsMode, _effectiveMtls } from '../security/effective-mtls';
@@ -26,7 +26,7 @@ import { MtlsMode } from '../security/mtls-mode';
 import type { Canary } from '../traffic/canary';
 import type { CircuitBreaker } from '../traffic/circuit-breaker';
 import type { LoadBalancing } from '../traffic/load-balancing';
-import type { TrafficSplit, WeightedDestination } from '../traffic/traffic-split';
+import type { TrafficSplit, TrafficSplitOptions, WeightedDestination } from '../traffic/traffic-split';
 
 /** Names of a host's VirtualService and DestinationRule. */
 export interface HostObjectNames {
@@ -97,6 +97,12 @@ export class HostRouting {
       throw meshError(route, 'CM206', `service "${this.service.name}" already has a catch-all route (${catchAll.node.path}), and a second one could never be reached`,
         'give this route matches, or change the existing catch-all route instead of adding another');
     }
+    const opaque = !isHttpProtocol(route.protocol) && this.routes.find((r) => !isHttpProtocol(r.protocol) && r.servicePort?.port === route.servicePort?.port);
+    if (opaque) {
+      const where = route.servicePort ? `port ${route.servicePort.port} of service "${this.service.name}"` : `service "${this.service.name}"`;
+      throw meshError(route, 'CM206', `${where} already has a route (${opaque.node.path}); ${route.protocol} connections are routed by one rule per port, so a second one could never be reached`,
+        'change the existing route instead of adding another');
+    }
     if (this.usesGatewayApi) {
       const gap = gatewayApiGap(this.service, route._options, gatewayRouteKind(this.service) === 'GRPCRoute');
       if (gap) {
@@ -105,7 +111,7 @@ export class HostRouting {
     }
     this.routes.push(route);
     if (!this.usesGatewayApi) return;
-    this.ensureGatewayRoute();
+    this.ensureGatewayRoute(route);
     for (const d of route._options.destinations ?? []) this.noteTarget(d.version);
     const mirror = route._options.mirror?.version;
     if (mirror) mirror.service._routing.noteTarget(mirror);
@@ -117,7 +123,7 @@ export class HostRouting {
    */
   public versionAdded(): void {
     if (!this.usesGatewayApi || this.service.versions.length < 2) return;
-    this.ensureGatewayRoute();
+    this.ensureGatewayRoute(this.service.versions[this.service.versions.length - 1]);
     this.noteTarget(this.service.defaultVersion);
     for (const v of [...this.targets]) this.ensureVersionService(v);
   }
@@ -195,9 +201,13 @@ export class HostRouting {
    * Where requests that match no specific route go: the catch-all route's destinations, or
    * the default version. Gateway routes use the same split, so ingress traffic honours the
    * mesh's subsets (IST0140).
+   *
+   * @param port a Service port of a multi-port service: its own route without matches comes first
    */
-  public catchAllDestinations(): WeightedDestination[] {
-    const catchAll = this.routes.find((r) => r.isCatchAll);
+  public catchAllDestinations(port?: number): WeightedDestination[] {
+    // A multi-port service's route on one port without matches takes that port's requests before the catch-all.
+    const onPort = port === undefined ? undefined : this.routes.find((r) => r.servicePort?.port === port && !r._options.matches?.length);
+    const catchAll = onPort ?? this.routes.find((r) => r.isCatchAll);
     return catchAll?._options.destinations?.length ? catchAll._options.destinations : [{ version: this.service.defaultVersion }];
   }
 
@@ -210,9 +220,13 @@ export class HostRouting {
     });
   }
 
-  private ensureGatewayRoute(): void {
+  private ensureGatewayRoute(cause: Construct): void {
     if (this._gatewayRoute || !this.scope) return;
     const service = this.service;
+    if (service.ports.length > 1) {
+      throw meshError(cause, 'CM246', `the mesh routes with the Gateway API (RoutingApi.GATEWAY_API${service.mesh.dataplane.isAmbient ? ', the default in ambient mode' : ''}), and service "${service.name}" has ${service.ports.length} ports: the library writes one mesh route per host, bound to one port, so the others would reach every version's pods unrouted`,
+        'give the ports their own services (one MeshService per port), keep this service at one version without routes, or route the mesh with RoutingApi.ISTIO');
+    }
     const kind = gatewayRouteKind(service);
     this._gatewayRoute = new ApiObject(this.scope, kind, {
       apiVersion: GATEWAY_API_VERSION,
@@ -233,12 +247,12 @@ export class HostRouting {
         'rename one of the services or the version');
     }
     requireDnsLabel(version, 'version Service name', name, true);
-    const port: any = { name: service.portName, port: service.port, targetPort: service.targetPort, appProtocol: service.protocol };
+    const ports = service.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, appProtocol: p.protocol }));
     this._versionServices.set(version, new ApiObject(version, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace: service.mesh.namespaceName, labels: { app: service.name, version: version.name, service: name } },
-      spec: { ports: [port], selector: { app: service.name, version: version.name } },
+      spec: { ports, selector: { app: service.name, version: version.name } },
     }));
   }
 
@@ -261,16 +275,18 @@ export class HostRouting {
 
   private renderDestinationRule(): DestinationRuleSpec {
     const service = this.service;
-    const hostMode = _effectiveMtls(service, service.port);
+    // Each port's mode for every version, or undefined (for all ports) when a port's mode differs by version.
+    const byPort = service.ports.map((p) => _effectiveMtls(service, p.port));
+    const hostModes = byPort.every((m) => m !== undefined) ? byPort as MtlsMode[] : undefined;
     return {
       host: service.host,
-      trafficPolicy: this.renderTrafficPolicy(undefined, hostMode),
+      trafficPolicy: this.renderTrafficPolicy(undefined, hostModes),
       subsets: service.versions.flatMap((v) => {
         const subset = {
           name: v.name,
           labels: { version: v.name },
           // Same shape at both levels; the generated types differ only in their names.
-          trafficPolicy: this.renderTrafficPolicy(v, hostMode) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
+          trafficPolicy: this.renderTrafficPolicy(v, hostModes) as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
         };
         // A version Argo Rollouts delivers: its own subset is the stable one; the canary subset selects the same pods
         // until the controller adds each ReplicaSet's `rollouts-pod-template-hash` to both, and has the same policies.
@@ -280,12 +296,38 @@ export class HostRouting {
     };
   }
 
-  /** @param hostMode the mTLS mode of every version, or undefined when they differ */
-  private renderTrafficPolicy(version: ServiceVersion | undefined, hostMode: MtlsMode | undefined): DestinationRuleSpecTrafficPolicy | undefined {
+  /**
+   * The traffic policy of the host (`version` undefined) or of one version's subset.
+   *
+   * @param hostModes the mTLS mode of each port (in `service.ports` order) for every version, or undefined when a port's
+   * mode differs by version: client TLS is then written per subset
+   */
+  private renderTrafficPolicy(version: ServiceVersion | undefined, hostModes: MtlsMode[] | undefined): DestinationRuleSpecTrafficPolicy | undefined {
+    const service = this.service;
+    const modes = version === undefined ? hostModes : (hostModes === undefined ? service.ports.map((p) => _effectiveMtls(service, p.port, version)!) : undefined);
+    const common = this.commonPolicy(version);
+    const tls = modes && clientTls(modes[0]);
+    // Port-level settings replace the level's pool, outlier detection, load balancer and TLS for their port (Istio's
+    // MergeTrafficPolicy: they do not inherit), so each one repeats the level's policy with its own client TLS.
+    const portLevelSettings = (modes ?? []).flatMap((mode, i) => {
+      if (i === 0 || (mode === MtlsMode.DISABLE) === (modes![0] === MtlsMode.DISABLE)) return [];
+      const inherited = version === undefined ? common : { ...this.commonPolicy(undefined), ...compact(common ?? {}) };
+      return [{ port: { number: service.ports[i].port }, ...inherited, tls: { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } }];
+    });
+    if (!common && !tls && portLevelSettings.length === 0) return undefined;
+    return compact<DestinationRuleSpecTrafficPolicy>({
+      tls,
+      ...common,
+      // The generated types differ only in their names.
+      portLevelSettings: portLevelSettings.length ? portLevelSettings as unknown as DestinationRuleSpecTrafficPolicy['portLevelSettings'] : undefined,
+    });
+  }
+
+  /** The connection pool, outlier detection and load balancer of the host or of one version's subset. */
+  private commonPolicy(version: ServiceVersion | undefined): Pick<DestinationRuleSpecTrafficPolicy, 'connectionPool' | 'outlierDetection' | 'loadBalancer'> | undefined {
     const breaker = this.breakers.get(version);
     const balancing = this.balancers.get(version)?.options;
-    const tls = this.clientTls(version, hostMode);
-    if (!breaker && !balancing && !tls) return undefined;
+    if (!breaker && !balancing) return undefined;
     const pool = breaker?.connectionPool;
     const outlier = breaker?.outlierDetection;
     const tcp = pool && compact<DestinationRuleSpecTrafficPolicyConnectionPoolTcp>({
@@ -322,8 +364,7 @@ export class HostRouting {
       } : undefined,
       warmup: balancing.warmup && { duration: istioDuration(balancing.warmup) },
     });
-    return compact<DestinationRuleSpecTrafficPolicy>({
-      tls,
+    return compact({
       connectionPool: pool && compact<DestinationRuleSpecTrafficPolicyConnectionPool>({ tcp, http }),
       outlierDetection: outlier && compact<DestinationRuleSpecTrafficPolicyOutlierDetection>({
         consecutive5XxErrors: outlier.consecutive5xxErrors,
@@ -338,34 +379,53 @@ export class HostRouting {
   }
 
   /**
-   * Client TLS, derived from the server's mTLS mode so the two can never disagree: written only
-   * where the workloads accept plaintext only (DISABLE); everywhere else Istio's auto-mTLS picks
-   * mutual TLS. At the host level when every version agrees, else per subset.
+   * The host's VirtualService: `http` rules for its HTTP and gRPC ports, `tls` rules (by SNI and port) for its TLS
+   * ports, `tcp` rules for its TCP ports. A multi-port service's rules each match one port and name it in their
+   * destinations (istioctl IST0112: a route to a host with several ports must say which): a route without a port
+   * becomes one rule per port of its protocol family, in its place in the order; the catch-all route's split applies
+   * to every port that has no route of its own without matches.
    */
-  private clientTls(version: ServiceVersion | undefined, hostMode: MtlsMode | undefined): DestinationRuleSpecTrafficPolicyTls | undefined {
-    const service = this.service;
-    const mode = version === undefined ? hostMode : (hostMode === undefined ? _effectiveMtls(service, service.port, version) : undefined);
-    return mode === MtlsMode.DISABLE ? { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } : undefined;
-  }
-
   private renderVirtualService(): VirtualServiceSpec {
     const service = this.service;
-    const hosts = [service.host];
-    const defaultDestinations = [{ version: service.defaultVersion }];
-    if (isHttpProtocol(service.protocol)) {
-      const http: VirtualServiceSpecHttp[] = orderRoutes(service, this.routes).map((r) =>
-        renderHttpRoute(service, { options: r._options, nonIdempotentOnly: r.isNonIdempotentOnly }));
-      if (!this.routes.some((r) => r.isCatchAll)) {
-        http.push(renderHttpRoute(service, { options: { destinations: defaultDestinations }, nonIdempotentOnly: false }));
-      }
-      return { hosts, http: handRoutesToRollouts(http, this.canaries) };
+    const multi = service.ports.length > 1;
+    const spec: { -readonly [K in keyof VirtualServiceSpec]: VirtualServiceSpec[K] } = { hosts: [service.host] };
+    const ports = (test: (p: Protocol) => boolean) => service.ports.filter((p) => test(p.protocol));
+    const isTcp = (p: Protocol) => !isHttpProtocol(p) && !isTlsProtocol(p);
+    // A port whose own route has no matches takes all its requests: the catch-all adds no rule there.
+    const ownCatchAll = (port: number) => this.routes.some((r) => r.servicePort?.port === port && !r._options.matches?.length);
+    const httpPorts = ports(isHttpProtocol);
+    if (httpPorts.length) {
+      const routes = this.routes.filter((r) => isHttpProtocol(r.protocol));
+      const rule = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, port?: number) => renderHttpRoute(service, { options, nonIdempotentOnly, port });
+      const forEachPort = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, catchAll: boolean) => (multi
+        ? httpPorts.filter((p) => !catchAll || !ownCatchAll(p.port)).map((p) => rule(portName(options, p.port, httpPorts.length), nonIdempotentOnly, p.port))
+        : [rule(options, nonIdempotentOnly)]);
+      const http: VirtualServiceSpecHttp[] = orderRoutes(service, routes).flatMap((r) => (r.servicePort
+        ? [rule(r._options, r.isNonIdempotentOnly, r.servicePort.port)]
+        : forEachPort(r._options, r.isNonIdempotentOnly, r.isCatchAll)));
+      if (!routes.some((r) => r.isCatchAll)) http.push(...forEachPort({ destinations: [{ version: service.defaultVersion }] }, false, true));
+      spec.http = handRoutesToRollouts(http, this.canaries);
     }
-    const route = renderDestinations(this.catchAllDestinations());
-    if (isTlsProtocol(service.protocol)) {
-      return { hosts, tls: [{ match: [{ sniHosts: [service.host], port: service.port }], route }] };
+    const tls = ports(isTlsProtocol);
+    if (tls.length) {
+      spec.tls = tls.map((p) => ({
+        match: [{ sniHosts: [service.host], port: p.port }],
+        route: renderDestinations(this.catchAllDestinations(p.port), multi ? p.port : undefined),
+      }));
     }
-    return { hosts, tcp: [{ route }] };
+    const tcp = ports(isTcp);
+    if (tcp.length) {
+      spec.tcp = multi
+        ? tcp.map((p) => ({ match: [{ port: p.port }], route: renderDestinations(this.catchAllDestinations(p.port), p.port) }))
+        : [{ route: renderDestinations(this.catchAllDestinations()) }];
+    }
+    return spec;
   }
+}
+
+/** A named route copied to several ports: each copy's name says its port (Envoy's stats and access logs show it). */
+function portName(options: TrafficSplitOptions, port: number, copies: number): TrafficSplitOptions {
+  return options.name === undefined || copies < 2 ? options : { ...options, name: `${options.name}-${port}` };
 }
 
 /**
@@ -394,6 +454,14 @@ function handRoutesToRollouts(http: VirtualServiceSpecHttp[], canaries: Map<Serv
       ],
     };
   });
+}
+
+/**
+ * Client TLS derived from the server's mTLS mode so the two can never disagree: written only where the workloads accept
+ * plaintext only (DISABLE); everywhere else Istio's auto-mTLS picks mutual TLS.
+ */
+function clientTls(mode: MtlsMode): DestinationRuleSpecTrafficPolicyTls | undefined {
+  return mode === MtlsMode.DISABLE ? { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } : undefined;
 }
 
 function scopeName(service: MeshService, version: ServiceVersion | undefined): string {

@@ -28,6 +28,8 @@ export interface HttpRouteInput {
   readonly options: TrafficSplitOptions;
   /** True when every match is for POST or PATCH. */
   readonly nonIdempotentOnly: boolean;
+  /** The Service port the route is limited to (a route of a multi-port service), or undefined. */
+  readonly port?: number;
 }
 
 /** One `http` rule of a VirtualService. */
@@ -37,8 +39,9 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
   const fault = o.fault?._spec;
   return {
     name: o.name,
-    match: o.matches?.length ? o.matches.map((m) => renderMatch(service, m)) : undefined,
-    route: forwards ? renderDestinations(o.destinations!) : undefined,
+    match: renderRouteMatches(service, o.matches, input.port),
+    // A multi-port service's rule is for one port, and names it in its destinations (istioctl IST0112).
+    route: forwards ? renderDestinations(o.destinations!, multiPort(service) ? input.port : undefined) : undefined,
     redirect: o.redirect && {
       uri: o.redirect.uri,
       authority: o.redirect.authority,
@@ -59,7 +62,7 @@ export function renderHttpRoute(service: MeshService, input: HttpRouteInput): Vi
         : undefined,
     },
     mirror: o.mirror && (o.mirror.version
-      ? versionDestination(o.mirror.version)
+      ? mirrorDestination(o.mirror.version, input.port)
       : { host: o.mirror.host!, port: o.mirror.port === undefined ? undefined : { number: o.mirror.port } }),
     mirrorPercentage: o.mirrorPercent === undefined ? undefined : { value: o.mirrorPercent },
     rewrite: renderRewrite(o.rewrite),
@@ -110,6 +113,17 @@ export function renderDestinations(destinations: WeightedDestination[], port?: n
   }));
 }
 
+function multiPort(service: MeshService): boolean {
+  return service.ports.length > 1;
+}
+
+/** A version mirrored to; a multi-port service's mirror names a port: the rule's when the service has it, else its primary one. */
+function mirrorDestination(version: ServiceVersion, port: number | undefined) {
+  const service = version.service;
+  if (!multiPort(service)) return versionDestination(version);
+  return { ...versionDestination(version), port: { number: service.ports.find((p) => p.port === port)?.port ?? service.port } };
+}
+
 function versionDestination(version: ServiceVersion) {
   return { host: version.service.host, subset: version.name };
 }
@@ -121,6 +135,13 @@ export function renderRewrite(rewrite: UriRewrite | undefined): VirtualServiceSp
     uriRegexRewrite: rewrite.uriRegex && { match: rewrite.uriRegex.match, rewrite: rewrite.uriRegex.rewrite },
     authority: rewrite.authority,
   };
+}
+
+/** A route's matches as written, each limited to `port` when the route is (a route on a port without matches: that port). */
+export function renderRouteMatches(service: MeshService, matches: HttpMatch[] | undefined, port?: number): VirtualServiceSpecHttpMatch[] | undefined {
+  const rendered = (matches ?? []).map((m) => renderMatch(service, m));
+  if (port === undefined) return rendered.length ? rendered : undefined;
+  return rendered.length ? rendered.map((m) => ({ ...m, port })) : [{ port }];
 }
 
 /** One request match; `service` is the routed service (a caller in another namespace gets `sourceNamespace`). */

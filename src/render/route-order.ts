@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { renderMatch } from './http-route';
+import { renderRouteMatches } from './http-route';
 import { orderHttpRules } from '../analysis/simulator/route-match';
 import { meshError } from '../errors';
 import { toJson_VirtualServiceSpecHttpMatch, VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
@@ -38,7 +38,7 @@ export function orderRoutes(service: MeshService, routes: TrafficSplit[]): Traff
     route,
     declaredBy: route,
     description: route._options.name ? `route "${route._options.name}"` : `route ${i + 1} of service "${service.name}"`,
-    matches: route.isCatchAll ? undefined : (route._options.matches ?? []).map((m) => renderMatch(service, m)),
+    matches: renderRouteMatches(service, route._options.matches, route.servicePort?.port),
   }));
   return orderRules(rules, `the VirtualService of service "${service.name}"`).map((r) => r.route);
 }

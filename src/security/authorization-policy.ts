@@ -20,6 +20,7 @@ import { HttpMethod } from '../mesh/http-method';
 import type { Mesh } from '../mesh/mesh';
 import { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
+import { describePorts } from '../mesh/service-port';
 import { ServiceVersion } from '../mesh/service-version';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
@@ -320,11 +321,12 @@ export class AuthorizationPolicy extends Construct {
   private containerPort(port: number): number {
     const service = this.attachment.service;
     if (!service || !Number.isInteger(port)) return port;
-    if (port !== service.port && port !== service.targetPort) {
-      throw new RuleProblem('CM304', `port ${port} is not a port of service "${service.name}" (Service port ${service.port}, container port ${service.targetPort})`,
-        `use ${service.port}`);
+    const found = service.findPort(port);
+    if (!found) {
+      throw new RuleProblem('CM304', `port ${port} is not a port of service "${service.name}" (${describePorts(service)})`,
+        `use ${service.ports.map((p) => p.port).join(' or ')}`);
     }
-    return this.attachment.targetRefs ? service.port : service.targetPort;
+    return this.attachment.targetRefs ? found.port : found.targetPort;
   }
 
   /** L7 attributes need an HTTP service, and a waypoint in ambient mode. */

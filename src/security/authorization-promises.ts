@@ -10,6 +10,7 @@ import { gatewayEntriesFor } from '../edge/gateway-promises';
 import { MeshService } from '../mesh/mesh-service';
 import { brokeAt, callerOfPeer, declaredCallersOf, Declaration, Expectation, refused, RequestPromise, stepsOf } from '../mesh/promises';
 import { isHttpProtocol } from '../mesh/protocol';
+import type { MeshServicePort } from '../mesh/service-port';
 import { ServiceVersion } from '../mesh/service-version';
 import type { IWorkloadTarget } from '../mesh/workload-target';
 
@@ -44,22 +45,36 @@ export function allowFromDeclaration(service: MeshService, policy: Authorization
       const caller = callerFor(service, record.peer);
       if (!caller) return []; // a negation or a wildcard: no single caller stands for the peer
       const destination = `${service.mesh.namespaceName}/${service.name}`;
-      const http = isHttpProtocol(service.protocol);
       const token = tokenFor(sim, destination, caller.token);
-      const base: TraceRequest = { ...caller, token, destination, tcp: !http };
+      // Each declared port (the Service port), on its own protocol; without ports, the primary port.
+      const declaredPorts = record.ports?.length ? service.ports.filter((p) => record.ports!.some((n) => n === p.port || n === p.targetPort)) : [service.ports[0]];
+      const onPort = (port: MeshServicePort): TraceRequest => ({
+        ...caller, token, destination, port: service.ports.length > 1 ? port.port : undefined, tcp: !isHttpProtocol(port.protocol),
+      });
       const out: RequestPromise[] = [];
-      const methods = http ? record.methods ?? ['GET'] : ['GET'];
-      const paths = http ? (record.paths ?? ['/']).map(examplePath) : ['/'];
-      for (const method of methods) {
-        for (const path of paths) {
-          out.push({ request: { ...base, method, path }, promise: 'gets through and is admitted', expect: getsThroughUnlessDenied });
+      for (const port of declaredPorts) {
+        const http = isHttpProtocol(port.protocol);
+        for (const method of http ? record.methods ?? ['GET'] : ['GET']) {
+          for (const path of http ? (record.paths ?? ['/']).map(examplePath) : ['/']) {
+            out.push({ request: { ...onPort(port), method, path }, promise: 'gets through and is admitted', expect: getsThroughUnlessDenied });
+          }
         }
       }
       // Negatives: once per peer (its first allowFrom), for the union of what all its allowFrom calls give it.
       const mine = recordsOf().filter((r) => r.peer === record.peer);
-      if (!http || service.mesh.authorization !== AuthorizationMode.DEFAULT_DENY || mine[0] !== record) return out;
+      if (service.mesh.authorization !== AuthorizationMode.DEFAULT_DENY || mine[0] !== record) return out;
       const own = mine.map((r) => r.ruleIndex);
       const refusedHere = refusedUnlessAdmittedElsewhere(policy.name, policy.namespaceName, own);
+      if (mine.every((r) => r.ports?.length)) {
+        const given = mine.flatMap((r) => r.ports!);
+        const other = service.ports.find((p) => !given.includes(p.port) && !given.includes(p.targetPort));
+        if (other) out.push({ request: { ...onPort(other), method: 'GET', path: '/' }, promise: `is refused (port ${other.port} is not declared)`, expect: refusedHere });
+      }
+      const first = declaredPorts[0];
+      if (!first || !isHttpProtocol(first.protocol)) return out;
+      const base = onPort(first);
+      const methods = record.methods ?? ['GET'];
+      const paths = (record.paths ?? ['/']).map(examplePath);
       if (mine.every((r) => r.methods)) {
         const given = new Set(mine.flatMap((r) => r.methods!));
         const other = OTHER_METHODS.find((m) => !given.has(m));

@@ -22,7 +22,7 @@ import type { ServiceVersion } from '../mesh/service-version';
  * @internal
  */
 export function _effectiveMtls(service: MeshService, port: number, version?: ServiceVersion): MtlsMode | undefined {
-  const containerPort = port === service.port ? service.targetPort : port;
+  const containerPort = service.findPort(port)?.targetPort ?? port;
   const modes = new Set((version ? [version] : service.versions).map((v) => resolve(service, v, containerPort)));
   return modes.size === 1 ? [...modes][0] : undefined;
 }

@@ -11,6 +11,7 @@ import { requireDnsSubdomain } from '../internal/names';
 import { validateOncePerSynthesis } from '../internal/synthesis';
 import type { Mesh } from '../mesh/mesh';
 import { declare } from '../mesh/promises';
+import { describePorts } from '../mesh/service-port';
 import { IWorkloadTarget } from '../mesh/workload-target';
 
 /** A per-port exception of a workload {@link MtlsPolicy}. */
@@ -124,11 +125,13 @@ export class MtlsPolicy extends Construct {
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw meshError(this, 'CM106', `portOverrides has port ${port}, which is not a TCP port number`, 'use a whole number from 1 to 65535');
       }
-      if (service && port !== service.port && port !== service.targetPort) {
-        throw meshError(this, 'CM304', `port ${port} is not a port of service "${service.name}" (Service port ${service.port}, container port ${service.targetPort})`,
-          `use ${service.port}`);
+      const found = service?.findPort(port);
+      if (service && !found) {
+        throw meshError(this, 'CM304', `port ${port} is not a port of service "${service.name}" (${describePorts(service)})`,
+          `use ${service.ports.map((p) => p.port).join(' or ')}`);
       }
-      const containerPort = service ? service.targetPort : port;
+      // PeerAuthentication names the container port: the one the sidecar's inbound listener is on.
+      const containerPort = found ? found.targetPort : port;
       if (this._portModes.has(containerPort)) {
         throw meshError(this, 'CM305', `portOverrides sets container port ${containerPort} twice`, 'give each port one mode');
       }

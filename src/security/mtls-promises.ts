@@ -23,15 +23,19 @@ export function mtlsDeclaration(declaredBy: IConstruct, mesh: Mesh, what: string
       const out: RequestPromise[] = [];
       for (const m of _meshesOf(mesh)) {
         for (const service of m.services) {
+          // Each container port of each version: a mode may be set per port (portOverrides).
+          const ports = service.ports.filter((p, i) => service.ports.findIndex((q) => q.targetPort === p.targetPort) === i);
           for (const version of service.versions) {
-            const { mode, decidedBy } = _mtlsDecision(service, version, service.targetPort);
-            if (decidedBy !== declaredBy) continue;
-            const strict = mode === MtlsMode.STRICT;
-            out.push({
-              request: { destination: `${m.namespaceName}/${version.deployment.name}`, port: service.targetPort, tcp: !isHttpProtocol(service.protocol) },
-              promise: strict ? `is refused (${mode}: plaintext is not accepted)` : `gets past mutual TLS (${mode}: plaintext is accepted)`,
-              expect: strict ? refusedAtMtls : acceptedByMtls,
-            });
+            for (const port of ports) {
+              const { mode, decidedBy } = _mtlsDecision(service, version, port.targetPort);
+              if (decidedBy !== declaredBy) continue;
+              const strict = mode === MtlsMode.STRICT;
+              out.push({
+                request: { destination: `${m.namespaceName}/${version.deployment.name}`, port: port.targetPort, tcp: !isHttpProtocol(port.protocol) },
+                promise: strict ? `is refused (${mode}: plaintext is not accepted)` : `gets past mutual TLS (${mode}: plaintext is accepted)`,
+                expect: strict ? refusedAtMtls : acceptedByMtls,
+              });
+            }
           }
         }
       }

@@ -9,6 +9,7 @@ import {
 import { requireDnsSubdomain } from '../internal/names';
 import type { MeshService } from '../mesh/mesh-service';
 import { isHttpProtocol } from '../mesh/protocol';
+import { describePorts } from '../mesh/service-port';
 
 /** Options of `MeshService.addRateLimit` and `IngressGateway.addRateLimit`. */
 export interface RateLimitOptions {
@@ -32,6 +33,14 @@ export interface RateLimitOptions {
    * @default - none (Envoy adds `x-envoy-ratelimited` itself)
    */
   readonly responseHeaders?: { [name: string]: string };
+
+  /**
+   * The Service port whose requests are limited, for a multi-port service (the patch matches its container port's
+   * inbound listener). Not for a gateway.
+   *
+   * @default - every HTTP port of the service (or gateway)
+   */
+  readonly port?: number;
 }
 
 /** Properties of a {@link LocalRateLimit}: exactly one of `service` and `gateway`. */
@@ -109,8 +118,18 @@ export class LocalRateLimit extends Construct {
     if (!target || (props.service && props.gateway)) {
       throw meshError(this, 'CM242', target ? 'both service and gateway are given' : 'neither service nor gateway is given', 'give the service or the ingress gateway whose proxies limit the requests');
     }
-    if (props.service && !isHttpProtocol(props.service.protocol)) {
-      throw meshError(this, 'CM216', `service "${props.service.name}" speaks ${props.service.protocol}, and Envoy's local rate limit filter limits HTTP requests`,
+    if (props.gateway && props.port !== undefined) {
+      throw meshError(this, 'CM242', 'port is given for a gateway rate limit', 'leave port out: a gateway rate limit applies to all its HTTP listeners');
+    }
+    const port = props.service && props.port !== undefined ? props.service.ports.find((p) => p.port === props.port) : undefined;
+    if (props.service && props.port !== undefined && !port) {
+      throw meshError(this, 'CM242', `port ${props.port} is not a Service port of service "${props.service.name}" (${describePorts(props.service)})`,
+        `use ${props.service.ports.map((p) => p.port).join(' or ')}`);
+    }
+    const limited = props.service ? (port ? [port] : props.service.ports) : [];
+    if (props.service && !limited.some((p) => isHttpProtocol(p.protocol))) {
+      const protocol = limited[0].protocol;
+      throw meshError(this, 'CM216', `${port ? `port ${port.port} of ` : ''}service "${props.service.name}" speaks ${protocol}, and Envoy's local rate limit filter limits HTTP requests`,
         'declare the service with an HTTP protocol (Protocol.HTTP, HTTP2, GRPC), or limit connections with a circuit breaker (maxConnections)');
     }
     if (props.service?.mesh.dataplane.isAmbient) {
@@ -143,7 +162,11 @@ export class LocalRateLimit extends Construct {
           applyTo: EnvoyFilterSpecConfigPatchesApplyTo.HTTP_FILTER,
           match: {
             context,
-            listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } },
+            listener: {
+              // The sidecar's inbound listener for one container port (Istio's `portNumber` of SIDECAR_INBOUND).
+              portNumber: port && props.service!.ports.length > 1 ? port.targetPort : undefined,
+              filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } },
+            },
           },
           patch: {
             operation: EnvoyFilterSpecConfigPatchesPatchOperation.INSERT_BEFORE,

@@ -24,7 +24,7 @@ export function routeDeclaration(route: TrafficSplit, index: number): Declaratio
     what,
     fix: 'let the routes of a host come from its constructs only (another VirtualService or a JSON patch of this one changes what they do), or change the route',
     requests: () => {
-      const http = isHttpProtocol(service.protocol);
+      const http = isHttpProtocol(route.protocol);
       const matches = http && o.matches?.length ? o.matches : [undefined];
       const out: RequestPromise[] = [];
       for (const match of matches) {
@@ -32,9 +32,10 @@ export function routeDeclaration(route: TrafficSplit, index: number): Declaratio
         if (!example) continue; // a regex path: no single request stands for it
         const request: TraceRequest = {
           ...callerFor(route, match?.sourceWorkload),
-          host: `${service.host}:${service.port}`,
+          // A route on one port of a multi-port service is traced on that port, the others on the primary port.
+          host: `${service.host}:${route.servicePort?.port ?? service.port}`,
           // Every gRPC call is a POST (gRPC over HTTP/2).
-          method: example.method ?? (service.protocol === Protocol.GRPC ? 'POST' : 'GET'),
+          method: example.method ?? (route.protocol === Protocol.GRPC ? 'POST' : 'GET'),
           path: example.path,
           headers: Object.keys(example.headers).length ? example.headers : undefined,
           tcp: !http,

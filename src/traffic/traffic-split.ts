@@ -13,7 +13,8 @@ import { validateOncePerSynthesis } from '../internal/synthesis';
 import { HttpMethod } from '../mesh/http-method';
 import type { MeshService } from '../mesh/mesh-service';
 import { declare } from '../mesh/promises';
-import { isHttpProtocol } from '../mesh/protocol';
+import { isHttpProtocol, Protocol } from '../mesh/protocol';
+import type { MeshServicePort } from '../mesh/service-port';
 import type { ServiceVersion } from '../mesh/service-version';
 
 /** A version of the service and the share of requests it receives. */
@@ -48,6 +49,16 @@ export interface TrafficSplitOptions {
    * @default - every request (the catch-all route)
    */
   readonly matches?: HttpMatch[];
+
+  /**
+   * The Service port this route applies to, for a multi-port service: its protocol decides which options apply (HTTP
+   * routes for HTTP and gRPC ports, weighted destinations only for TCP and TLS ports). A route with a port and no
+   * matches takes every request on that port.
+   *
+   * @default - every port of the route's protocol family (the service's primary port's); with no matches, the
+   * catch-all route, which also splits the connections of the service's TCP and TLS ports
+   */
+  readonly port?: number;
 
   /**
    * Timeout for the whole request, including retries.
@@ -183,8 +194,12 @@ function unsafeRetryConditions(retry: RetryPolicy): string[] {
 export class TrafficSplit extends Construct {
   /** The service whose traffic is routed. */
   public readonly service: MeshService;
-  /** True for the catch-all route (no matches). */
+  /** True for the catch-all route (no matches and no port). */
   public readonly isCatchAll: boolean;
+  /** The port of a multi-port service the route is limited to (`port`), or undefined: all its ports. */
+  public readonly servicePort?: MeshServicePort;
+  /** The protocol of the requests the route applies to: its port's, or the service's primary port's. */
+  public readonly protocol: Protocol;
   /** True when every match is for POST or PATCH (non-idempotent methods). */
   public readonly isNonIdempotentOnly: boolean;
 
@@ -202,21 +217,23 @@ export class TrafficSplit extends Construct {
     const forwardsImplicitly = !given.destinations?.length && !given.redirect && !given.directResponse && service.versions.length === 1;
     const options: TrafficSplitOptions = forwardsImplicitly ? { ...given, destinations: [{ version: service.defaultVersion }] } : given;
     this._options = options;
+    this.servicePort = routePort(this, service, options.port);
+    this.protocol = this.servicePort?.protocol ?? service.protocol;
     const matches = options.matches ?? [];
-    this.isCatchAll = matches.length === 0;
+    this.isCatchAll = matches.length === 0 && this.servicePort === undefined;
     this.isNonIdempotentOnly = matches.length > 0
       && matches.every((m) => m.method === HttpMethod.POST || m.method === HttpMethod.PATCH);
 
-    if (isHttpProtocol(service.protocol)) {
+    if (isHttpProtocol(this.protocol)) {
       checkHttpRoute(this, options, this.isNonIdempotentOnly);
     } else {
-      checkOpaqueRoute(this, service, options);
+      checkOpaqueRoute(this, options);
     }
     checkDestinations(this, service, options.destinations ?? []);
     service._routing.addRoute(this);
     // What the route promises about requests, traced on the output at synth (CM228).
     declare(this, service.mesh, routeDeclaration(this, service._routing.routeCount));
-    if (isHttpProtocol(service.protocol) && options.retry && !options.allowNonIdempotentRetries && !this.isNonIdempotentOnly) {
+    if (isHttpProtocol(this.protocol) && options.retry && !options.allowNonIdempotentRetries && !this.isNonIdempotentOnly) {
       // What the service admits is known once every policy is declared.
       this.node.addValidation(validateOncePerSynthesis(this, () => this.validateAdmittedRetries(options.retry!)));
     }
@@ -280,17 +297,33 @@ function checkHttpRoute(scope: TrafficSplit, options: TrafficSplitOptions, nonId
 }
 
 /** TCP and TLS services are routed by connection, not request: only weighted destinations apply. */
-function checkOpaqueRoute(scope: TrafficSplit, service: MeshService, options: TrafficSplitOptions): void {
+function checkOpaqueRoute(scope: TrafficSplit, options: TrafficSplitOptions): void {
+  const service = scope.service;
   const httpOnly = Object.entries(options)
-    .filter(([key, value]) => value !== undefined && !['destinations', 'name', 'acknowledge'].includes(key))
+    .filter(([key, value]) => value !== undefined && !['destinations', 'name', 'acknowledge', 'port'].includes(key))
     .map(([key]) => key);
   if (httpOnly.length > 0) {
-    throw meshError(scope, 'CM216', `service "${service.name}" speaks ${service.protocol}, which Istio routes per connection, so ${httpOnly.join(', ')} cannot apply`,
-      'route it with weighted destinations only, or declare the service with an HTTP protocol (Protocol.HTTP, HTTP2, GRPC)');
+    const where = scope.servicePort ? `port ${scope.servicePort.port} of service "${service.name}"` : `service "${service.name}"`;
+    const httpPorts = service.ports.filter((p) => isHttpProtocol(p.protocol)).map((p) => p.port);
+    throw meshError(scope, 'CM216', `${where} speaks ${scope.protocol}, which Istio routes per connection, so ${httpOnly.join(', ')} cannot apply`,
+      httpPorts.length ? `give the route one of the service's HTTP ports (port: ${httpPorts[0]}), or route these connections with weighted destinations only`
+        : 'route it with weighted destinations only, or declare the service with an HTTP protocol (Protocol.HTTP, HTTP2, GRPC)');
   }
   if (!options.destinations?.length) {
     throw meshError(scope, 'CM214', 'the route has no destinations', 'list the versions that receive the connections');
   }
+}
+
+/** The port a route is limited to: undefined for a single-port service, where every route is on its one port. */
+function routePort(scope: IConstruct, service: MeshService, port: number | undefined): MeshServicePort | undefined {
+  if (port === undefined) return undefined;
+  const found = service.ports.find((p) => p.port === port);
+  if (!found) {
+    const byContainer = service.ports.find((p) => p.targetPort === port);
+    throw meshError(scope, 'CM239', `port ${port} is not a Service port of service "${service.name}" (its ports: ${service.ports.map((p) => `${p.port} ${p.protocol}`).join(', ')})`,
+      byContainer ? `routes name the Service port clients call: use port ${byContainer.port} (container port ${port})` : 'use one of the listed ports, or add the port to the service\'s ports');
+  }
+  return service.ports.length > 1 ? found : undefined;
 }
 
 function checkMatch(scope: IConstruct, where: string, match: HttpMatch): void {
@@ -325,7 +358,7 @@ function checkMatch(scope: IConstruct, where: string, match: HttpMatch): void {
 function checkRetry(scope: TrafficSplit, options: TrafficSplitOptions, nonIdempotentOnly: boolean): void {
   const retry = options.retry;
   if (!retry) return;
-  checkRetryPolicy(scope, retry, scope.service.protocol);
+  checkRetryPolicy(scope, retry, scope.protocol);
   if (nonIdempotentOnly && !options.allowNonIdempotentRetries) {
     const unsafe = unsafeRetryConditions(retry);
     if (unsafe.length > 0) {

@@ -144,7 +144,7 @@ describe('PrometheusScraping', () => {
     test('CM415: a metrics port a ServiceMonitor cannot reach', () => {
       const { chart, mesh, reviews } = setup();
       expect(() => new PrometheusScraping(chart, 'scraping', { mesh, workloads: [{ service: reviews, port: 9090 }] }))
-        .toThrow(/\[chart\/scraping\] CM415 .*service "reviews" serves metrics on port 9090, which its Service does not expose \(it exposes 9080\). Fix: .*ScrapeMethod.ANNOTATIONS/);
+        .toThrow(/\[chart\/scraping\] CM415 .*service "reviews" serves metrics on port 9090, which its Service does not expose \(it exposes container port 9080\). Fix: .*ScrapeMethod.ANNOTATIONS/);
     });
 
     test('CM417: invalid interval, path, port and foreign service', () => {

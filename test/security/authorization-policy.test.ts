@@ -419,7 +419,7 @@ describe('AuthorizationPolicy', () => {
       const { chart, mesh } = meshChart();
       const bin = httpbin(chart, mesh);
       expect(() => new AuthorizationPolicy(chart, 'p', { mesh, target: bin, rules: [{ operations: [Operation.of({ ports: [9999] })] }] }))
-        .toThrow(/\[test\/p\] CM304 .*port 9999 is not a port of service "httpbin" \(Service port 8000, container port 8080\).*Fix: use 8000/);
+        .toThrow(/\[test\/p\] CM304 .*port 9999 is not a port of service "httpbin" \(Service port 8000 \(container port 8080\)\).*Fix: use 8000/);
     });
 
     test.each([

@@ -158,7 +158,7 @@ describe('MtlsPolicy', () => {
     test('CM304: a port override that is not a port of the service', () => {
       const { chart, mesh } = meshChart();
       expect(() => new MtlsPolicy(chart, 'p', { mesh, target: httpbin(chart, mesh), mode: MtlsMode.STRICT, portOverrides: [{ port: 9090, mode: MtlsMode.DISABLE }] }))
-        .toThrow(/\[test\/p\] CM304 .*port 9090 is not a port of service "httpbin" \(Service port 8000, container port 8080\).*Fix: use 8000/);
+        .toThrow(/\[test\/p\] CM304 .*port 9090 is not a port of service "httpbin" \(Service port 8000 \(container port 8080\)\).*Fix: use 8000/);
     });
 
     test('CM305: one port overridden twice (as Service port and container port)', () => {
