@@ -63,7 +63,9 @@ export function resolveServicePorts(scope: Construct, o: SinglePortOptions): Mes
     throw meshError(scope, 'CM117', `the service gives both ports and ${given.join(', ')}`,
       'give either port (with targetPort, protocol, portNameSuffix) for a single-port service, or ports with those settings per port');
   }
-  const options: ServicePortOptions[] = o.ports ?? (o.port === undefined ? [] : [{ port: o.port, targetPort: o.targetPort, protocol: o.protocol, nameSuffix: o.portNameSuffix }]);
+  const short: ServicePortOptions[] = o.port === undefined ? []
+    : [{ port: o.port, targetPort: o.targetPort, protocol: o.protocol, nameSuffix: o.portNameSuffix }];
+  const options = o.ports ?? short;
   if (options.length === 0) {
     throw meshError(scope, 'CM117', o.ports ? 'ports is empty' : 'the service gives no port', 'give port (e.g. port: 8080), or ports: [{ port: 8080 }, { port: 9090, protocol: Protocol.GRPC }]');
   }

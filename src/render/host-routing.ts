@@ -97,7 +97,8 @@ export class HostRouting {
       throw meshError(route, 'CM206', `service "${this.service.name}" already has a catch-all route (${catchAll.node.path}), and a second one could never be reached`,
         'give this route matches, or change the existing catch-all route instead of adding another');
     }
-    const opaque = !isHttpProtocol(route.protocol) && this.routes.find((r) => !isHttpProtocol(r.protocol) && r.servicePort?.port === route.servicePort?.port);
+    const opaque = !isHttpProtocol(route.protocol)
+      && this.routes.find((r) => !isHttpProtocol(r.protocol) && r.servicePort?.port === route.servicePort?.port);
     if (opaque) {
       const where = route.servicePort ? `port ${route.servicePort.port} of service "${this.service.name}"` : `service "${this.service.name}"`;
       throw meshError(route, 'CM206', `${where} already has a route (${opaque.node.path}); ${route.protocol} connections are routed by one rule per port, so a second one could never be reached`,
@@ -304,7 +305,8 @@ export class HostRouting {
    */
   private renderTrafficPolicy(version: ServiceVersion | undefined, hostModes: MtlsMode[] | undefined): DestinationRuleSpecTrafficPolicy | undefined {
     const service = this.service;
-    const modes = version === undefined ? hostModes : (hostModes === undefined ? service.ports.map((p) => _effectiveMtls(service, p.port, version)!) : undefined);
+    const ownModes = () => service.ports.map((p) => _effectiveMtls(service, p.port, version)!);
+    const modes = version === undefined ? hostModes : (hostModes === undefined ? ownModes() : undefined);
     const common = this.commonPolicy(version);
     const tls = modes && clientTls(modes[0]);
     // Port-level settings replace the level's pool, outlier detection, load balancer and TLS for their port (Istio's
@@ -312,7 +314,8 @@ export class HostRouting {
     const portLevelSettings = (modes ?? []).flatMap((mode, i) => {
       if (i === 0 || (mode === MtlsMode.DISABLE) === (modes![0] === MtlsMode.DISABLE)) return [];
       const inherited = version === undefined ? common : { ...this.commonPolicy(undefined), ...compact(common ?? {}) };
-      return [{ port: { number: service.ports[i].port }, ...inherited, tls: { mode: _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode } }];
+      const tlsMode = _clientTlsMode(mode) as DestinationRuleSpecTrafficPolicyTlsMode;
+      return [{ port: { number: service.ports[i].port }, ...inherited, tls: { mode: tlsMode } }];
     });
     if (!common && !tls && portLevelSettings.length === 0) return undefined;
     return compact<DestinationRuleSpecTrafficPolicy>({
@@ -396,9 +399,11 @@ export class HostRouting {
     const httpPorts = ports(isHttpProtocol);
     if (httpPorts.length) {
       const routes = this.routes.filter((r) => isHttpProtocol(r.protocol));
-      const rule = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, port?: number) => renderHttpRoute(service, { options, nonIdempotentOnly, port });
+      const rule = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, port?: number) =>
+        renderHttpRoute(service, { options, nonIdempotentOnly, port });
       const forEachPort = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, catchAll: boolean) => (multi
-        ? httpPorts.filter((p) => !catchAll || !ownCatchAll(p.port)).map((p) => rule(portName(options, p.port, httpPorts.length), nonIdempotentOnly, p.port))
+        ? httpPorts.filter((p) => !catchAll || !ownCatchAll(p.port))
+          .map((p) => rule(portName(options, p.port, httpPorts.length), nonIdempotentOnly, p.port))
         : [rule(options, nonIdempotentOnly)]);
       const http: VirtualServiceSpecHttp[] = orderRoutes(service, routes).flatMap((r) => (r.servicePort
         ? [rule(r._options, r.isNonIdempotentOnly, r.servicePort.port)]

@@ -47,7 +47,8 @@ export function allowFromDeclaration(service: MeshService, policy: Authorization
       const destination = `${service.mesh.namespaceName}/${service.name}`;
       const token = tokenFor(sim, destination, caller.token);
       // Each declared port (the Service port), on its own protocol; without ports, the primary port.
-      const declaredPorts = record.ports?.length ? service.ports.filter((p) => record.ports!.some((n) => n === p.port || n === p.targetPort)) : [service.ports[0]];
+      const declaredPorts = record.ports?.length
+        ? service.ports.filter((p) => record.ports!.some((n) => n === p.port || n === p.targetPort)) : [service.ports[0]];
       const onPort = (port: MeshServicePort): TraceRequest => ({
         ...caller, token, destination, port: service.ports.length > 1 ? port.port : undefined, tcp: !isHttpProtocol(port.protocol),
       });

@@ -184,9 +184,11 @@ export class Canary extends Construct {
         + 'and the library writes Argo Rollouts\' Istio traffic routing only (VirtualService and DestinationRule subsets), not the Gateway API plugin',
       'route the mesh with VirtualServices (new Mesh(..., { routingApi: RoutingApi.ISTIO })), or configure the Gateway API traffic router plugin yourself');
     }
-    if (!isHttpProtocol(service.protocol)) {
-      throw meshError(this, 'CM263', `service "${service.name}" speaks ${service.protocol}; the library hands only HTTP routes to Argo Rollouts`,
-        'deliver HTTP, HTTP/2 or gRPC services progressively');
+    const opaque = service.ports.find((p) => !isHttpProtocol(p.protocol));
+    if (opaque) {
+      const what = service.ports.length > 1 ? `port ${opaque.port} of service "${service.name}"` : `service "${service.name}"`;
+      throw meshError(this, 'CM263', `${what} speaks ${opaque.protocol}; the library hands only HTTP routes to Argo Rollouts, so its connections would stay on the stable pods while the canary takes requests`,
+        service.ports.length > 1 ? 'give the TCP and TLS ports a service of their own, or deliver the version by editing weights (routeTraffic)' : 'deliver HTTP, HTTP/2 or gRPC services progressively');
     }
     this.checkSteps();
     this.stableSubsetName = version.name;

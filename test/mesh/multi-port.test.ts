@@ -8,7 +8,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuthorizationMode, Dataplane, HttpMethod, Mesh, MeshAnalysis, MeshService, MeshSimulator, MtlsMode, MtlsPolicy, PathMatch,
+  AuthorizationMode, CanaryStep, Dataplane, HttpMethod, Mesh, MeshAnalysis, MeshService, MeshSimulator, MtlsMode, MtlsPolicy, PathMatch,
   Peer, PrometheusScraping, Protocol, RoutingApi, TraceOutcome,
 } from '../../src';
 import { Manifest, one } from '../support/manifests';
@@ -160,6 +160,13 @@ describe('MeshService with ports', () => {
     expect(() => Testing.synth(chart)).toThrow(/CM332 .*orders\.allowFrom\(web.*port 9090 is not declared/);
   });
 
+  test('an allowFrom on a port whose mTLS is DISABLE cannot be kept: plaintext carries no identity (CM332 says so)', () => {
+    const { chart, mesh, service, web } = orders({ authorization: AuthorizationMode.DEFAULT_DENY });
+    service.allowFrom(web, { ports: [5432] });
+    new MtlsPolicy(chart, 'mtls', { mesh, target: service, mode: MtlsMode.STRICT, portOverrides: [{ port: 5432, mode: MtlsMode.DISABLE }] });
+    expect(() => Testing.synth(chart)).toThrow(/CM332 .*orders\.allowFrom\(web, \{ ports: 5432 \}\).*FORBIDDEN.*the connection is plaintext, so rules on principals or namespaces cannot match it/);
+  });
+
   test('a ServiceMonitor scrapes a metrics port of its own, and Prometheus is admitted on it only', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const mesh = new Mesh(chart, 'mesh', { authorization: AuthorizationMode.DEFAULT_DENY });
@@ -180,11 +187,31 @@ describe('MeshService with ports', () => {
     expect(ef.spec.configPatches[0].match.listener.portNumber).toBe(8081);
   });
 
+  test('a canary on an HTTP and gRPC service hands Argo Rollouts the rule of each port', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const mesh = new Mesh(chart, 'mesh');
+    const service = new MeshService(chart, 'orders', { mesh, image: 'orders:1', ports: [{ port: 8080 }, { port: 9090, protocol: Protocol.GRPC }] });
+    const v2 = service.addVersion('v2', { image: 'orders:2' });
+    service.routeTraffic({ destinations: [{ version: v2 }] });
+    service.deliverProgressively(v2, { steps: [CanaryStep.weight(20)] });
+    const manifests = Testing.synth(chart) as Manifest[];
+    const http = one(manifests, 'VirtualService', 'orders').spec.http;
+    expect(http.map((r: any) => [r.name, r.match, r.route.map((d: any) => [d.destination.subset, d.destination.port.number, d.weight])])).toEqual([
+      ['v2', [{ port: 8080 }], [['v2', 8080, 100], ['v2-canary', 8080, 0]]],
+      ['v2-2', [{ port: 9090 }], [['v2', 9090, 100], ['v2-canary', 9090, 0]]],
+    ]);
+    const rollout = manifests.find((m) => m.kind === 'Rollout')!;
+    expect(rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes).toEqual(['v2', 'v2-2']);
+    expectSchemaValid(manifests, 'a multi-port canary');
+  });
+
   test('probes may target any container port of the service', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const mesh = new Mesh(chart, 'mesh');
     new MeshService(chart, 'orders', {
-      mesh, image: 'orders:1', ports: [{ port: 8080 }, { port: 9090, protocol: Protocol.GRPC }],
+      mesh,
+      image: 'orders:1',
+      ports: [{ port: 8080 }, { port: 9090, protocol: Protocol.GRPC }],
       readiness: kplus.Probe.fromTcpSocket({ port: 9090 }),
     });
     const container = one(Testing.synth(chart) as Manifest[], 'Deployment', 'orders-v1').spec.template.spec.containers[0];
@@ -259,6 +286,13 @@ describe('bad ports', () => {
     const { service } = orders();
     expect(() => service.addRateLimit({ requests: 1, per: Duration.seconds(1), port: 1 })).toThrow(/CM242 .*port 1 is not a Service port of service "orders"/);
     expect(() => service.addRateLimit({ requests: 1, per: Duration.seconds(1), port: 5432 })).toThrow(/CM216 .*port 5432 of service "orders" speaks tcp/);
+  });
+
+  test('CM263: a canary of a service with a TCP port, whose connections Rollouts would not move', () => {
+    const { service } = orders();
+    const v2 = service.addVersion('v2', { image: 'orders:2' });
+    expect(() => service.deliverProgressively(v2, { steps: [CanaryStep.weight(20)] }))
+      .toThrow(/CM263 .*port 5432 of service "orders" speaks tcp; the library hands only HTTP routes to Argo Rollouts.*Fix: give the TCP and TLS ports a service of their own/);
   });
 
   test('CM246: a multi-port service routed with the Gateway API', () => {

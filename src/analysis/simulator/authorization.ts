@@ -259,7 +259,9 @@ function decide(policies: Res[], req: RequestAttributes, enforcer: Enforcer, ext
     allowed: false,
     // The most specific one (workload before namespace before mesh) says the most about the refusal.
     policy: allows[allows.length - 1],
-    summary: withNotes(`ALLOW policies apply (${allows.map(describeRes).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP: rules with HTTP-only fields never match)'}`, notes),
+    summary: withNotes(`ALLOW policies apply (${allows.map(describeRes).join(', ')}) and none of their rules matches${req.http ? '' : ' (TCP: rules with HTTP-only fields never match)'}`
+      // Principals and namespaces come from the peer's mTLS certificate: a plaintext connection has neither.
+      + (req.principal === undefined ? '; the connection is plaintext, so rules on principals or namespaces cannot match it' : ''), notes),
   };
 }
 
