@@ -70,7 +70,8 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
         // A token the service's requirement accepts, else one the gateway's own requirement does.
         token: sim._tokensFor(destination)[0] ?? sim._tokensForGateway(`${gateway.mesh.namespaceName}/${gateway.name}`)[0],
       };
-      const expect = (t: RequestTrace) => reachesService(t, service);
+      const port = service.ports.length > 1 ? (options.port ?? service.port) : undefined;
+      const expect = (t: RequestTrace) => reachesService(t, service, port);
       const out: RequestPromise[] = [];
       const hosts = route.hosts.map(exampleHost);
       if (listener.protocol === GatewayProtocol.TCP || listener.protocol === GatewayProtocol.TLS) {
@@ -96,12 +97,16 @@ export function gatewayExposureDeclaration(gateway: IngressGateway, route: Expos
   };
 }
 
-function reachesService(t: RequestTrace, service: MeshService): string | undefined {
+function reachesService(t: RequestTrace, service: MeshService, port?: number): string | undefined {
   if (!t.allowed) return brokeAt(t);
   // The service's own host, or (routing by version with the Gateway API) the Service of one of its versions.
   const hosts = new Set([service.host, ...service.versions.map((v) => `${service.name}-${v.name}.${service.mesh.namespaceName}.svc.cluster.local`)]);
   const elsewhere = t.destinations.filter((d) => !hosts.has(d.destination.host));
-  if (elsewhere.length === 0) return undefined;
+  if (elsewhere.length === 0) {
+    // A multi-port service: the port the route names.
+    const wrongPort = port === undefined ? undefined : t.destinations.find((d) => d.destination.port !== port);
+    return wrongPort ? `traced, ${t.route?.object ? `rule ${t.route.field} of ${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to port ${wrongPort.destination.port}, not ${port}` : undefined;
+  }
   return `traced, ${t.route?.object ? `rule ${t.route.field} of ${t.route.object.kind} ${t.route.object.namespaceName}/${t.route.object.name}` : 'the gateway'} sends it to ${elsewhere.map((d) => d.destination.host).join(', ')}`;
 }
 

@@ -1,6 +1,6 @@
 import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { meshError } from '../errors';
 import { registerGatewayApiTarget } from './gateway-api-target';
 import { ExposedRoute, gatewayExposureDeclaration } from './gateway-promises';
@@ -19,6 +19,7 @@ import type { MeshService } from '../mesh/mesh-service';
 import { declare } from '../mesh/promises';
 import { isHttpProtocol, isTlsProtocol } from '../mesh/protocol';
 import { RoutingApi } from '../mesh/routing-api';
+import { describePorts, MeshServicePort } from '../mesh/service-port';
 import { IWorkloadTarget, WorkloadSelector } from '../mesh/workload-target';
 import { gatewayApiGap, GatewayApiGap, orderGatewayRules, renderGatewayRule } from '../render/gateway-route';
 import { renderDestinations, renderMatch, renderRetries, renderRewrite } from '../render/http-route';
@@ -333,6 +334,14 @@ export interface ExposeViaGatewayOptions {
   readonly hosts?: string[];
 
   /**
+   * The Service port the gateway sends to, for a multi-port service (e.g. its gRPC port); its protocol picks the
+   * gateway listener (HTTP or HTTPS for HTTP and gRPC, TLS, TCP).
+   *
+   * @default - the service's primary port (the first of its ports)
+   */
+  readonly port?: number;
+
+  /**
    * Rewrite the path or authority before forwarding (e.g. strip a prefix: `{ uri: '/' }`).
    *
    * @default - none
@@ -548,7 +557,8 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     // EndpointBuilder.findServiceWaypoint): every service exposed by a gateway in a waypoint mesh does.
     if (service.mesh.waypoint) service.service.metadata.addLabel('istio.io/ingress-use-waypoint', 'true');
     checkDuration(this, 'timeout', options.timeout);
-    if (options.retry) checkRetryPolicy(this, options.retry, service.protocol);
+    const target = exposedPort(this, service, options);
+    if (options.retry) checkRetryPolicy(this, options.retry, target.protocol);
     checkCorsPolicy(this, options.corsPolicy);
     for (const path of options.paths ?? []) {
       if (path.kind === StringMatchKind.REGEX) checkRegex(this, 'path regex', path.value);
@@ -602,7 +612,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       const http = listener.protocol === GatewayProtocol.HTTP || listener.protocol === GatewayProtocol.HTTPS;
       const authority = options.rewrite?.authority;
       const forwarded = authority !== undefined ? [authority] : hosts.includes('*') ? undefined : hosts;
-      allowFromGateway(service, this, { hosts: http ? forwarded : undefined, paths: http ? authorizationPaths(options) : undefined });
+      // A multi-port service admits the gateway on the exposed port only.
+      const ports = service.ports.length > 1 ? [exposedPort(this, service, options).port] : undefined;
+      allowFromGateway(service, this, { hosts: http ? forwarded : undefined, paths: http ? authorizationPaths(options) : undefined, ports });
     }
   }
 
@@ -687,7 +699,7 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
       refuse({ what: 'a TLSRoute must name the SNI hosts it takes (hostnames), and the route serves "*"', fix: 'give the TLS listener or the route its host names (hosts)' });
     }
     // In a waypoint mesh the route sends to the Service itself (see kubeBackendRefs): no version Services needed.
-    if (!service.mesh.waypoint) noteVersionBackends(options.destinations ?? service._routing.catchAllDestinations());
+    if (!service.mesh.waypoint) noteVersionBackends(options.destinations ?? service._routing.catchAllDestinations(options.port));
     const kind = http ? 'HTTPRoute' : listener.protocol === GatewayProtocol.TCP ? 'TCPRoute' : 'TLSRoute';
     const key = http ? `http:${[...hosts].sort().join(',')}` : `${kind}:${service.name}:${listener.name}`;
     let group = this.kubeRouteGroups.get(key);
@@ -724,9 +736,9 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     const ns = this.mesh.namespaceName;
     if (service.mesh.waypoint) {
       const other = service.mesh.namespaceName === ns ? undefined : service.mesh.namespaceName;
-      return [compact({ name: service.name, namespace: other, port: service.port })];
+      return [compact({ name: service.name, namespace: other, port: exposedPort(this, service, options).port })];
     }
-    return ingressBackendRefs(options.destinations ?? service._routing.catchAllDestinations(), ns);
+    return ingressBackendRefs(options.destinations ?? service._routing.catchAllDestinations(options.port), ns, options.port);
   }
 
   /** The ReferenceGrant in namespace `ns` that lets the gateway's routes send there (created on first use). */
@@ -806,15 +818,16 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
   }
 
   private listenerFor(service: MeshService, options: ExposeViaGatewayOptions): GatewayListener {
-    const wanted = isHttpProtocol(service.protocol) ? [GatewayProtocol.HTTP, GatewayProtocol.HTTPS]
-      : isTlsProtocol(service.protocol) ? [GatewayProtocol.TLS] : [GatewayProtocol.TCP];
+    const protocol = exposedPort(this, service, options).protocol;
+    const wanted = isHttpProtocol(protocol) ? [GatewayProtocol.HTTP, GatewayProtocol.HTTPS]
+      : isTlsProtocol(protocol) ? [GatewayProtocol.TLS] : [GatewayProtocol.TCP];
     const candidates = this.listeners.filter((l) => wanted.includes(l.protocol) && !l.httpsRedirect
       && (options.listenerPort === undefined || l.port === options.listenerPort));
     if (candidates.length === 0) {
-      throw meshError(this, 'CM505', `gateway "${this.name}" has no ${wanted.join(' or ')} listener${options.listenerPort ? ` on port ${options.listenerPort}` : ''} for ${service.protocol} service "${service.name}"`,
+      throw meshError(this, 'CM505', `gateway "${this.name}" has no ${wanted.join(' or ')} listener${options.listenerPort ? ` on port ${options.listenerPort}` : ''} for ${protocol} service "${service.name}"`,
         `add ${wanted[0] === GatewayProtocol.HTTP ? 'GatewayListener.http() or .https(...)' : wanted[0] === GatewayProtocol.TLS ? 'GatewayListener.tlsPassthrough({ port })' : 'GatewayListener.tcp({ port })'} to the gateway's listeners`);
     }
-    if (!isHttpProtocol(service.protocol) && candidates.length > 1) {
+    if (!isHttpProtocol(protocol) && candidates.length > 1) {
       throw meshError(this, 'CM505', `gateway "${this.name}" has ${candidates.length} ${wanted[0]} listeners; which one forwards to service "${service.name}" is ambiguous`,
         `pass listenerPort (one of ${candidates.map((c) => c.port).join(', ')})`);
     }
@@ -828,9 +841,10 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
     for (const { service, options, listener, declaredBy } of routes) {
       // In a waypoint mesh the gateway sends to the waypoint (istio.io/ingress-use-waypoint), which routes the
       // Service's traffic by the service's own routes: a subset chosen here would be ignored there.
+      const port = exposedPort(this, service, options).port;
       const route = service.mesh.waypoint
-        ? [{ destination: { host: service.host, port: { number: service.port } } }]
-        : renderDestinations(options.destinations ?? service._routing.catchAllDestinations(), service.port);
+        ? [{ destination: { host: service.host, port: { number: port } } }]
+        : renderDestinations(options.destinations ?? service._routing.catchAllDestinations(options.port), port);
       if (listener.protocol === GatewayProtocol.TCP) {
         tcp.push({ match: [{ port: listener.port }], route });
       } else if (listener.protocol === GatewayProtocol.TLS) {
@@ -965,6 +979,17 @@ export class IngressGateway extends Construct implements IWorkloadTarget, IPeer 
 }
 
 /** The matches of an exposure: `matches`, else one per path (default: every path). */
+/** The port of `service` a gateway route sends to: `options.port`, or the primary port. */
+export function exposedPort(scope: IConstruct, service: MeshService, options: ExposeViaGatewayOptions): MeshServicePort {
+  if (options.port === undefined) return service.ports[0];
+  const found = service.ports.find((p) => p.port === options.port);
+  if (!found) {
+    throw meshError(scope, 'CM239', `the route to service "${service.name}" sends to port ${options.port}, which is not one of its Service ports (${describePorts(service)})`,
+      `use ${service.ports.map((p) => p.port).join(' or ')}`);
+  }
+  return found;
+}
+
 function declaredMatches(options: ExposeViaGatewayOptions): HttpMatch[] {
   return options.matches ?? (options.paths ?? [PathMatch.prefix('/')]).map((path) => ({ path }));
 }

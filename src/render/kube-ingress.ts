@@ -38,13 +38,13 @@ export function renderKubeListener(k: KubeListener): any {
 }
 
 /** A backendRef to a version (its Service `<service>-<version>` when the service has several), across namespaces with `namespace`. */
-export function ingressBackendRefs(destinations: WeightedDestination[], fromNamespace: string): any[] {
+export function ingressBackendRefs(destinations: WeightedDestination[], fromNamespace: string, port?: number): any[] {
   return destinations.map((d) => {
     const ns = d.version.service.mesh.namespaceName;
     return compact({
       name: backendName(d.version),
       namespace: ns === fromNamespace ? undefined : ns,
-      port: d.version.service.port,
+      port: port ?? d.version.service.port,
       weight: destinations.length > 1 ? d.weight : undefined,
     });
   });

@@ -20,6 +20,8 @@ export interface GatewayExposure {
   readonly hosts?: string[];
   /** Authorization paths (`/static*`); undefined: any. */
   readonly paths?: string[];
+  /** The Service port the gateway sends to (a multi-port service); undefined: any. */
+  readonly ports?: number[];
 }
 
 function policyOf(service: MeshService): AuthorizationPolicy {
@@ -79,7 +81,7 @@ export function allowFromGateway(service: MeshService, gateway: IPeer, exposure:
   policyOf(service)._addDeferredRule(() => {
     if (DECLARED.get(service)?.has(gateway)) return undefined;
     // An exposure with neither hosts nor paths lets the gateway do anything: one operation-less rule.
-    if (exposures.some((e) => !e.hosts && !e.paths)) return { sources: [gateway] };
-    return { sources: [gateway], operations: exposures.map((e) => Operation.of({ hosts: e.hosts, paths: e.paths })) };
+    if (exposures.some((e) => !e.hosts && !e.paths && !e.ports)) return { sources: [gateway] };
+    return { sources: [gateway], operations: exposures.map((e) => Operation.of({ hosts: e.hosts, paths: e.paths, ports: e.ports })) };
   });
 }

@@ -8,7 +8,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AuthorizationMode, CanaryStep, Dataplane, HttpMethod, Mesh, MeshAnalysis, MeshService, MeshSimulator, MtlsMode, MtlsPolicy, PathMatch,
+  AuthorizationMode, CanaryStep, Dataplane, HttpMethod, IngressGateway, Mesh, MeshAnalysis, MeshService, MeshSimulator, MtlsMode, MtlsPolicy,
+  PathMatch,
   Peer, PrometheusScraping, Protocol, RoutingApi, TraceOutcome,
 } from '../../src';
 import { Manifest, one } from '../support/manifests';
@@ -205,6 +206,21 @@ describe('MeshService with ports', () => {
     expectSchemaValid(manifests, 'a multi-port canary');
   });
 
+  test('an ingress gateway sends to the port given (the gRPC port), admitted there only, and the exposure promise holds', () => {
+    const { chart, mesh, service } = orders({ authorization: AuthorizationMode.DEFAULT_DENY });
+    const gateway = new IngressGateway(chart, 'edge', { mesh, hosts: ['orders.example.com'] });
+    service.exposeViaGateway(gateway, { port: 9090 });
+    const manifests = Testing.synth(chart) as Manifest[];
+    const rule = one(manifests, 'VirtualService', 'edge').spec.http[0];
+    expect(rule.route).toEqual([{ destination: { host: 'orders.shop.svc.cluster.local', subset: 'v1', port: { number: 9090 } } }]);
+    const allow = one(manifests, 'AuthorizationPolicy', 'orders-allow').spec.rules[0];
+    expect(allow.to).toEqual([{ operation: { hosts: ['orders.example.com'], ports: ['9090'] } }]);
+    const sim = new MeshSimulator(manifests);
+    const t = sim.trace({ gateway: 'shop/edge', host: 'orders.example.com', method: 'POST', path: '/orders.Orders/Get' });
+    expect([t.outcome, t.destinations.map((d) => d.destination.port)]).toEqual([TraceOutcome.REACHED, [9090]]);
+    expectSchemaValid(manifests, 'a gateway to a gRPC port');
+  });
+
   test('probes may target any container port of the service', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const mesh = new Mesh(chart, 'mesh');
@@ -220,9 +236,9 @@ describe('MeshService with ports', () => {
 });
 
 describe('bad ports', () => {
-  const mesh = () => new Mesh(new Chart(Testing.app(), 'shop', { namespace: 'shop' }), 'mesh');
+  const newMesh = () => new Mesh(new Chart(Testing.app(), 'shop', { namespace: 'shop' }), 'mesh');
   const make = (props: any) => {
-    const m = mesh();
+    const m = newMesh();
     return () => new MeshService(Chart.of(m), 'orders', { mesh: m, image: 'orders:1', ...props });
   };
 
@@ -293,6 +309,13 @@ describe('bad ports', () => {
     const v2 = service.addVersion('v2', { image: 'orders:2' });
     expect(() => service.deliverProgressively(v2, { steps: [CanaryStep.weight(20)] }))
       .toThrow(/CM263 .*port 5432 of service "orders" speaks tcp; the library hands only HTTP routes to Argo Rollouts.*Fix: give the TCP and TLS ports a service of their own/);
+  });
+
+  test('CM239: a gateway route to a port the service does not have', () => {
+    const { chart, mesh, service } = orders();
+    const gateway = new IngressGateway(chart, 'edge', { mesh, hosts: ['orders.example.com'] });
+    expect(() => service.exposeViaGateway(gateway, { port: 8081 }))
+      .toThrow(/\[shop\/edge\] CM239 .*the route to service "orders" sends to port 8081, which is not one of its Service ports \(Service port 8080 \(container port 8081\).*Fix: use 8080 or 9090 or 5432/);
   });
 
   test('CM246: a multi-port service routed with the Gateway API', () => {
