@@ -90,8 +90,9 @@ function timed(app: App, synth: () => void): Omit<Breakdown, 'build' | 'total'> 
   }
 }
 
+// Microseconds: a warm validation of a small mesh takes about 0.1 ms, which tenths of a millisecond round to 0.
 const round = (figures: Breakdown): Breakdown =>
-  Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v.toFixed(1))])) as unknown as Breakdown;
+  Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v.toFixed(3))])) as unknown as Breakdown;
 
 /** The library: build the bench mesh, then `synthYaml()` with every phase timed. */
 export function libraryBreakdown(n: number): Breakdown {
