@@ -168,6 +168,11 @@ export class HostRouting {
       .map((rule) => rule.name!);
   }
 
+  /** The routes limited to Service port `port` of a multi-port service. */
+  public routesOn(port: number): TrafficSplit[] {
+    return this.routes.filter((r) => r.servicePort?.port === port);
+  }
+
   /** How many routes were added so far. */
   public get routeCount(): number {
     return this.routes.length;
@@ -207,7 +212,7 @@ export class HostRouting {
    */
   public catchAllDestinations(port?: number): WeightedDestination[] {
     // A multi-port service's route on one port without matches takes that port's requests before the catch-all.
-    const onPort = port === undefined ? undefined : this.routes.find((r) => r.servicePort?.port === port && !r._options.matches?.length);
+    const onPort = port === undefined ? undefined : this.routesOn(port).find((r) => !r._options.matches?.length);
     const catchAll = onPort ?? this.routes.find((r) => r.isCatchAll);
     return catchAll?._options.destinations?.length ? catchAll._options.destinations : [{ version: this.service.defaultVersion }];
   }
@@ -395,7 +400,7 @@ export class HostRouting {
     const ports = (test: (p: Protocol) => boolean) => service.ports.filter((p) => test(p.protocol));
     const isTcp = (p: Protocol) => !isHttpProtocol(p) && !isTlsProtocol(p);
     // A port whose own route has no matches takes all its requests: the catch-all adds no rule there.
-    const ownCatchAll = (port: number) => this.routes.some((r) => r.servicePort?.port === port && !r._options.matches?.length);
+    const ownCatchAll = (port: number) => this.routesOn(port).some((r) => !r._options.matches?.length);
     const httpPorts = ports(isHttpProtocol);
     if (httpPorts.length) {
       const routes = this.routes.filter((r) => isHttpProtocol(r.protocol));

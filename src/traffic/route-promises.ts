@@ -6,7 +6,8 @@ import { RequestTrace, TraceDestination, TraceOutcome, TraceRequest, TraceStepKi
 import { toJson_VirtualServiceSpecHttpMatch } from '../imports/networking.istio.io';
 import { istioDuration } from '../internal/duration';
 import { brokeAt, declaredCallersOf, Declaration, RequestPromise } from '../mesh/promises';
-import { isHttpProtocol, Protocol } from '../mesh/protocol';
+import { isHttpProtocol, isTlsProtocol, Protocol } from '../mesh/protocol';
+import type { MeshServicePort } from '../mesh/service-port';
 import { renderMatch } from '../render/http-route';
 
 /**
@@ -27,26 +28,40 @@ export function routeDeclaration(route: TrafficSplit, index: number): Declaratio
       const http = isHttpProtocol(route.protocol);
       const matches = http && o.matches?.length ? o.matches : [undefined];
       const out: RequestPromise[] = [];
-      for (const match of matches) {
-        const example = match ? requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match))) : { path: '/', headers: {} };
-        if (!example) continue; // a regex path: no single request stands for it
-        const request: TraceRequest = {
-          ...callerFor(route, match?.sourceWorkload),
-          // A route on one port of a multi-port service is traced on that port, the others on the primary port.
-          host: `${service.host}:${route.servicePort?.port ?? service.port}`,
-          // Every gRPC call is a POST (gRPC over HTTP/2).
-          method: example.method ?? (route.protocol === Protocol.GRPC ? 'POST' : 'GET'),
-          path: example.path,
-          headers: Object.keys(example.headers).length ? example.headers : undefined,
-          tcp: !http,
-        };
-        out.push({ request, promise: promiseText(route), expect: (t) => kept(route, t) });
-        const preflight = http ? preflightPromise(o.corsPolicy, request) : undefined;
-        if (preflight) out.push(preflight);
+      for (const port of tracedPorts(route)) {
+        for (const match of matches) {
+          const example = match ? requestForMatch(toJson_VirtualServiceSpecHttpMatch(renderMatch(service, match))) : { path: '/', headers: {} };
+          if (!example) continue; // a regex path: no single request stands for it
+          const request: TraceRequest = {
+            ...callerFor(route, match?.sourceWorkload),
+            host: `${service.host}:${port.port}`,
+            // Every gRPC call is a POST (gRPC over HTTP/2).
+            method: example.method ?? (port.protocol === Protocol.GRPC ? 'POST' : 'GET'),
+            path: example.path,
+            headers: Object.keys(example.headers).length ? example.headers : undefined,
+            tcp: !http,
+          };
+          out.push({ request, promise: promiseText(route), expect: (t) => kept(route, t) });
+          const preflight = http ? preflightPromise(o.corsPolicy, request) : undefined;
+          if (preflight) out.push(preflight);
+        }
       }
       return out;
     },
   };
+}
+
+/**
+ * The ports a route takes requests on: its own port; else every port of the service in its protocol family (the route
+ * is written once per port), but for a catch-all not the ports that have a route of their own without matches.
+ */
+function tracedPorts(route: TrafficSplit): MeshServicePort[] {
+  const service = route.service;
+  if (route.servicePort) return [route.servicePort];
+  const http = isHttpProtocol(route.protocol);
+  const ownCatchAll = (port: number) => service._routing.routesOn(port).some((r) => !r._options.matches?.length);
+  return service.ports.filter((p) => isHttpProtocol(p.protocol) === http && isTlsProtocol(p.protocol) === isTlsProtocol(route.protocol)
+    && !(route.isCatchAll && service.ports.length > 1 && ownCatchAll(p.port)));
 }
 
 function callerFor(route: TrafficSplit, source: any): Partial<TraceRequest> {

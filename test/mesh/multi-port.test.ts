@@ -116,6 +116,15 @@ describe('MeshService with ports', () => {
     expect(() => Testing.synth(chart)).toThrow(/\[shop\/orders\/Route1\] CM228 .*to orders\.shop\.svc\.cluster\.local:5432.*sends it to v1:100 instead of v2:100/);
   });
 
+  test('a route without a port is promised on every port it is written for: a patch of the gRPC port\'s copy breaks it', () => {
+    const { chart, service } = orders();
+    const v2 = service.addVersion('v2', { image: 'orders:2' });
+    service.routeTraffic({ destinations: [{ version: v2 }], timeout: Duration.seconds(3) });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    ApiObject.of(service.virtualService!).addJsonPatch(JsonPatch.remove('/spec/http/1/timeout'));
+    expect(() => Testing.synth(chart)).toThrow(/CM228 .*the catch-all route of service "orders" promises that POST \/ .*to orders\.shop\.svc\.cluster\.local:9090.*the route in effect has timeout none/);
+  });
+
   test('mTLS per port: a DISABLE port gets port-level client TLS that repeats the host\'s circuit breaker, and the promise holds', () => {
     const { chart, mesh, service } = orders({ authorization: AuthorizationMode.NONE });
     service.addCircuitBreaker({ connectionPool: { maxConnections: 100 } });
