@@ -408,7 +408,7 @@ export class HostRouting {
         renderHttpRoute(service, { options, nonIdempotentOnly, port });
       const forEachPort = (options: TrafficSplitOptions, nonIdempotentOnly: boolean, catchAll: boolean) => (multi
         ? httpPorts.filter((p) => !catchAll || !ownCatchAll(p.port))
-          .map((p) => rule(portName(options, p.port, httpPorts.length), nonIdempotentOnly, p.port))
+          .map((p) => rule(namedForPort(options, p.port, httpPorts.length), nonIdempotentOnly, p.port))
         : [rule(options, nonIdempotentOnly)]);
       const http: VirtualServiceSpecHttp[] = orderRoutes(service, routes).flatMap((r) => (r.servicePort
         ? [rule(r._options, r.isNonIdempotentOnly, r.servicePort.port)]
@@ -434,7 +434,7 @@ export class HostRouting {
 }
 
 /** A named route copied to several ports: each copy's name says its port (Envoy's stats and access logs show it). */
-function portName(options: TrafficSplitOptions, port: number, copies: number): TrafficSplitOptions {
+function namedForPort(options: TrafficSplitOptions, port: number, copies: number): TrafficSplitOptions {
   return options.name === undefined || copies < 2 ? options : { ...options, name: `${options.name}-${port}` };
 }
 

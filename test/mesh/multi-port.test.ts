@@ -107,6 +107,18 @@ describe('MeshService with ports', () => {
     expect(subsetOf(sim.trace({ sourcePrincipal: 'cluster.local/ns/shop/sa/web', host: 'orders.shop.svc.cluster.local:5432', tcp: true }))).toEqual(['v2']);
   });
 
+  test('a named route written once per port says its port in each copy\'s name (Envoy stats and access logs)', () => {
+    const { chart, service } = orders();
+    service.routeTraffic({ name: 'beta', matches: [{ path: PathMatch.prefix('/beta') }], destinations: [{ version: service.defaultVersion }] });
+    const http = one(Testing.synth(chart) as Manifest[], 'VirtualService', 'orders').spec.http;
+    expect(http.map((r: any) => [r.name, r.match])).toEqual([
+      ['beta-8080', [{ uri: { prefix: '/beta' }, port: 8080 }]],
+      ['beta-9090', [{ uri: { prefix: '/beta' }, port: 9090 }]],
+      [undefined, [{ port: 8080 }]],
+      [undefined, [{ port: 9090 }]],
+    ]);
+  });
+
   test('the route promise (CM228) is traced on the route\'s port: a patch that sends the port elsewhere breaks it', () => {
     const { chart, service } = orders();
     const v2 = service.addVersion('v2', { image: 'orders:2' });
